@@ -1,0 +1,107 @@
+"""What an executor runs, what it returns, and the Executor protocol.
+
+A ``Job`` is language-neutral: files to write, commands to run, limits. Language specs turn a
+(problem, completion) into a ``Program``; executors (local, docker, fake, later a Ray-sharded one) only
+run programs. Every executor judges with the same function, ``hel_runner.execute_job``, so verdicts
+mean the same thing everywhere.
+
+Pass rule: the last command exits 0 **and** prints, on a line of its own, a secret token that the
+runner makes per job and hands to trusted code only (on the run command's stdin). Exit code 0 alone is
+never a pass: a completion that calls ``sys.exit(0)`` before the tests run never prints the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+
+class Status(str, Enum):
+    """A verdict. Only PASSED counts as correct; INFRA is never the model's fault."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # a test assertion failed / wrong answer
+    ERROR = "error"  # exception, syntax or compile error
+    TIMEOUT = "timeout"
+    OOM = "oom"
+    OUTPUT_LIMIT = "output_limit"
+    CRASHED = "crashed"  # killed by a signal, not by us
+    INFRA = "infra_error"  # the sandbox failed; retried, then reported separately
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-job limits; every one explicit."""
+
+    timeout_s: float = 10.0  # wall clock for compile + run, enforced from outside the sample
+    cpu_s: int = 30  # RLIMIT_CPU per process
+    output_bytes: int = 1 << 20  # stdout and stderr each
+    file_size_bytes: int = 64 << 20  # RLIMIT_FSIZE
+    open_files: int = 256  # RLIMIT_NOFILE
+    address_space_bytes: int = 0  # RLIMIT_AS; 0 = unset (the container's cgroup caps memory)
+
+    def __post_init__(self) -> None:
+        if not self.timeout_s > 0:
+            raise ValueError(f"timeout must be positive, got {self.timeout_s}")
+
+
+@dataclass(frozen=True)
+class Program:
+    """Files and commands that judge one completion. Paths are relative to a fresh work dir."""
+
+    language: str
+    files: Mapping[str, str]
+    run: tuple[str, ...]
+    compile: tuple[tuple[str, ...], ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    # stderr substrings that mark a failed test rather than an error (e.g. "AssertionError").
+    failure_markers: tuple[str, ...] = ()
+    # Some test styles only print on failure (rackunit, console.assert): then stderr must be empty.
+    require_empty_stderr: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    program: Program
+    limits: Limits = Limits()
+
+    def to_wire(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["program"]["files"] = dict(self.program.files)
+        d["program"]["env"] = dict(self.program.env)
+        return d
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    reason: str = ""
+    stderr_tail: str = ""
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Outcome:
+        return cls(Status(d["status"]), d.get("reason", ""), d.get("stderr_tail", ""), d.get("duration_s", 0.0))
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs jobs and yields (job id, outcome) as they finish, in any order.
+
+    Implementations bound every wait, retry infrastructure failures themselves, and release what
+    they hold in ``close`` (also on errors and Ctrl-C). A sharded executor (e.g. on Ray) implements the
+    same protocol by splitting ``jobs``.
+    """
+
+    name: str
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]: ...
+
+    def close(self) -> None: ...
