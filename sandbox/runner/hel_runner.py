@@ -57,7 +57,9 @@ class _Capped:
     def _pump(self) -> None:
         try:
             while True:
-                chunk = self._stream.read1(65536) if hasattr(self._stream, "read1") else self._stream.read(65536)
+                chunk = (
+                    self._stream.read1(65536) if hasattr(self._stream, "read1") else self._stream.read(65536)
+                )
                 if not chunk:
                     return
                 if len(self.data) < self._cap:
@@ -138,7 +140,11 @@ def _classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str) 
     if res["timed_out"]:
         return {"status": "timeout", "reason": f"{stage} exceeded the time limit", "stderr_tail": tail}
     if res["overflow"]:
-        return {"status": "output_limit", "reason": f"{stage} wrote more output than allowed", "stderr_tail": tail}
+        return {
+            "status": "output_limit",
+            "reason": f"{stage} wrote more output than allowed",
+            "stderr_tail": tail,
+        }
     rc = res["rc"]
     if rc is not None and rc < 0:
         sig = -rc
@@ -194,11 +200,22 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
     workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
     try:
         _write_files(workdir, program["files"])
-        env = _base_env(workdir, {k.replace("{workdir}", workdir): v.replace("{workdir}", workdir) for k, v in program.get("env", {}).items()})
+        env = _base_env(
+            workdir,
+            {
+                k.replace("{workdir}", workdir): v.replace("{workdir}", workdir)
+                for k, v in program.get("env", {}).items()
+            },
+        )
         for argv in program.get("compile", ()):
             res = _run_step(list(argv), workdir, env, b"", lim, deadline)
             if res["rc"] is None:
-                return {"status": "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
+                return {
+                    "status": "error",
+                    "reason": res["error"],
+                    "stderr_tail": "",
+                    "duration_s": time.monotonic() - start,
+                }
             if res["rc"] != 0 or res["timed_out"] or res["overflow"]:
                 out = _classify_failure(res, program, "compile")
                 if out["status"] == "error":
@@ -207,12 +224,21 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                 return {**out, "duration_s": time.monotonic() - start}
         res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
         if res["rc"] is None:
-            return {"status": "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
+            return {
+                "status": "error",
+                "reason": res["error"],
+                "stderr_tail": "",
+                "duration_s": time.monotonic() - start,
+            }
         stdout_lines = res["stdout"].decode("utf-8", "replace").splitlines()
         token_seen = token in (ln.strip() for ln in stdout_lines)
         if res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
             if not token_seen:
-                outcome = {"status": "failed", "reason": "exited 0 before the tests finished", "stderr_tail": _tail(res["stderr"])}
+                outcome = {
+                    "status": "failed",
+                    "reason": "exited 0 before the tests finished",
+                    "stderr_tail": _tail(res["stderr"]),
+                }
             elif program.get("require_empty_stderr") and res["stderr"].strip():
                 last = res["stderr"].decode("utf-8", "replace").strip().splitlines()[-1]
                 outcome = {"status": "failed", "reason": last[:200], "stderr_tail": _tail(res["stderr"])}
@@ -240,7 +266,12 @@ def serve(workers: int, root: str | None = None) -> None:
         try:
             outcome = execute_job(job, root)
         except Exception as exc:  # report, never die: the host retries infrastructure errors
-            outcome = {"status": "infra_error", "reason": f"runner: {type(exc).__name__}: {exc}", "stderr_tail": "", "duration_s": 0.0}
+            outcome = {
+                "status": "infra_error",
+                "reason": f"runner: {type(exc).__name__}: {exc}",
+                "stderr_tail": "",
+                "duration_s": 0.0,
+            }
         emit({"id": job["id"], "outcome": outcome})
 
     emit({"ready": True, "pid": os.getpid()})
