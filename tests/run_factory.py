@@ -8,6 +8,7 @@ results.jsonl exactly as it does for real runs.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -62,7 +63,8 @@ def make_run(
     assert len(ps) == len(counts)
     if any(p.language != "python" for p in ps):
         assert monkeypatch is not None, "non-python labels need monkeypatch (the program is built as Python)"
-        monkeypatch.setattr("humaneval_lab.score.get_language", lambda _name: get_language("python"))
+        # humaneval_lab.score the attribute is the function; patch the module itself.
+        monkeypatch.setattr(sys.modules["humaneval_lab.score"], "get_language", lambda _name: get_language("python"))
     samples = []
     for p, (n, c) in zip(ps, counts):
         for j in range(n):
