@@ -20,8 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from humaneval_lab.errors import PassAtKError, UserInputError
 from humaneval_lab.runs import ProblemResult, Run
 from humaneval_lab.stats import (
@@ -178,8 +176,9 @@ def difference(
 
 def flips(baseline: Run, candidate: Run) -> tuple[tuple[Flip, ...], tuple[Flip, ...]]:
     """(gained, lost): problems solved by the candidate only, and by the baseline only."""
-    gained, lost = [], []
-    for a, b in zip(baseline.problems, candidate.problems):
+    gained: list[Flip] = []
+    lost: list[Flip] = []
+    for a, b in zip(baseline.problems, candidate.problems, strict=True):
         if (a.c > 0) != (b.c > 0):
             (gained if b.c > 0 else lost).append(Flip(a.task_id, a.language, a.rate, b.rate))
     return tuple(gained), tuple(lost)

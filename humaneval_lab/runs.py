@@ -147,7 +147,7 @@ def load_runs(folders: Iterable[str | Path]) -> list[Run]:
     paths = [Path(f) for f in folders]
     names = [p.resolve().name for p in paths]
     runs = []
-    for p, name in zip(paths, names):
+    for p, name in zip(paths, names, strict=True):
         if names.count(name) > 1:
             name = f"{p.resolve().parent.name}/{name}"
         runs.append(load_run(p, name))

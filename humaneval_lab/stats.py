@@ -75,7 +75,8 @@ def bootstrap_means(
             stop = min(resamples, start + step)
             picks = rng.integers(0, size, size=(stop - start, size))
             totals[start:stop] += group[picks].sum(axis=1)
-    return totals / m
+    means: FloatArray = totals / m
+    return means
 
 
 @dataclass(frozen=True)

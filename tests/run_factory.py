@@ -66,7 +66,7 @@ def make_run(
         # humaneval_lab.score the attribute is the function; patch the module itself.
         monkeypatch.setattr(sys.modules["humaneval_lab.score"], "get_language", lambda _name: get_language("python"))
     samples = []
-    for p, (n, c) in zip(ps, counts):
+    for p, (n, c) in zip(ps, counts, strict=True):
         for j in range(n):
             status = "passed" if j < c else FAIL_KINDS[j % len(FAIL_KINDS)]
             text = f"    # hel-verdict:{status} sample {j}\n    {completion}\n"

@@ -34,10 +34,10 @@ def color(i: int) -> str:
 def rate_color(r: float) -> str:
     """Red (0) -> yellow (0.5) -> green (1) for a pass rate."""
     stops = ((0.0, (215, 48, 39)), (0.5, (254, 224, 139)), (1.0, (26, 152, 80)))
-    for (x0, c0), (x1, c1) in zip(stops, stops[1:]):
+    for (x0, c0), (x1, c1) in zip(stops, stops[1:], strict=False):
         if r <= x1:
             t = (r - x0) / (x1 - x0)
-            return "#%02x%02x%02x" % tuple(round(a + (b - a) * t) for a, b in zip(c0, c1))
+            return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(c0, c1, strict=True))
     return "#1a9850"
 
 
@@ -156,13 +156,13 @@ def grid_html(report: Report) -> str:
     """Problems x runs, each cell coloured by the run's pass rate c/n on that problem."""
     head = "".join(f'<th title="{escape(r.name)}">{escape(r.name[:14])}</th>' for r in report.runs)
     rows = []
-    for t, (task, lang) in enumerate(zip(report.task_ids, report.task_languages)):
+    for t, (task, lang) in enumerate(zip(report.task_ids, report.task_languages, strict=True)):
         rates = [r.counts[t][1] / r.counts[t][0] for r in report.runs]
         differs = "1" if len(set(rates)) > 1 else "0"
         cells = "".join(
             f'<td class="cell" data-task="{escape(task)}" style="background:{rate_color(rate)}" '
             f'title="{escape(task)} · {escape(r.name)}: {r.counts[t][1]}/{r.counts[t][0]} passed"></td>'
-            for r, rate in zip(report.runs, rates)
+            for r, rate in zip(report.runs, rates, strict=True)
         )  # fmt: skip
         rows.append(f'<tr data-task="{escape(task)}" data-differs="{differs}"><th class="task">{escape(task)}</th>'
                     f'<td class="lang">{escape(lang)}</td>{cells}</tr>')  # fmt: skip

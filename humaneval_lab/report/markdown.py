@@ -44,6 +44,7 @@ def render(report: Report) -> str:
         lines.append(f"| {_cell(r.name)} | {cells} |")
     c = report.comparison
     for pair in c.pairs if c else ():
+        assert c is not None
         lines += ["", f"### {_cell(pair.candidate)} vs {_cell(pair.baseline)}", "",
                   f"| metric | scope | baseline | candidate | difference | {c.confidence:.0%} CI | p |",
                   "|---|---|---:|---:|---:|---|---:|"]  # fmt: skip
