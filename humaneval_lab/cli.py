@@ -231,5 +231,126 @@ def score(
         sys.exit(int(ExitCode.INTERNAL))
 
 
+# ---------------------------------------------------------------------------------------------- compare
+
+
+def stats_options(f: F) -> F:
+    """--confidence/--seed/--resamples, shared by compare, gate and report."""
+    f = click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
+                     help="Bootstrap resamples (and sign-flip draws).")(f)  # fmt: skip
+    f = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")(f)
+    f = click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
+                     show_default=True, help="Confidence level of intervals and of the gate.")(f)  # fmt: skip
+    return f
+
+
+def _ks_option(value: str | None) -> tuple[int, ...] | None:
+    return parse_ks(value) if value else None
+
+
+@main.command()
+@click.argument("run_dirs", metavar="RUN_A RUN_B [RUN_C ...]", nargs=-1, required=True)
+@click.option("-k", "--k", "ks", default=None, help="Compare at these k (default: the k every run reports).")
+@stats_options
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON to stdout.")
+def compare(run_dirs: tuple[str, ...], ks: str | None, confidence: float, seed: int, resamples: int,
+            as_json: bool) -> None:  # fmt: skip
+    """Compare scored runs: pass@k, paired differences with CIs, a paired test, flipped problems.
+
+    Each RUN is an output folder of `score`. Later runs are compared with the first (the
+    baseline); runs on different problem sets or at different k are refused.
+
+    \b
+    Example:
+      humaneval-lab compare runs/ckpt-1000 runs/ckpt-1200 --json > diff.json
+    """
+    from dataclasses import asdict
+
+    from humaneval_lab.compare import compare as run_compare
+    from humaneval_lab.report.text import comparison_tables
+    from humaneval_lab.runs import load_runs
+
+    if len(run_dirs) < 2:
+        raise click.UsageError("compare needs at least two runs")
+    result = run_compare(load_runs(run_dirs), _ks_option(ks), confidence=confidence, seed=seed, resamples=resamples)
+    for part in comparison_tables(result):
+        console.print(part)
+    if as_json:
+        click.echo(json.dumps(asdict(result), indent=2))
+
+
+@main.command()
+@click.option("--baseline", required=True, type=click.Path(), help="The run to protect (a `score` folder).")
+@click.option("--candidate", required=True, type=click.Path(), help="The run that wants to replace it.")
+@click.option("--max-drop", required=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Largest tolerated drop, as a fraction: 0.01 = one point of pass@k.")  # fmt: skip
+@click.option("--metric", default="pass@1", show_default=True, help="pass@k to gate on.")
+@click.option("--language", default=None, help="Gate on this language only (default: overall).")
+@stats_options
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON to stdout.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here.")
+def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: str | None, confidence: float,
+         seed: int, resamples: int, as_json: bool, junit_path: str | None) -> None:  # fmt: skip
+    """Exit 0 if the candidate provably drops by at most --max-drop, 1 if not, 2 on bad usage.
+
+    Passes iff the one-sided lower confidence bound of (candidate - baseline) pass@k, from a
+    paired bootstrap over problems, is at least -max-drop (a non-inferiority test: identical runs
+    pass, a clear regression fails, and so does an evaluation too small to tell).
+
+    \b
+    Example:
+      humaneval-lab gate --baseline runs/prod --candidate runs/rc1 --max-drop 0.01 --junit gate.xml
+    """
+    from dataclasses import asdict
+
+    from humaneval_lab.compare import gate as run_gate
+    from humaneval_lab.report.junit import gate_junit
+    from humaneval_lab.runs import load_run
+
+    decision = run_gate(load_run(baseline), load_run(candidate), max_drop, metric=metric, language=language,
+                        confidence=confidence, seed=seed, resamples=resamples)  # fmt: skip
+    console.print(decision.verdict, style="bold green" if decision.passed else "bold red", soft_wrap=True)
+    if junit_path:
+        gate_junit(decision, junit_path)
+    if as_json:
+        click.echo(json.dumps(asdict(decision), indent=2))
+    if not decision.passed:
+        sys.exit(int(ExitCode.REGRESSION))
+
+
+@main.command()
+@click.argument("run_dirs", metavar="RUN...", nargs=-1, required=True)
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write here (required for html; markdown goes to stdout without it).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@click.option("-k", "--k", "ks", default=None, help="Compare at these k (default: the k every run reports).")
+@click.option("--bars-k", type=click.IntRange(min=1), default=1, show_default=True, help="k of the per-language bars.")
+@click.option("--title", default=None, help="Page title (default: the run names).")
+@stats_options
+def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str, ks: str | None, bars_k: int,
+           title: str | None, confidence: float, seed: int, resamples: int) -> None:  # fmt: skip
+    """One self-contained HTML page (works offline) or markdown for a PR comment.
+
+    The page has pass@k-versus-k curves, per-language bars with CIs, a problems x runs grid,
+    verdict breakdowns and, for any problem, a failing completion with its error tail.
+
+    \b
+    Example:
+      humaneval-lab report runs/ckpt-1000 runs/ckpt-1200 -o report.html
+      humaneval-lab report runs/ckpt-1000 runs/ckpt-1200 --format markdown > comment.md
+    """
+    from humaneval_lab.report import build_report, render_markdown, write_report
+    from humaneval_lab.runs import load_runs
+
+    if fmt == "html" and not out_path:
+        raise click.UsageError("html needs -o FILE (markdown can go to stdout)")
+    rep = build_report(load_runs(run_dirs), k=bars_k, ks=_ks_option(ks), confidence=confidence, seed=seed,
+                       resamples=resamples, title=title)  # fmt: skip
+    if out_path:
+        console.print(f"wrote {write_report(rep, out_path, fmt)}")
+    else:
+        click.echo(render_markdown(rep), nl=False)
+
+
 if __name__ == "__main__":
     main()

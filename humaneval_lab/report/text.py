@@ -1,0 +1,42 @@
+"""Terminal tables (rich) for ``compare`` and ``gate``; machine output is JSON, not these."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from humaneval_lab.compare import Comparison
+
+MAX_FLIPS = 20
+
+
+def comparison_tables(c: Comparison) -> list[Table | str]:
+    """pass@k per run and scope, then each run's paired difference to the baseline, then flips."""
+    out: list[Table | str] = []
+    scopes = list(dict.fromkeys(s.scope for s in c.scores))
+    t = Table(title=f"{c.problem_set.get('name', '?')} ({c.problem_set.get('size', '?')} problems)")
+    t.add_column("run")
+    for k in c.ks:
+        for scope in scopes:
+            t.add_column(f"pass@{k} {scope}" if len(scopes) > 1 else f"pass@{k}", justify="right")
+    for run in c.runs:
+        by = {(s.k, s.scope): s.value for s in c.scores if s.run == run}
+        t.add_row(run, *(f"{100 * by[(k, scope)]:.2f}%" for k in c.ks for scope in scopes))
+    out.append(t)
+    for pair in c.pairs:
+        d_t = Table(title=f"{pair.candidate} - {pair.baseline} (paired over problems)")
+        for col in ("metric", "scope", "difference", f"{c.confidence:.0%} CI", "p"):
+            d_t.add_column(col, justify="right" if col not in ("metric", "scope") else "left")
+        for d in pair.differences:
+            style = "green" if d.interval.low > 0 else "red" if d.interval.high < 0 else ""
+            d_t.add_row(f"pass@{d.k}", d.scope, f"[{style}]{100 * d.estimate:+.2f} pts[/]" if style else
+                        f"{100 * d.estimate:+.2f} pts", f"{100 * d.interval.low:+.2f} to {100 * d.interval.high:+.2f}",
+                        f"{d.test.p_value:.3g}")  # fmt: skip
+        out.append(d_t)
+        for label, flips in ((f"solved only by {pair.candidate}", pair.gained),
+                             (f"solved only by {pair.baseline}", pair.lost)):  # fmt: skip
+            ids = [f.task_id for f in flips]
+            more = f" and {len(ids) - MAX_FLIPS} more (--json lists all)" if len(ids) > MAX_FLIPS else ""
+            out.append(f"{label} ({len(ids)}): {', '.join(ids[:MAX_FLIPS]) or 'none'}{more}")
+    out.append(f"p: {c.test}; CI: paired bootstrap over problems, {c.resamples} resamples, seed {c.seed}")
+    out.extend(f"[yellow]note:[/] {n}" for n in c.notes)
+    return out
