@@ -159,6 +159,9 @@ def _decode(v: object) -> object:
 
 def _exception(name: object, message: object) -> BaseException:
     cls = getattr(builtins, name, None) if isinstance(name, str) else None
+    if isinstance(cls, type) and issubclass(cls, BaseException) and not issubclass(cls, Exception):
+        # SystemExit, KeyboardInterrupt, GeneratorExit: a way out of the tests, never a pass.
+        return CandidateFailed(f"candidate raised {name}: {message}")
     if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
         try:
             return cls(message)

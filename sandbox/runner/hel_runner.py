@@ -113,7 +113,10 @@ try:
     ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # non-dumpable, inherited by every child
 except Exception:
     pass
-for _m in os.environ.get("HEL_PRELOAD", "").split(","):
+# Warm what judged programs import anyway, so each forked child finds it loaded (imports are most
+# of a small program's run time). Nothing here holds job data.
+_WARM = "ast,json,marshal,math,struct,ctypes,traceback,typing,re,collections,itertools,functools,heapq,string,copy,hashlib,datetime,statistics,fractions,decimal,random"
+for _m in (_WARM + "," + os.environ.get("HEL_PRELOAD", "")).split(","):
     if _m:
         try:
             __import__(_m)
