@@ -292,6 +292,8 @@ class DockerExecutor:
         self._boxes: list[_Box] = []
         self._events: queue.Queue[tuple[str, _Box, str | None, Any]] = queue.Queue()
         self.deaths = 0  # containers that died under us (for tests and reports)
+        self.container_ids: list[str] = []  # every container this executor started
+        self.death_log: list[tuple[list[str], str]] = []  # (jobs in flight, runner stderr) per death
 
     # ------------------------------------------------------------------------------------ containers
 
@@ -305,6 +307,7 @@ class DockerExecutor:
                 time.sleep(0.5)
                 continue
             self._boxes.append(box)
+            self.container_ids.append(box.id)
             return box
         raise InfrastructureError(f"cannot start a sandbox container from {self.image}: {last}")
 
@@ -345,7 +348,7 @@ class DockerExecutor:
         finished = False
         early_deaths = 0
         suspects: collections.deque[Job] = collections.deque()  # re-run alone after a container died
-        retry: collections.deque[Job] = collections.deque()
+        retry: collections.deque[tuple[float, Job]] = collections.deque()  # (not before, job)
         attempts: collections.Counter[str] = collections.Counter()
         solo_deaths: collections.Counter[str] = collections.Counter()
         solo: _Box | None = None
@@ -359,10 +362,15 @@ class DockerExecutor:
                 # Feed: keep each runner's queue two deep per worker so no worker idles.
                 for box in boxes:
                     while len(box.inflight) < 2 * box.workers:
-                        job = retry.popleft() if retry else next(source, None) if not exhausted else None
-                        if job is None:
-                            exhausted = True
+                        if retry and retry[0][0] <= time.monotonic():
+                            job = retry.popleft()[1]
+                        elif exhausted:
                             break
+                        else:
+                            job = next(source, None)
+                            if job is None:
+                                exhausted = True
+                                break
                         max_timeout = max(max_timeout, job.limits.timeout_s)
                         box.send(job)
                 if suspects and (solo is None or solo.dead):
@@ -370,7 +378,8 @@ class DockerExecutor:
                 if solo is not None and not solo.dead and not solo.inflight and suspects:
                     solo.send(suspects.popleft())
                 live = [b for b in (*boxes, solo) if b is not None and not b.dead]
-                if exhausted and not retry and not suspects and not any(b.inflight for b in live):
+                # Every box counts, dead ones too: their jobs are re-queued only when their death is handled.
+                if exhausted and not retry and not suspects and not any(b.inflight for b in self._boxes):
                     finished = True
                     if solo is not None:
                         solo.kill()
@@ -385,11 +394,13 @@ class DockerExecutor:
                     if outcome.status is Status.INFRA:
                         attempts[job_id] += 1
                         if attempts[job_id] <= cfg.max_retries:
-                            retry.append(job)
+                            # Back off: a neighbour's fork bomb holds the pids for up to its time limit.
+                            retry.append((time.monotonic() + 2.0 * attempts[job_id], job))
                             continue
                     yield job_id, outcome
                 elif kind == "dead" and box is not None:
                     self.deaths += 1
+                    self.death_log.append((sorted(box.inflight), box.stderr_tail.decode("utf-8", "replace")[-500:]))
                     box.kill()
                     lost = list(box.inflight.values())
                     box.inflight.clear()

@@ -184,7 +184,8 @@ class _Proxy:
                 # Die the same way, so the runner can tell OOM kills and crashes apart.
                 sys.stderr.write(f"candidate process killed by signal {sig}\n")
                 sys.stderr.flush()
-                signal.signal(sig, signal.SIG_DFL)
+                if sig != signal.SIGKILL:
+                    signal.signal(sig, signal.SIG_DFL)
                 os.kill(os.getpid(), sig)
             raise CandidateFailed(f"candidate process exited with code {os.WEXITSTATUS(status)}") from None
         try:
@@ -247,7 +248,10 @@ def main(argv: list[str]) -> int:
     proxy = _Proxy(pid, req_w, resp_r, entry)
     first = proxy._reply()
     if first[0] == "load-error":
-        sys.stderr.write(f"{first[1]}: {first[2]}\n")
+        if first[1] in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
+            sys.stderr.write(f"CandidateFailed: the candidate raised {first[1]} while loading\n")
+        else:
+            sys.stderr.write(f"{first[1]}: {first[2]}\n")
         return 1
     ns: dict[str, object] = {"__name__": "__hel_tests__", "__builtins__": builtins}
     if spec.get("prelude"):

@@ -22,6 +22,7 @@ In the container (``serve(..., contained=True)``) the runner also:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -304,6 +305,10 @@ class _Guard:
 
     def reap(self) -> None:
         """Kill processes outside every running job's session; remove unclaimed scratch files."""
+        self.kill_strays()
+        self.sweep()
+
+    def kill_strays(self) -> None:
         with self.spawn_lock:
             for name in os.listdir("/proc"):
                 if not name.isdigit():
@@ -322,6 +327,9 @@ class _Guard:
                     self.strays_killed += 1
                 except (ProcessLookupError, PermissionError):
                     pass
+
+    def sweep(self) -> None:
+        with self.spawn_lock:
             for d in self.scratch:
                 try:
                     entries = os.listdir(d)
@@ -405,7 +413,7 @@ def _run_step(
             pid, sin, sout, serr, wait = _start(argv, cwd, env, lim)
     except OSError as exc:
         # EAGAIN/ENOMEM while another sample fork-bombs is not this sample's fault: retry it.
-        infra = getattr(exc, "errno", None) in (11, 12) or "zygote" in str(exc) or "fork" in str(exc)
+        infra = _ZYGOTE is not None and warm_python(argv) or exc.errno in (errno.EAGAIN, errno.ENOMEM)
         return {"rc": None, "error": f"cannot start {argv[0]}: {exc.strerror or exc}", "infra": infra}
     state = {"overflow": False}
 
@@ -426,9 +434,13 @@ def _run_step(
     _kill_group(pid)
     if timed_out:
         rc = wait(10.0)
+    if guard:
+        guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
     for r in (out, err):
         r.thread.join(timeout=2.0)  # an escaped process may hold the pipe open: never wait forever
-    for s in (sout, serr):
+    for r, s in ((out, sout), (err, serr)):
+        if r.thread.is_alive():
+            continue  # closing a buffered file that a thread is reading would block on its lock
         try:
             s.close()
         except OSError:
