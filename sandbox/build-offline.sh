@@ -140,10 +140,11 @@ in_root() {
 
 t=$SECONDS
 log "apt-get install (chroot)"
-in_root apt-get update -q
-in_root apt-get -y -q dist-upgrade
+APT=(apt-get -q -o Dpkg::Use-Pty=0)
+in_root "${APT[@]}" update
+in_root "${APT[@]}" -y dist-upgrade
 # shellcheck disable=SC2086
-in_root apt-get install -y -q --no-install-recommends $PACKAGES
+in_root "${APT[@]}" install -y --no-install-recommends $PACKAGES
 lap "apt-get install" "$t"
 
 t=$SECONDS

@@ -131,10 +131,15 @@ EOF
 )
 chmod -R a+rX "$PREWARM"
 
+# --- hardening: no setuid/setgid programs (nothing in the sandbox may ------
+# change user; su, mount, passwd, ... keep working for root only)
+find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
+
 # --- clean up ----------------------------------------------------------------
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/debconf/*-old \
     /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log \
+    /var/log/bootstrap.log \
     /root/.cache /root/.cargo /tmp/* /var/tmp/*
 # Documentation (dpkg excludes already keep new installs lean; this covers
 # what the base system brought in). Copyright files stay.
