@@ -175,7 +175,8 @@ class _Box:
             network_mode="none",
             read_only=True,
             tmpfs={
-                "/work": f"rw,nosuid,nodev,exec,size={cfg.work_tmpfs},mode=1777",
+                # uid/gid, not mode=1777: Docker ignores mode when the image has the directory
+                "/work": f"rw,nosuid,nodev,exec,size={cfg.work_tmpfs},uid=10001,gid=10001,mode=0700",
                 "/tmp": f"rw,nosuid,nodev,exec,size={cfg.tmp_tmpfs},mode=1777",
             },
             shm_size="16m",
@@ -194,7 +195,8 @@ class _Box:
             env["HEL_CACHE_DIRS"] = ":".join(cfg.cache_dirs)
         self.id: str = api.create_container(
             executor.image,
-            command=["python3", "-u", "-I", "-c", BOOTSTRAP, str(workers)],
+            # init=True already gives an init (PID 1) that reaps orphans: skip the image's own tini.
+            entrypoint=["python3", "-u", "-I", "-c", BOOTSTRAP, str(workers)],
             stdin_open=True,
             tty=False,
             user="10001:10001",

@@ -6,7 +6,11 @@ returns the right answer exactly when the attack FAILED, so ``passed`` proves co
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from humaneval_lab.execution.selftest import CASES, Case
+
+HOST_PATH = str(Path(__file__).resolve().parent)  # exists on the host, must not inside the sandbox
 
 HONEST = Case.of("honest", "    return a + b\n", {"passed"}, "a right answer passes")
 WRONG = Case.of("wrong", "    return a - b\n", {"failed"}, "a wrong answer fails")
@@ -149,10 +153,11 @@ _ESCAPES = [
     ),
     Case.of(
         "read-host-files",
-        "    import os\n    for p in ('/etc/shadow', '/root/.ssh/id_rsa', '/home', '/mnt', '/media'):\n"
-        "        try:\n            if os.path.isdir(p) and os.listdir(p):\n                return 0\n"
-        "            open(p).read()\n            return 0\n        except OSError:\n            pass\n    return a + b\n",
-        {"passed"}, "",
+        "    import os\n    for p in ('/etc/shadow', '/root/.ssh/id_rsa'):\n        try:\n            open(p).read()\n"
+        "            return 0\n        except OSError:\n            pass\n"
+        f"    for p in ({HOST_PATH!r}, '/var/lib/docker', '/etc/docker', '/home/runner'):\n"
+        "        if os.path.exists(p):\n            return 0\n    return a + b\n",
+        {"passed"}, "no host file is visible (this repository's path on the host is checked)",
     ),
     Case.of(
         "delete-files",
