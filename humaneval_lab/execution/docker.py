@@ -183,7 +183,7 @@ class _Box:
             mem_limit=cfg.memory_per_worker * workers,
             memswap_limit=cfg.memory_per_worker * workers,  # equal: no swap
             pids_limit=cfg.pids_per_worker * workers + 16,
-            nano_cpus=int(cfg.cpus_per_worker * workers * 1e9),
+            nano_cpus=int(min(cfg.cpus_per_worker * workers, executor.host_cpus) * 1e9),  # the engine refuses more
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             init=True,
@@ -288,6 +288,10 @@ class DockerExecutor:
         self.image = self.config.image or image or default_image()
         require_image(self.client, self.image)
         remove_stale_containers(self.client)
+        try:
+            self.host_cpus = max(1, int(self.client.info().get("NCPU") or os.cpu_count() or 1))
+        except Exception:
+            self.host_cpus = os.cpu_count() or 1
         self.run_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         self.labels = {RUN_LABEL: self.run_id, OWNER_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname(),
                        **self.config.labels}  # fmt: skip
@@ -369,10 +373,11 @@ class DockerExecutor:
                         elif exhausted:
                             break
                         else:
-                            job = next(source, None)
-                            if job is None:
+                            fresh = next(source, None)
+                            if fresh is None:
                                 exhausted = True
                                 break
+                            job = fresh
                         max_timeout = max(max_timeout, job.limits.timeout_s)
                         box.send(job)
                 if suspects and (solo is None or solo.dead):

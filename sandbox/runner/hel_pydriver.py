@@ -41,6 +41,8 @@ _NONFINITE = "\x00hel-float"
 
 
 def _non_dumpable() -> None:
+    if getattr(sys, "_hel_non_dumpable", False):
+        return  # forked from the runner's zygote, which is non-dumpable already
     try:
         import ctypes
 

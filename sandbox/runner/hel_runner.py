@@ -108,10 +108,11 @@ def _kill_group(pid: int) -> None:
 # attached as SCM_RIGHTS; it answers {"pid": ...} in request order and {"exit": pid, "rc": ...}
 # when a child ends (rc < 0: killed by that signal, as subprocess reports it).
 ZYGOTE_SRC = r'''
-import json, os, resource, runpy, signal, socket, sys
+import gc, json, os, resource, signal, socket, sys, types
 try:
     import ctypes
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # non-dumpable, inherited by every child
+    if ctypes.CDLL(None).prctl(4, 0, 0, 0, 0) == 0:  # non-dumpable, inherited by every child
+        sys._hel_non_dumpable = True  # tells hel_pydriver it need not load ctypes again (~1 ms)
 except Exception:
     pass
 # Warm what judged programs import anyway, so each forked child finds it loaded (imports are most
@@ -123,6 +124,7 @@ for _m in (_WARM + "," + os.environ.get("HEL_PRELOAD", "")).split(","):
             __import__(_m)
         except Exception:
             pass
+gc.freeze()
 sock = socket.socket(fileno=int(sys.argv[1]))
 rfd, wfd = os.pipe()
 os.set_blocking(wfd, False)
@@ -132,7 +134,23 @@ signal.signal(signal.SIGCHLD, lambda *a: None)
 def send(obj):
     sock.sendall(json.dumps(obj).encode() + b"\n")
 
-def child(req, fds):
+# Compiled harness scripts (hel_*.py, shipped by us, e.g. hel_pydriver.py) by content; never a
+# sample's file, so no sample's code or tests stay in the zygote's memory for later children to find.
+_compiled = {}
+
+def load(req):
+    path = os.path.join(req["cwd"], req["argv"][0])
+    with open(path, "rb") as f:
+        source = f.read()
+    if not os.path.basename(path).startswith("hel_"):
+        return source, None
+    code = _compiled.get(source)
+    if code is None:
+        code = _compiled[source] = compile(source, req["argv"][0], "exec")
+        gc.freeze()  # keep it out of the children's collections (fewer copy-on-write pages)
+    return source, code
+
+def child(req, fds, source, code):
     os.setsid()
     for i, fd in enumerate(fds):
         os.dup2(fd, i)
@@ -152,7 +170,11 @@ def child(req, fds):
     sys.argv = list(req["argv"])
     code = 0
     try:
-        runpy.run_path(sys.argv[0], run_name="__main__")
+        # Like runpy.run_path (which costs ~2 ms of lazy imports in every child): a fresh __main__.
+        main = types.ModuleType("__main__")
+        main.__file__ = sys.argv[0]
+        sys.modules["__main__"] = main
+        exec(code or compile(source, sys.argv[0], "exec"), main.__dict__)
     except SystemExit as e:
         c = e.code
         code = c if isinstance(c, int) else (0 if c is None else (print(c, file=sys.stderr) or 1))
@@ -193,6 +215,10 @@ while True:
             os._exit(0)
         req = json.loads(msg)
         try:
+            source, code = load(req)
+        except OSError:
+            source, code = b"", None  # the child reports the missing file like python3 would
+        try:
             pid = os.fork()
         except OSError as exc:
             for fd in fds:
@@ -201,7 +227,7 @@ while True:
             continue
         if pid == 0:
             try:
-                child(req, fds)
+                child(req, fds, source, code)
             finally:
                 os._exit(70)
         for fd in fds:

@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 from humaneval_lab.errors import DockerUnavailableError
-from humaneval_lab.execution.docker import RUN_LABEL, DockerConfig, DockerExecutor, default_image, docker_client
+from humaneval_lab.execution.docker import (
+    RUN_LABEL,
+    DockerConfig,
+    DockerExecutor,
+    default_image,
+    docker_client,
+)
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 

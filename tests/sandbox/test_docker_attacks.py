@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from attack_corpus import ATTACKS, HONEST, KILL_ALL, PLANT, PROBE, WRONG
 
 from humaneval_lab.execution.base import Job, Limits, Status
 from humaneval_lab.execution.selftest import PROBLEM, run_selftest
 from humaneval_lab.languages import get_language, source_of
-
-from attack_corpus import ATTACKS, HONEST, KILL_ALL, PLANT, PROBE, WRONG
 
 pytestmark = pytest.mark.docker
 
