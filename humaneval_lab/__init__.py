@@ -11,20 +11,18 @@ from humaneval_lab.score import ScoreSettings, Summary, score
 
 __version__ = "0.1.0"
 
-__all__ = sorted(
-    [
-        "ExitCode",
-        "HumanEvalLabError",
-        "Problem",
-        "ProblemSet",
-        "Sample",
-        "ScoreSettings",
-        "Summary",
-        "__version__",
-        "load_problems",
-        "pass_at_k",
-        "pass_at_k_array",
-        "read_samples",
-        "score",
-    ]
-)
+__all__ = [
+    "ExitCode",
+    "HumanEvalLabError",
+    "Problem",
+    "ProblemSet",
+    "Sample",
+    "ScoreSettings",
+    "Summary",
+    "__version__",
+    "load_problems",
+    "pass_at_k",
+    "pass_at_k_array",
+    "read_samples",
+    "score",
+]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 
 from humaneval_lab.console import console, progress_bar, summary_table
 from humaneval_lab.errors import ExitCode, HumanEvalLabError
@@ -26,7 +27,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except HumanEvalLabError as exc:
-            console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             console.print("interrupted", style="yellow")
@@ -60,12 +61,18 @@ def problem_options(f: F) -> F:
         "--problems", "problems_path", type=click.Path(dir_okay=False), default=None,
         help="A problem file: human-eval, HumanEval-X, MultiPL-E or humaneval-lab JSONL(.gz)/JSON.",
     )(f)  # fmt: skip
-    f = click.option("--suite", default=None, help="A built-in suite (default: humaneval). See `problems list`.")(f)
+    f = click.option(
+        "--suite", default=None, help="A built-in suite (default: humaneval). See `problems list`."
+    )(f)
     return f
 
 
 def select_problems(
-    suite: str | None, problems_path: str | None, languages: tuple[str, ...], limit: int | None, tasks: tuple[str, ...]
+    suite: str | None,
+    problems_path: str | None,
+    languages: tuple[str, ...],
+    limit: int | None,
+    tasks: tuple[str, ...],
 ) -> ProblemSet:
     ps = load_problems(suite=suite, path=problems_path)
     return ps.select(tasks=tasks, languages=languages, limit=limit)
@@ -90,10 +97,12 @@ def problems_list(as_json: bool) -> None:
     """
     from rich.table import Table
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in suite_names():
         ps = load_problems(suite=name)
-        rows.append({"suite": name, "problems": len(ps), "languages": ps.languages, "sha256": ps.content_hash[:12]})
+        rows.append(
+            {"suite": name, "problems": len(ps), "languages": ps.languages, "sha256": ps.content_hash[:12]}
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -136,7 +145,9 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @main.command()
 @click.argument("samples_path", metavar="SAMPLES", type=click.Path(dir_okay=False))
 @problem_options
-@click.option("-k", "ks", default=None, help="Comma-separated k for pass@k (default 1,10,100 where n allows).")
+@click.option(
+    "-k", "ks", default=None, help="Comma-separated k for pass@k (default 1,10,100 where n allows)."
+)
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder: results.jsonl, summary.json, manifest.json. Re-run to resume.")  # fmt: skip
 @click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
@@ -165,9 +176,10 @@ def score(
     """
     import os
 
-    from humaneval_lab.execution import make_executor
+    from humaneval_lab.execution import Executor, Limits, make_executor
     from humaneval_lab.execution.calibrate import limits_for
     from humaneval_lab.execution.local import WARNING
+    from humaneval_lab.problems import Problem
     from humaneval_lab.records import read_samples
     from humaneval_lab.score import DEFAULT_KS, ScoreSettings
     from humaneval_lab.score import score as run_score
@@ -183,23 +195,46 @@ def score(
         only_sampled=only_sampled,
         calibrated=calibrate,
     )
-    if sandbox == "local":
-        console.print(f"[bold yellow]warning:[/] {WARNING}")
+
+    warned = False
+
+    def warn() -> None:
+        nonlocal warned
+        if sandbox == "local" and not warned:
+            console.print(f"[bold yellow]warning:[/] {WARNING}", soft_wrap=True)
+        warned = True
+
     if image is not None and sandbox == "docker":
         from humaneval_lab.execution.docker import DockerExecutor
 
-        executor = DockerExecutor(jobs=settings.jobs, image=image)
+        executor: Executor = DockerExecutor(jobs=settings.jobs, image=image)
     else:
         executor = make_executor(sandbox, settings.jobs)
     try:
-        limits = None
-        if calibrate:
-            sampled = {s.task_id for s in samples}
-            to_calibrate = ps.select(tasks=tuple(t for t in ps.by_id if t in sampled)) if only_sampled else ps
-            limits = limits_for(to_calibrate, executor, out_dir, timeout)
+        calibrated: list[Callable[[Problem], Limits]] = []
+
+        def limits(problem: Problem) -> Limits:
+            # Measured on first use, i.e. once score() has validated every input: no code runs
+            # (and no canonical solution is timed) for a command that is going to be refused.
+            if not calibrated:
+                warn()
+                sampled = {s.task_id for s in samples}
+                chosen = ps.select(tasks=tuple(t for t in ps.by_id if t in sampled)) if only_sampled else ps
+                calibrated.append(limits_for(chosen, executor, out_dir, timeout))
+            return calibrated[0](problem)
+
         with progress_bar("scoring") as update:
-            summary = run_score(samples, ps, executor, out_dir, settings, samples_path=samples_path,
-                                limits_for=limits, progress=update)  # fmt: skip
+            summary = run_score(
+                samples,
+                ps,
+                executor,
+                out_dir,
+                settings,
+                samples_path=samples_path,
+                limits_for=limits if calibrate else None,
+                progress=update,
+                on_start=warn,
+            )
     finally:
         executor.close()
     data = summary.to_json()

@@ -52,7 +52,7 @@ def pass_at_k_array(
     cs = np.asarray(c, dtype=np.int64)
     if ns.shape != cs.shape:
         raise PassAtKError(f"n and c differ in shape: {ns.shape} vs {cs.shape}")
-    for ni, ci in zip(ns.tolist(), cs.tolist()):
+    for ni, ci in zip(ns.tolist(), cs.tolist(), strict=True):
         _check(ni, ci, k)
     out = np.ones(ns.shape, dtype=np.float64)
     if ns.size == 0:

@@ -310,7 +310,12 @@ def _native(path: Path, line: int, rec: dict[str, Any]) -> Problem:
     )
 
 
-_READERS = {"human-eval": _human_eval, "humaneval-x": _humaneval_x, "multipl-e": _multipl_e, "native": _native}
+_READERS = {
+    "human-eval": _human_eval,
+    "humaneval-x": _humaneval_x,
+    "multipl-e": _multipl_e,
+    "native": _native,
+}
 
 
 def read_problem_file(path: str | Path) -> list[Problem]:

@@ -68,10 +68,11 @@ def _from_records(path: Path, records: list[tuple[int, Any]], problems: ProblemS
 def _from_generations(path: Path, data: list[Any], problems: ProblemSet) -> list[Sample]:
     if len(data) > len(problems):
         raise InputFileError(
-            path, f"{len(data)} generation lists but problem set {problems.name!r} has {len(problems)} problems"
+            path,
+            f"{len(data)} generation lists but problem set {problems.name!r} has {len(problems)} problems",
         )
     out: list[Sample] = []
-    for i, (gens, problem) in enumerate(zip(data, problems.problems)):
+    for i, (gens, problem) in enumerate(zip(data, problems.problems, strict=False)):
         if not isinstance(gens, list) or not all(isinstance(g, str) for g in gens):
             raise InputFileError(path, f"item {i} must be a list of strings", line=i + 1)
         for g in gens:

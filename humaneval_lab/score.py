@@ -145,7 +145,9 @@ def _check_coverage(problems: ProblemSet, samples: Sequence[Sample], only_sample
     return problems
 
 
-def _prepare_output(out: Path, manifest: dict[str, Any], samples: Sequence[Sample]) -> tuple[dict[str, Outcome], int]:
+def _prepare_output(
+    out: Path, manifest: dict[str, Any], samples: Sequence[Sample]
+) -> tuple[dict[str, Outcome], int]:
     """Check an existing output folder against this run; returns (cached outcomes, lines to keep)."""
     out.mkdir(parents=True, exist_ok=True)
     mpath, rpath = out / MANIFEST, out / RESULTS
@@ -171,7 +173,12 @@ def _prepare_output(out: Path, manifest: dict[str, Any], samples: Sequence[Sampl
             raise ResumeMismatchError(f"{rpath}:{i + 1} does not match sample {i}; use a new output folder")
         if rec.get("verdict") == Status.INFRA.value:
             break  # re-run from the first sample the sandbox failed on
-        o = Outcome(Status(rec["verdict"]), rec.get("reason", ""), rec.get("stderr_tail", ""), rec.get("duration_s", 0.0))
+        o = Outcome(
+            Status(rec["verdict"]),
+            rec.get("reason", ""),
+            rec.get("stderr_tail", ""),
+            rec.get("duration_s", 0.0),
+        )
         cache[rec["dedup_key"]] = o
         keep = i + 1
     return cache, keep
@@ -198,8 +205,13 @@ def score(
     samples_path: str | Path | None = None,
     limits_for: Callable[[Problem], Limits] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Summary:
-    """Judge every sample and write results.jsonl, manifest.json and summary.json into ``out_dir``."""
+    """Judge every sample and write results.jsonl, manifest.json and summary.json into ``out_dir``.
+
+    Inputs are validated before anything is written; ``on_start`` is called once they are, just
+    before the first execution.
+    """
     started = time.monotonic()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -216,13 +228,17 @@ def score(
             f"pass@{dropped[0]} needs at least {dropped[0]} samples per problem, but {first} has {smallest}"
         )
     if not keep:
-        raise PassAtKError(f"no k in {list(settings.ks)} is at most the smallest sample count {min(n_per.values())}")
+        raise PassAtKError(
+            f"no k in {list(settings.ks)} is at most the smallest sample count {min(n_per.values())}"
+        )
     for lang in problems.languages:
         get_language(lang)  # fail fast on a language without a runner
 
-    samples_sha = _file_sha256(Path(samples_path)) if samples_path else hashlib.sha256(
-        "\n".join(dedup_key(s) for s in samples).encode()
-    ).hexdigest()
+    samples_sha = (
+        _file_sha256(Path(samples_path))
+        if samples_path
+        else hashlib.sha256("\n".join(dedup_key(s) for s in samples).encode()).hexdigest()
+    )
     manifest = {
         "problem_set_sha256": problems.content_hash,
         "samples_sha256": samples_sha,
@@ -247,6 +263,8 @@ def score(
         todo[k] = Job(k, program, limits)
     executed = len(todo)
 
+    if on_start:
+        on_start()
     done_count = kept
     if progress:
         progress(done_count, len(samples))
@@ -301,7 +319,7 @@ def summarize(
     c: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     per_problem_verdicts: dict[str, Counter[str]] = defaultdict(Counter)
-    for s, o in zip(samples, outcomes):
+    for s, o in zip(samples, outcomes, strict=True):
         n[s.task_id] += 1
         c[s.task_id] += int(o.passed)
         verdicts[o.status.value] += 1
@@ -311,7 +329,9 @@ def summarize(
     def block(task_ids: Iterable[str]) -> tuple[dict[str, float], dict[str, str]]:
         ids = list(task_ids)
         exact: dict[str, Fraction] = {f"pass@{k}": mean_pass_at_k((counts[t] for t in ids), k) for k in ks}
-        return {k: float(v) for k, v in exact.items()}, {k: f"{v.numerator}/{v.denominator}" for k, v in exact.items()}
+        return {k: float(v) for k, v in exact.items()}, {
+            k: f"{v.numerator}/{v.denominator}" for k, v in exact.items()
+        }
 
     overall, overall_exact = block(counts)
     languages: dict[str, dict[str, Any]] = {}

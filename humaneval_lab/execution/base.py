@@ -88,7 +88,9 @@ class Outcome:
 
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Outcome:
-        return cls(Status(d["status"]), d.get("reason", ""), d.get("stderr_tail", ""), d.get("duration_s", 0.0))
+        return cls(
+            Status(d["status"]), d.get("reason", ""), d.get("stderr_tail", ""), d.get("duration_s", 0.0)
+        )
 
 
 @runtime_checkable
