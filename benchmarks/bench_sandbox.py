@@ -58,7 +58,9 @@ def bench_ours(samples: Path, jobs: int, image: str | None, out: Path) -> tuple[
     start = time.perf_counter()
     executor = DockerExecutor(jobs=jobs, image=image)
     try:
-        summary = score(rows, problems, executor, out, ScoreSettings(ks=(1,), jobs=jobs), samples_path=samples)
+        summary = score(
+            rows, problems, executor, out, ScoreSettings(ks=(1,), jobs=jobs), samples_path=samples
+        )
     finally:
         executor.close()
     elapsed = time.perf_counter() - start

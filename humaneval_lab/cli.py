@@ -153,11 +153,22 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
               help="docker: hardened containers. local: UNSAFE, runs code on this machine.")  # fmt: skip
 @click.option("--jobs", "-j", type=int, default=None, help="Parallel executions (default: CPU count).")
-@click.option("--timeout", type=float, default=10.0, show_default=True,
-              help="Seconds per sample (compile + run) for problems without a calibrated limit.")
-@click.option("--calibrate/--no-calibrate", default=True, show_default=True,
-              help="Per-problem limits from the canonical solution's run time (20x, 5-60 s), kept in calibration.json.")
-@click.option("--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>).")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds per sample (compile + run) for problems without a calibrated limit.",
+)
+@click.option(
+    "--calibrate/--no-calibrate",
+    default=True,
+    show_default=True,
+    help="Per-problem limits from the canonical solution's run time (20x, 5-60 s), kept in calibration.json.",
+)
+@click.option(
+    "--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>)."
+)
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
@@ -289,7 +300,9 @@ def sandbox_build(tag: str | None, force: bool) -> None:
 
 
 @sandbox.command("check")
-@click.option("--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>).")
+@click.option(
+    "--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON to stdout.")
 def sandbox_check(image: str | None, as_json: bool) -> None:
     """Self-test the Docker sandbox: known-good, known-bad and hostile samples.

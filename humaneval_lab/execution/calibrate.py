@@ -35,14 +35,18 @@ class CalibrationPolicy:
         return round(min(self.cap_s, max(self.floor_s, self.factor * seconds)), 3)
 
 
-def measure(problems: ProblemSet, executor: Executor, timeout_s: float, policy: CalibrationPolicy) -> dict[str, float]:
+def measure(
+    problems: ProblemSet, executor: Executor, timeout_s: float, policy: CalibrationPolicy
+) -> dict[str, float]:
     """Run every canonical solution once; returns {task_id: limit} for those that pass."""
     jobs: dict[str, Job] = {}
     for p in problems:
         if p.canonical_solution is None:
             continue
         program = get_language(p.language).build(p, source_of(p, p.canonical_solution))
-        jobs[f"calibrate:{p.task_id}"] = Job(f"calibrate:{p.task_id}", program, Limits(timeout_s=policy.cap_s))
+        jobs[f"calibrate:{p.task_id}"] = Job(
+            f"calibrate:{p.task_id}", program, Limits(timeout_s=policy.cap_s)
+        )
     limits: dict[str, float] = {}
     for job_id, outcome in executor.run(jobs.values()):
         if outcome.passed:
@@ -66,7 +70,9 @@ def limits_for(
             stored = {str(k): float(v) for k, v in json.loads(path.read_text())["limits_s"].items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             stored = {}
-    missing = ProblemSet(problems.name, tuple(p for p in problems if p.task_id not in stored), problems.source)
+    missing = ProblemSet(
+        problems.name, tuple(p for p in problems if p.task_id not in stored), problems.source
+    )
     if len(missing):
         stored.update(measure(missing, executor, timeout_s, policy))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -183,7 +183,9 @@ class _Box:
             mem_limit=cfg.memory_per_worker * workers,
             memswap_limit=cfg.memory_per_worker * workers,  # equal: no swap
             pids_limit=cfg.pids_per_worker * workers + 16,
-            nano_cpus=int(min(cfg.cpus_per_worker * workers, executor.host_cpus) * 1e9),  # the engine refuses more
+            nano_cpus=int(
+                min(cfg.cpus_per_worker * workers, executor.host_cpus) * 1e9
+            ),  # the engine refuses more
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             init=True,
@@ -206,7 +208,9 @@ class _Box:
             host_config=host_config,
         )["Id"]
         try:
-            self._sock = api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._sock = api.attach_socket(
+                self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
             self._raw = getattr(self._sock, "_sock", self._sock)
             self._raw.settimeout(None)
             api.start(self.id)
@@ -407,14 +411,18 @@ class DockerExecutor:
                     yield job_id, outcome
                 elif kind == "dead" and box is not None:
                     self.deaths += 1
-                    self.death_log.append((sorted(box.inflight), box.stderr_tail.decode("utf-8", "replace")[-500:]))
+                    self.death_log.append(
+                        (sorted(box.inflight), box.stderr_tail.decode("utf-8", "replace")[-500:])
+                    )
                     box.kill()
                     lost = list(box.inflight.values())
                     box.inflight.clear()
                     if not box.was_ready:
                         early_deaths += 1
                         if early_deaths >= 3:
-                            tail = box.stderr_tail.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+                            tail = box.stderr_tail.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+                                "no output"
+                            ]
                             raise InfrastructureError(
                                 f"sandbox containers from {self.image} exit at start ({tail[0][:300]}); {FIX}"
                             )
@@ -422,10 +430,13 @@ class DockerExecutor:
                         if box.solo and box.was_ready:
                             solo_deaths[job.id] += 1
                             if solo_deaths[job.id] >= 2:
-                                yield job.id, Outcome(
-                                    Status.CRASHED,
-                                    "the sample killed its sandbox's runner (twice, running alone)",
-                                    box.stderr_tail.decode("utf-8", "replace")[-2000:],
+                                yield (
+                                    job.id,
+                                    Outcome(
+                                        Status.CRASHED,
+                                        "the sample killed its sandbox's runner (twice, running alone)",
+                                        box.stderr_tail.decode("utf-8", "replace")[-2000:],
+                                    ),
                                 )
                                 continue
                         attempts[job.id] += 1

@@ -46,48 +46,62 @@ CASES: tuple[Case, ...] = (
     Case.of("honest", "    return a + b\n", {"passed"}, "a right answer passes"),
     Case.of("wrong", "    return a - b\n", {"failed"}, "a wrong answer fails"),
     Case.of("syntax", "    return a +\n", {"error"}, "a syntax error is an error"),
-    Case.of("exit0", "    import sys\n    sys.exit(0)\n", {"failed"}, "sys.exit(0) before the tests is no pass"),
-    Case.of("os-exit0", "    return a + b\nimport os\nos._exit(0)\n", {"failed"}, "os._exit(0) at import is no pass"),
+    Case.of(
+        "exit0", "    import sys\n    sys.exit(0)\n", {"failed"}, "sys.exit(0) before the tests is no pass"
+    ),
+    Case.of(
+        "os-exit0",
+        "    return a + b\nimport os\nos._exit(0)\n",
+        {"failed"},
+        "os._exit(0) at import is no pass",
+    ),
     Case.of(
         "always-equal",
         "    class Eq:\n        def __eq__(self, other):\n            return True\n    return Eq()\n",
-        {"failed"}, "an object whose __eq__ is always true is no pass",
+        {"failed"},
+        "an object whose __eq__ is always true is no pass",
     ),
     Case.of(
         "patch-assert",
         "    import builtins\n    builtins.AssertionError = type('N', (Exception,), {})\n    return 0\n",
-        {"failed"}, "patching AssertionError does not reach the tests",
+        {"failed"},
+        "patching AssertionError does not reach the tests",
     ),
     Case.of(
         "frame-walk",
         "    import sys\n    f = sys._getframe()\n    while f is not None:\n"
         "        f.f_globals['check'] = lambda c: None\n        f = f.f_back\n    return 0\n",
-        {"failed"}, "walking stack frames finds no harness state",
+        {"failed"},
+        "walking stack frames finds no harness state",
     ),
     Case.of(
         "loop-ignoring-signals",
         "    import signal\n    for s in (signal.SIGTERM, signal.SIGALRM, signal.SIGINT):\n"
         "        signal.signal(s, signal.SIG_IGN)\n    while True:\n        try:\n            pass\n"
         "        except BaseException:\n            pass\n",
-        {"timeout"}, "an infinite loop that ignores signals is killed from outside",
+        {"timeout"},
+        "an infinite loop that ignores signals is killed from outside",
     ),
     Case.of(
         "output-flood",
         "    import sys\n    chunk = 'x' * (1 << 20)\n    for _ in range(1024):\n        sys.stdout.write(chunk)\n"
         "    return a + b\n",
-        {"output_limit"}, "1 GiB of output is cut off",
+        {"output_limit"},
+        "1 GiB of output is cut off",
     ),
     Case.of(
         "network",
         "    import socket\n    try:\n        socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
         "    except OSError:\n        return a + b\n    return 0\n",
-        {"passed"}, "there is no network",
+        {"passed"},
+        "there is no network",
     ),
     Case.of(
         "write-root",
         "    try:\n        open('/usr/lib/python3/dist-packages/sitecustomize.py', 'w').write('x')\n"
         "    except OSError:\n        return a + b\n    return 0\n",
-        {"passed"}, "the root file system is read-only",
+        {"passed"},
+        "the root file system is read-only",
     ),
 )
 
@@ -102,7 +116,9 @@ class CheckResult:
         return self.outcome.status.value in self.case.expect
 
 
-def run_selftest(executor: Executor, cases: Iterable[Case] = CASES, timeout_s: float = 5.0) -> list[CheckResult]:
+def run_selftest(
+    executor: Executor, cases: Iterable[Case] = CASES, timeout_s: float = 5.0
+) -> list[CheckResult]:
     spec = get_language("python")
     by_id = {c.name: c for c in cases}
     jobs = [

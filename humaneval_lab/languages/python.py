@@ -46,7 +46,11 @@ def test_code(problem: Problem) -> str:
 
 @cache
 def driver_source() -> str:
-    return resources.files("humaneval_lab.sandbox.runner").joinpath("hel_pydriver.py").read_text(encoding="utf-8")
+    return (
+        resources.files("humaneval_lab.sandbox.runner")
+        .joinpath("hel_pydriver.py")
+        .read_text(encoding="utf-8")
+    )
 
 
 def isolated(problem: Problem) -> bool:
@@ -61,10 +65,18 @@ def build(problem: Problem, source: str) -> Program:
 
 def build_isolated(problem: Problem, source: str) -> Program:
     head = _HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else ""
-    tests = {"entry_point": problem.entry_point, "prelude": head + problem.prompt, "tests": test_code(problem)}
+    tests = {
+        "entry_point": problem.entry_point,
+        "prelude": head + problem.prompt,
+        "tests": test_code(problem),
+    }
     return Program(
         language="python",
-        files={"hel_pydriver.py": driver_source(), "candidate.py": head + source, "tests.json": json.dumps(tests)},
+        files={
+            "hel_pydriver.py": driver_source(),
+            "candidate.py": head + source,
+            "tests.json": json.dumps(tests),
+        },
         run=("python3", "-I", "hel_pydriver.py", "candidate.py", "tests.json"),
         failure_markers=("AssertionError", "CandidateFailed"),
     )

@@ -92,7 +92,9 @@ def _encode(v: object, depth: int = 0) -> str:
     if t is tuple:
         return "(" + "".join(_encode(x, depth + 1) + ", " for x in v) + ")"  # type: ignore[attr-defined]
     if t is dict:
-        return "{" + ", ".join(f"{_encode(k, depth + 1)}: {_encode(x, depth + 1)}" for k, x in v.items()) + "}"  # type: ignore[attr-defined]
+        return (
+            "{" + ", ".join(f"{_encode(k, depth + 1)}: {_encode(x, depth + 1)}" for k, x in v.items()) + "}"
+        )  # type: ignore[attr-defined]
     if t is set or t is frozenset:
         items = ", ".join(_encode(x, depth + 1) for x in v)  # type: ignore[attr-defined]
         return f"{{{items}}}" if items else "set()"

@@ -81,7 +81,9 @@ class _Capped:
     def _pump(self) -> None:
         try:
             while True:
-                chunk = self._stream.read1(65536) if hasattr(self._stream, "read1") else self._stream.read(65536)
+                chunk = (
+                    self._stream.read1(65536) if hasattr(self._stream, "read1") else self._stream.read(65536)
+                )
                 if not chunk:
                     return
                 if len(self.data) < self._cap:
@@ -107,7 +109,7 @@ def _kill_group(pid: int) -> None:
 # finds nothing secret in its inherited memory. One request per datagram with the child's stdio
 # attached as SCM_RIGHTS; it answers {"pid": ...} in request order and {"exit": pid, "rc": ...}
 # when a child ends (rc < 0: killed by that signal, as subprocess reports it).
-ZYGOTE_SRC = r'''
+ZYGOTE_SRC = r"""
 import gc, json, os, resource, signal, socket, sys, types
 try:
     import ctypes
@@ -233,7 +235,7 @@ while True:
         for fd in fds:
             os.close(fd)
         send({"pid": pid})
-'''
+"""
 
 
 class _Zygote:
@@ -280,7 +282,9 @@ class _Zygote:
             self.alive = False
             self._cond.notify_all()
 
-    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any], fds: list[int]) -> int:
+    def spawn(
+        self, argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any], fds: list[int]
+    ) -> int:
         """Fork a child running ``argv[2:]`` like ``python3 -I``; returns its pid. Caller holds the spawn lock."""
         req = {"argv": argv[2:], "cwd": cwd, "env": env, "limits": lim}
         with self._lock:
@@ -363,7 +367,11 @@ class _Guard:
                     continue
                 for e in entries:
                     path = os.path.join(d, e)
-                    if path in self.workdirs or path in self.keep or any(k.startswith(path + "/") for k in self.keep):
+                    if (
+                        path in self.workdirs
+                        or path in self.keep
+                        or any(k.startswith(path + "/") for k in self.keep)
+                    ):
                         continue
                     self.files_swept += 1
                     if os.path.isdir(path) and not os.path.islink(path):
@@ -396,7 +404,9 @@ _GUARD: _Guard | None = None
 # ------------------------------------------------------------------------------------------ steps
 
 
-def _start(argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any]) -> tuple[int, Any, Any, Any, Any]:
+def _start(
+    argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any]
+) -> tuple[int, Any, Any, Any, Any]:
     """Start a step in its own session; returns (pid, stdin, stdout, stderr, wait(timeout) -> rc|None)."""
     if _ZYGOTE is not None and warm_python(argv):
         r0, w0 = os.pipe()
@@ -493,7 +503,11 @@ def _classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str) 
     if res["timed_out"]:
         return {"status": "timeout", "reason": f"{stage} exceeded the time limit", "stderr_tail": tail}
     if res["overflow"]:
-        return {"status": "output_limit", "reason": f"{stage} wrote more output than allowed", "stderr_tail": tail}
+        return {
+            "status": "output_limit",
+            "reason": f"{stage} wrote more output than allowed",
+            "stderr_tail": tail,
+        }
     rc = res["rc"]
     if res.get("oom"):
         return {"status": "oom", "reason": "killed: out of memory", "stderr_tail": tail}
@@ -556,11 +570,22 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         _GUARD.workdirs.add(workdir)
     try:
         _write_files(workdir, program["files"])
-        env = _base_env(workdir, {k.replace("{workdir}", workdir): v.replace("{workdir}", workdir) for k, v in program.get("env", {}).items()})
+        env = _base_env(
+            workdir,
+            {
+                k.replace("{workdir}", workdir): v.replace("{workdir}", workdir)
+                for k, v in program.get("env", {}).items()
+            },
+        )
         for argv in program.get("compile", ()):
             res = _run_step(list(argv), workdir, env, b"", lim, deadline)
             if res["rc"] is None and not res.get("timed_out"):
-                return {"status": "infra_error" if res.get("infra") else "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
+                return {
+                    "status": "infra_error" if res.get("infra") else "error",
+                    "reason": res["error"],
+                    "stderr_tail": "",
+                    "duration_s": time.monotonic() - start,
+                }
             if res["rc"] != 0 or res["timed_out"] or res["overflow"]:
                 out = _classify_failure(res, program, "compile")
                 if out["status"] == "error":
@@ -569,15 +594,28 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                 return {**out, "duration_s": time.monotonic() - start}
         res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
         if res["rc"] is None and not res.get("timed_out"):
-            return {"status": "infra_error" if res.get("infra") else "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
+            return {
+                "status": "infra_error" if res.get("infra") else "error",
+                "reason": res["error"],
+                "stderr_tail": "",
+                "duration_s": time.monotonic() - start,
+            }
         stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
         token_seen = token in stdout_lines
         if res["rc"] == INFRA_EXIT and f"hel-infra {token}" in stdout_lines:
             # Only trusted code knows the token: the driver itself could not work (fork failed...).
-            outcome = {"status": "infra_error", "reason": "the test driver could not start the candidate", "stderr_tail": _tail(res["stderr"])}
+            outcome = {
+                "status": "infra_error",
+                "reason": "the test driver could not start the candidate",
+                "stderr_tail": _tail(res["stderr"]),
+            }
         elif res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
             if not token_seen:
-                outcome = {"status": "failed", "reason": "exited 0 before the tests finished", "stderr_tail": _tail(res["stderr"])}
+                outcome = {
+                    "status": "failed",
+                    "reason": "exited 0 before the tests finished",
+                    "stderr_tail": _tail(res["stderr"]),
+                }
             elif program.get("require_empty_stderr") and res["stderr"].strip():
                 last = res["stderr"].decode("utf-8", "replace").strip().splitlines()[-1]
                 outcome = {"status": "failed", "reason": last[:200], "stderr_tail": _tail(res["stderr"])}
@@ -622,10 +660,22 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
         try:
             outcome = execute_job(job, root)
         except Exception as exc:  # report, never die: the host retries infrastructure errors
-            outcome = {"status": "infra_error", "reason": f"runner: {type(exc).__name__}: {exc}", "stderr_tail": "", "duration_s": 0.0}
+            outcome = {
+                "status": "infra_error",
+                "reason": f"runner: {type(exc).__name__}: {exc}",
+                "stderr_tail": "",
+                "duration_s": 0.0,
+            }
         emit({"id": job["id"], "outcome": outcome})
 
-    emit({"ready": True, "pid": os.getpid(), "zygote": _ZYGOTE is not None, "oom_counter": _oom_kills() is not None})
+    emit(
+        {
+            "ready": True,
+            "pid": os.getpid(),
+            "zygote": _ZYGOTE is not None,
+            "oom_counter": _oom_kills() is not None,
+        }
+    )
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for line in sys.stdin:
             msg = json.loads(line)
@@ -633,7 +683,14 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
                 break
             if msg.get("stats"):
                 g = _GUARD
-                emit({"stats": {"strays_killed": g.strays_killed if g else 0, "files_swept": g.files_swept if g else 0}})
+                emit(
+                    {
+                        "stats": {
+                            "strays_killed": g.strays_killed if g else 0,
+                            "files_swept": g.files_swept if g else 0,
+                        }
+                    }
+                )
                 continue
             pool.submit(work, msg["job"])
 

@@ -25,28 +25,33 @@ _FORGED = [
     Case.of(
         "atexit-launder",
         "    import atexit, os\n    atexit.register(lambda: os._exit(0))\n    raise AssertionError('boom')\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "excepthook-launder",
         "    import sys\n    sys.excepthook = lambda *a: print('passed')\n    return 0\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "print-passed",
         "    print('passed')\n    print('All tests passed')\n    print('0' * 32)\n    return 0\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "patch-builtins",
         "    import builtins\n    builtins.AssertionError = type('N', (Exception,), {})\n"
         "    builtins.abs = lambda x: 0\n    return 0\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "redefine-check",
         "    return 0\n\ndef check(candidate):\n    return True\n\nimport builtins\nbuiltins.check = check\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "frame-walk",
@@ -54,18 +59,21 @@ _FORGED = [
         "        f.f_globals['check'] = lambda c: None\n        f.f_globals['candidate'] = None\n        f = f.f_back\n"
         "    for o in gc.get_objects():\n        if isinstance(o, dict) and 'check' in o:\n"
         "            o['check'] = lambda c: None\n    return 0\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "always-equal",
         "    class Eq(int):\n        def __eq__(self, o):\n            return True\n        __ne__ = lambda s, o: False\n"
         "        __hash__ = int.__hash__\n    return Eq(0)\n",
-        {"failed"}, "an int subclass crosses by value as a plain int 0",
+        {"failed"},
+        "an int subclass crosses by value as a plain int 0",
     ),
     Case.of(
         "always-equal-object",
         "    class Eq:\n        def __eq__(self, o):\n            return True\n    return Eq()\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "token-fishing",
@@ -76,13 +84,15 @@ _FORGED = [
         "            except OSError:\n                continue\n"
         "            found.update(re.findall(rb'[0-9a-f]{32}', data))\n"
         "    for t in found:\n        print(t.decode())\n    return 0\n",
-        {"failed"}, "",
+        {"failed"},
+        "",
     ),
     Case.of(
         "ptrace-parent",
         "    import ctypes, os\n    libc = ctypes.CDLL(None)\n    r = libc.ptrace(16, os.getppid(), 0, 0)\n"
         "    return a + b if r != 0 else 0\n",
-        {"passed"}, "PTRACE_ATTACH to the test process fails (it is non-dumpable)",
+        {"passed"},
+        "PTRACE_ATTACH to the test process fails (it is non-dumpable)",
     ),
 ]
 
@@ -92,12 +102,14 @@ _RESOURCES = [
         "    import signal\n    for s in range(1, 32):\n        try:\n            signal.signal(s, signal.SIG_IGN)\n"
         "        except (OSError, ValueError):\n            pass\n    while True:\n        try:\n            pass\n"
         "        except BaseException:\n            pass\n",
-        {"timeout"}, "",
+        {"timeout"},
+        "",
     ),
     Case.of(
         "fork-bomb",
         "    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",
-        {"timeout", "crashed", "failed"}, "",
+        {"timeout", "crashed", "failed"},
+        "",
     ),
     Case.of("memory-bomb", "    x = []\n    while True:\n        x.append(b'x' * (1 << 24))\n", {"oom"}, ""),
     Case.of(
@@ -106,34 +118,40 @@ _RESOURCES = [
         "            with open(os.path.join(d, 'fill'), 'wb') as f:\n                while True:\n"
         "                    f.write(b'0' * (1 << 20))\n        except OSError:\n            pass\n"
         "    return a + b\n",
-        {"passed", "output_limit"}, "scratch space is capped; the sweep removes the files",
+        {"passed", "output_limit"},
+        "scratch space is capped; the sweep removes the files",
     ),
     Case.of(
         "output-flood-1gib",
         "    import os\n    chunk = b'x' * (1 << 20)\n    for _ in range(1024):\n        os.write(1, chunk)\n"
         "    return a + b\n",
-        {"output_limit"}, "",
+        {"output_limit"},
+        "",
     ),
     Case.of(
         "stderr-flood",
         "    import sys\n    while True:\n        sys.stderr.write('y' * 65536)\n",
-        {"output_limit"}, "",
+        {"output_limit"},
+        "",
     ),
     Case.of(
         "daemonised-leftover",
         "    import os, time\n    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
         "            while True:\n                time.sleep(0.05)\n        os._exit(0)\n    return a + b\n",
-        {"passed"}, "right answer; the daemon must be killed (checked by a probe)",
+        {"passed"},
+        "right answer; the daemon must be killed (checked by a probe)",
     ),
     Case.of(
         "kill-parent",
         "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n",
-        {"crashed"}, "",
+        {"crashed"},
+        "",
     ),
     Case.of(
         "sigstop-parent",
         "    import os, signal\n    os.kill(os.getppid(), signal.SIGSTOP)\n    return a + b\n",
-        {"timeout"}, "",
+        {"timeout"},
+        "",
     ),
 ]
 
@@ -143,13 +161,15 @@ _ESCAPES = [
         "    import socket\n    for host in (('1.1.1.1', 53), ('8.8.8.8', 443), ('172.17.0.1', 2375)):\n"
         "        try:\n            socket.create_connection(host, timeout=1)\n            return 0\n"
         "        except OSError:\n            pass\n    return a + b\n",
-        {"passed"}, "",
+        {"passed"},
+        "",
     ),
     Case.of(
         "docker-socket",
         "    import os\n    return 0 if os.path.exists('/var/run/docker.sock') or os.path.exists('/run/docker.sock')"
         " else a + b\n",
-        {"passed"}, "",
+        {"passed"},
+        "",
     ),
     Case.of(
         "read-host-files",
@@ -157,26 +177,30 @@ _ESCAPES = [
         "            return 0\n        except OSError:\n            pass\n"
         f"    for p in ({HOST_PATH!r}, '/var/lib/docker', '/etc/docker', '/home/runner'):\n"
         "        if os.path.exists(p):\n            return 0\n    return a + b\n",
-        {"passed"}, "no host file is visible (this repository's path on the host is checked)",
+        {"passed"},
+        "no host file is visible (this repository's path on the host is checked)",
     ),
     Case.of(
         "delete-files",
         "    import shutil, os\n    shutil.rmtree('/usr/lib/python3.11', ignore_errors=True)\n"
         "    for p in ('/usr/bin/python3', '/etc/passwd'):\n        try:\n            os.unlink(p)\n"
         "            return 0\n        except OSError:\n            pass\n    return a + b\n",
-        {"passed"}, "",
+        {"passed"},
+        "",
     ),
     Case.of(
         "write-root",
         "    for p in ('/usr/lib/python3/dist-packages/sitecustomize.py', '/etc/hel', '/hel'):\n"
         "        try:\n            open(p, 'w').write('x')\n            return 0\n        except OSError:\n            pass\n"
         "    return a + b\n",
-        {"passed"}, "",
+        {"passed"},
+        "",
     ),
     Case.of(
         "setuid",
         "    import os\n    try:\n        os.setuid(0)\n        return 0\n    except OSError:\n        return a + b\n",
-        {"passed"}, "",
+        {"passed"},
+        "",
     ),
 ]
 
@@ -187,7 +211,8 @@ PLANT = Case.of(
     "        for m in ('typing.py', 'json.py', 'sitecustomize.py', 'usercustomize.py', 'hel_pydriver.py', 'ast.py'):\n"
     "            try:\n                open(os.path.join(d, m), 'w').write(evil)\n            except OSError:\n"
     "                pass\n    return a + b\n",
-    {"passed"}, "",
+    {"passed"},
+    "",
 )
 
 # Runs after PLANT/daemons in the same container: right only if nothing was left behind.
@@ -201,13 +226,15 @@ PROBE = Case.of(
     "    for pid in os.listdir('/proc'):\n        if pid.isdigit():\n            try:\n"
     "                if os.getsid(int(pid)) not in allowed:\n                    return -2\n"
     "            except OSError:\n                pass\n    return a + b\n",
-    {"passed"}, "no planted file and no process of an earlier sample is left",
+    {"passed"},
+    "no planted file and no process of an earlier sample is left",
 )
 
 KILL_ALL = Case.of(
     "kill-everything",
     "    import os, signal\n    os.kill(-1, signal.SIGKILL)\n    return a + b\n",
-    {"crashed"}, "a sample that kills its runner is judged crashed; others are re-run",
+    {"crashed"},
+    "a sample that kills its runner is judged crashed; others are re-run",
 )
 
 ATTACKS: tuple[Case, ...] = tuple(

@@ -36,7 +36,9 @@ def sandbox_image() -> str:
     try:
         client.images.get(image)
     except Exception:
-        pytest.fail(f"sandbox image {image} is missing: run `humaneval-lab sandbox build` first", pytrace=False)
+        pytest.fail(
+            f"sandbox image {image} is missing: run `humaneval-lab sandbox build` first", pytrace=False
+        )
     finally:
         client.close()
     return image

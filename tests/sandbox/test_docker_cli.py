@@ -76,19 +76,37 @@ def _resume_samples(tmp_path: Path) -> Path:
     for p in load_problems().problems[:25]:
         rows.append({"task_id": p.task_id, "completion": p.canonical_solution})
         rows.append({"task_id": p.task_id, "completion": "    return None\n"})
-        rows.append({"task_id": p.task_id, "completion": "    import time\n    time.sleep(0.2)\n" + p.canonical_solution})
+        rows.append(
+            {
+                "task_id": p.task_id,
+                "completion": "    import time\n    time.sleep(0.2)\n" + p.canonical_solution,
+            }
+        )
         rows.append({"task_id": p.task_id, "completion": p.canonical_solution})  # a duplicate: judged once
     return write_jsonl(tmp_path / "samples.jsonl", rows)
 
 
 def _stable(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: summary[k] for k in ("pass@k", "pass@k_exact", "verdicts", "problems", "languages", "infra_errors")}
+    return {
+        k: summary[k] for k in ("pass@k", "pass@k_exact", "verdicts", "problems", "languages", "infra_errors")
+    }
 
 
 @pytest.mark.slow
 def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path: Path, sandbox_image: str) -> None:
     samples = _resume_samples(tmp_path)
-    args = ["score", str(samples), "--only-sampled", "-k", "1,2", "--jobs", "2", "--json", "--image", sandbox_image]
+    args = [
+        "score",
+        str(samples),
+        "--only-sampled",
+        "-k",
+        "1,2",
+        "--jobs",
+        "2",
+        "--json",
+        "--image",
+        sandbox_image,
+    ]
     out_dir = tmp_path / "killed"
     cmd = [sys.executable, "-m", "humaneval_lab.cli", *args, "-o", str(out_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -103,7 +121,9 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path: Path, sandbo
     proc.communicate(timeout=60)
     kept = len(results.read_bytes().splitlines())
     assert 20 <= kept < 100
-    unique_kept = len({json.loads(x)["dedup_key"] for x in results.read_bytes().splitlines()[:kept] if x.endswith(b"}")})
+    unique_kept = len(
+        {json.loads(x)["dedup_key"] for x in results.read_bytes().splitlines()[:kept] if x.endswith(b"}")}
+    )
 
     client = docker_client()
     try:
@@ -140,7 +160,10 @@ def test_missing_image_is_one_line_exit_2(tmp_path: Path, sandbox_image: str) ->
                              "--image", "humaneval-lab-sandbox:000000000000")  # fmt: skip
     assert code == 2
     assert out == ""
-    assert "sandbox image humaneval-lab-sandbox:000000000000 is missing: run `humaneval-lab sandbox build`" in err
+    assert (
+        "sandbox image humaneval-lab-sandbox:000000000000 is missing: run `humaneval-lab sandbox build`"
+        in err
+    )
     assert "Traceback" not in err
 
 
@@ -158,7 +181,14 @@ def test_sandbox_check_reports_what_it_verified(sandbox_image: str) -> None:
     code, out, err = run_cli("sandbox", "check", "--image", sandbox_image, "--json")
     assert code == 0, err
     rows = json.loads(out)
-    assert {r["case"] for r in rows} >= {"honest", "wrong", "exit0", "always-equal", "network", "output-flood"}
+    assert {r["case"] for r in rows} >= {
+        "honest",
+        "wrong",
+        "exit0",
+        "always-equal",
+        "network",
+        "output-flood",
+    }
     assert all(r["ok"] for r in rows)
     assert "sandbox ok: " in err and "checks passed" in err
     assert our_containers() == []
