@@ -215,10 +215,12 @@ def score(
             console.print(f"[bold yellow]warning:[/] {WARNING}", soft_wrap=True)
         warned = True
 
-    if image is not None and sandbox == "docker":
-        from humaneval_lab.execution.docker import DockerExecutor
+    if sandbox == "docker":
+        from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
 
-        executor: Executor = DockerExecutor(jobs=settings.jobs, image=image)
+        numpy = any(p.language == "python" and p.source_format == "humaneval-x" for p in ps)
+        config = DockerConfig(jobs=settings.jobs, image=image, preload=("numpy",) if numpy else ())
+        executor: Executor = DockerExecutor(config=config)
     else:
         executor = make_executor(sandbox, settings.jobs)
     try:
