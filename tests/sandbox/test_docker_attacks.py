@@ -1,0 +1,115 @@
+"""The attack corpus through the real Docker sandbox, interleaved with honest samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from attack_corpus import ATTACKS, HONEST, KILL_ALL, PLANT, PROBE, WRONG
+
+from humaneval_lab.execution.base import Job, Limits, Status
+from humaneval_lab.execution.selftest import PROBLEM, run_selftest
+from humaneval_lab.languages import get_language, source_of
+
+pytestmark = pytest.mark.docker
+
+
+def _job(name: str, completion: str, timeout_s: float = 5.0) -> Job:
+    program = get_language("python").build(PROBLEM, source_of(PROBLEM, completion))
+    return Job(name, program, Limits(timeout_s=timeout_s))
+
+
+def _run(ex: Any, cases: list[Any], timeout_s: float = 5.0) -> dict[str, Any]:
+    jobs = [_job(name, c.completion, timeout_s) for name, c in cases]
+    out: dict[str, Any] = {}
+    for job_id, outcome in ex.run(jobs):
+        assert job_id not in out, f"{job_id} judged twice"
+        out[job_id] = outcome
+    assert sorted(out) == sorted(name for name, _ in cases), "a job was lost"
+    return out
+
+
+def test_attacks_interleaved_with_honest_samples(make_executor: Any) -> None:
+    cases: list[tuple[str, Any]] = []
+    for i, attack in enumerate(ATTACKS):
+        cases.append((f"attack:{attack.name}", attack))
+        cases.append((f"honest:{i}", HONEST if i % 3 else WRONG))
+    ex = make_executor(jobs=2)
+    out = _run(ex, cases)
+    wrong = {
+        name: (o.status.value, o.reason)
+        for name, o in out.items()
+        if o.status.value not in dict(cases)[name].expect
+    }
+    assert wrong == {}, f"deaths: {ex.death_log}"
+    assert out["attack:memory-bomb"].status is Status.OOM
+
+
+def test_nothing_reaches_a_later_sample(make_executor: Any) -> None:
+    """Planted modules, filled disks and daemons of one sample are gone before the next starts."""
+    daemon = next(c for c in ATTACKS if c.name == "daemonised-leftover")
+    fill = next(c for c in ATTACKS if c.name == "disk-fill")
+    sequence = [("plant", PLANT), ("probe1", PROBE), ("honest1", HONEST), ("daemon", daemon), ("probe2", PROBE),
+                ("fill", fill), ("probe3", PROBE), ("honest2", HONEST)]  # fmt: skip
+    ex = make_executor(jobs=1)  # one container, one job at a time: each sample follows the one before
+    out = _run(ex, sequence)
+    assert {n: o.status.value for n, o in out.items()} == {
+        "plant": "passed", "probe1": "passed", "honest1": "passed", "daemon": "passed",
+        "probe2": "passed", "fill": "passed", "probe3": "passed", "honest2": "passed",
+    }  # fmt: skip
+    assert len(set(ex.container_ids)) == 1
+
+
+def test_a_sample_that_kills_its_runner_is_crashed_and_others_rerun(make_executor: Any) -> None:
+    cases = [(f"honest:{i}", HONEST if i % 2 else WRONG) for i in range(8)]
+    cases.insert(3, ("kill-all", KILL_ALL))
+    ex = make_executor(jobs=2)
+    out = _run(ex, cases)
+    assert out.pop("kill-all").status is Status.CRASHED
+    assert {n: o.status.value for n, o in out.items()} == {
+        n: ("passed" if c is HONEST else "failed") for n, c in cases if n != "kill-all"
+    }
+    assert ex.deaths >= 3  # the shared container, then the solo container twice
+
+
+def test_a_container_killed_from_outside_loses_no_job(make_executor: Any) -> None:
+    slow = "    import time\n    time.sleep(0.3)\n    return a + b\n"
+    cases = [(f"s{i}", HONEST) for i in range(12)]
+    ex = make_executor(jobs=2, workers_per_container=1)
+    jobs = [_job(n, slow) for n, _ in cases]
+    out: dict[str, Any] = {}
+    for job_id, outcome in ex.run(jobs):
+        if len(out) == 2:
+            ex.client.api.kill(ex._boxes[0].id)  # a daemon hiccup / OOM of a whole container
+        assert job_id not in out
+        out[job_id] = outcome
+    assert ex.deaths >= 1
+    assert {o.status for o in out.values()} == {Status.PASSED} and len(out) == 12
+
+
+def test_containers_are_hardened(make_executor: Any) -> None:
+    ex = make_executor(jobs=1)
+    jobs = iter([_job("one", HONEST.completion)])
+    gen = ex.run(jobs)
+    next(gen)
+    attrs = ex.client.api.inspect_container(ex._boxes[0].id)
+    gen.close()
+    hc, cfg = attrs["HostConfig"], attrs["Config"]
+    assert hc["NetworkMode"] == "none"
+    assert hc["ReadonlyRootfs"] is True
+    assert hc["CapDrop"] == ["ALL"] and not hc["CapAdd"]
+    assert "no-new-privileges" in hc["SecurityOpt"]
+    assert hc["Privileged"] is False
+    assert hc["Memory"] == hc["MemorySwap"] == 512 << 20
+    assert hc["PidsLimit"] and hc["NanoCpus"]
+    assert hc["Init"] is True
+    assert hc["LogConfig"]["Type"] == "none"
+    assert not hc["Binds"] and not attrs["Mounts"]
+    assert set(hc["Tmpfs"]) == {"/work", "/tmp"} and all("size=" in v for v in hc["Tmpfs"].values())
+    assert cfg["User"] == "10001:10001"
+    assert cfg["Labels"]["org.humaneval-lab.run"] == ex.run_id
+
+
+def test_selftest_cases_get_their_verdicts(make_executor: Any) -> None:
+    results = run_selftest(make_executor(jobs=2))
+    assert [(r.case.name, r.outcome.status.value) for r in results if not r.ok] == []
