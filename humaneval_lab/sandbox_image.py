@@ -23,7 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 IMAGE_REPOSITORY = "humaneval-lab-sandbox"
 RECIPE_FILES = ("packages.txt", "build-offline.sh", "setup-rootfs.sh")
 RECIPE_LABEL = "org.humaneval-lab.recipe"
-_RESOURCE_PACKAGE = "humaneval_lab_sandbox"
+# Where an installed (non-editable) humaneval-lab keeps sandbox/ as package data: setup.cfg maps
+# sandbox/ to humaneval_lab.sandbox; humaneval_lab_sandbox is the stand-alone name.
+_RESOURCE_PACKAGES = ("humaneval_lab.sandbox", "humaneval_lab_sandbox")
 
 
 class SandboxBuildError(Exception):
@@ -64,20 +66,24 @@ def sandbox_dir() -> Path:
     """Locate the ``sandbox/`` recipe folder.
 
     A source checkout (``<repo>/sandbox`` next to the package) wins; else the
-    installed package data package ``humaneval_lab_sandbox``.
+    package data of an installed humaneval-lab (see _RESOURCE_PACKAGES).
     """
     checkout = Path(__file__).resolve().parent.parent / "sandbox"
     if _is_recipe_dir(checkout):
         return checkout
-    if importlib.util.find_spec(_RESOURCE_PACKAGE) is not None:
-        resource = importlib.resources.files(_RESOURCE_PACKAGE)
-        # Package data installed on the file system (not zipped).
-        path = Path(str(resource))
-        if _is_recipe_dir(path):
-            return path
+    for package in _RESOURCE_PACKAGES:
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except ModuleNotFoundError:  # the parent package is absent
+            found = False
+        if found:
+            # Package data installed on the file system (a wheel, not a zip).
+            path = Path(str(importlib.resources.files(package)))
+            if _is_recipe_dir(path):
+                return path
     raise SandboxBuildError(
-        f"sandbox recipe not found: neither {checkout} nor the package "
-        f"{_RESOURCE_PACKAGE!r} holds {', '.join(RECIPE_FILES)}"
+        f"sandbox recipe not found: neither {checkout} nor the packages "
+        f"{', '.join(_RESOURCE_PACKAGES)} hold {', '.join(RECIPE_FILES)}"
     )
 
 
@@ -148,9 +154,7 @@ def build_image(
         for line in proc.stdout:
             log(line.rstrip("\n"))
     if proc.returncode != 0:
-        raise SandboxBuildError(
-            f"{script} failed with exit status {proc.returncode}"
-        )
+        raise SandboxBuildError(f"{script} failed with exit status {proc.returncode}")
     if not image_exists(client, tag):
         raise SandboxBuildError(f"{script} succeeded but image {tag} is missing")
     return tag

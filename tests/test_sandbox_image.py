@@ -2,8 +2,9 @@
 
 Tests marked ``docker`` run every toolchain inside the real image, offline,
 read-only, as uid 10001. They need a reachable engine and the image for the
-current recipe (build it with ``.ci/install-docker.sh``); set
-HUMANEVAL_LAB_BUILD_SANDBOX=1 to let the fixture build it (root, minutes).
+current recipe (build it with ``.ci/install-docker.sh``) and fail without
+them. HUMANEVAL_LAB_SANDBOX_IMAGE=TAG tests another image instead (e.g. one
+built from sandbox/Dockerfile).
 """
 
 from __future__ import annotations
@@ -49,6 +50,34 @@ def test_sandbox_dir_is_checkout() -> None:
     assert sandbox_dir() == SANDBOX
 
 
+def test_sandbox_dir_from_installed_package_data(tmp_path: Path) -> None:
+    """Installed (not a checkout): sandbox/ is package data of humaneval_lab.sandbox."""
+    site = tmp_path / "site"
+    pkg = site / "humaneval_lab"
+    (pkg / "sandbox").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sandbox" / "__init__.py").write_text("")
+    shutil.copy2(ROOT / "humaneval_lab" / "sandbox_image.py", pkg / "sandbox_image.py")
+    for name in RECIPE_FILES:
+        shutil.copy2(SANDBOX / name, pkg / "sandbox" / name)
+    code = (
+        f"import sys; sys.path[:0] = [{str(site)!r}]\n"
+        "from humaneval_lab.sandbox_image import sandbox_dir, recipe_hash\n"
+        "print(sandbox_dir()); print(recipe_hash(sandbox_dir()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert out == [str(pkg / "sandbox"), recipe_hash(SANDBOX)]
+
+    (pkg / "sandbox" / "packages.txt").unlink()
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0
+    assert "sandbox recipe not found" in proc.stderr
+
+
 def test_recipe_hash_stable(tmp_path: Path) -> None:
     h = recipe_hash(SANDBOX)
     assert re.fullmatch(r"[0-9a-f]{12}", h)
@@ -75,12 +104,13 @@ def test_recipe_hash_missing_file(tmp_path: Path) -> None:
 def test_shell_recipe_hash_matches_python() -> None:
     """build-offline.sh labels the image with the same hash."""
     script = (SANDBOX / "build-offline.sh").read_text()
-    func = re.search(r"^recipe_hash\(\) \{\n.*?^\}\n", script, re.M | re.S)
+    func = re.search(r"^recipe_hash\(\) \{\n.*?^\}\n", script, re.MULTILINE | re.DOTALL)
     assert func, "recipe_hash() not found in build-offline.sh"
     out = subprocess.run(
-        ["bash", "-c", f"set -euo pipefail\nHERE={shlex.quote(str(SANDBOX))}\n"
-         f"{func.group(0)}recipe_hash"],
-        check=True, capture_output=True, text=True,
+        ["bash", "-c", f"set -euo pipefail\nHERE={shlex.quote(str(SANDBOX))}\n{func.group(0)}recipe_hash"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     assert out == recipe_hash(SANDBOX)
 
@@ -97,12 +127,30 @@ def test_packages_txt() -> None:
         assert re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", p), p
         assert not p.endswith("-doc"), p
     for needed in (
-        "python3", "python3-numpy", "g++", "libssl-dev", "libboost-dev",
-        "openjdk-17-jdk-headless", "nodejs", "node-typescript", "golang-go",
-        "golang-github-stretchr-testify-dev", "rustc", "cargo",
-        "librust-regex-dev", "librust-md5-dev", "librust-rand-dev", "ruby",
-        "lua5.4", "php-cli", "perl", "libtest-deep-perl", "bash",
-        "coreutils", "procps", "tini",
+        "python3",
+        "python3-numpy",
+        "g++",
+        "libssl-dev",
+        "libboost-dev",
+        "openjdk-17-jdk-headless",
+        "nodejs",
+        "node-typescript",
+        "golang-go",
+        "golang-github-stretchr-testify-dev",
+        "rustc",
+        "cargo",
+        "librust-regex-dev",
+        "librust-md5-dev",
+        "librust-rand-dev",
+        "ruby",
+        "lua5.4",
+        "php-cli",
+        "perl",
+        "libtest-deep-perl",
+        "bash",
+        "coreutils",
+        "procps",
+        "tini",
     ):
         assert needed in pkgs, needed
 
@@ -155,10 +203,13 @@ def _dockerfile_env() -> dict[str, str]:
 
 def _offline_env() -> dict[str, str]:
     script = (SANDBOX / "build-offline.sh").read_text()
-    block = re.search(r"^IMAGE_ENV=\(\n(.*?)^\)", script, re.M | re.S)
+    block = re.search(r"^IMAGE_ENV=\(\n(.*?)^\)", script, re.MULTILINE | re.DOTALL)
     assert block
-    items = [shlex.split(line)[0] for line in block.group(1).splitlines()
-             if line.strip() and not line.strip().startswith("#")]
+    items = [
+        shlex.split(line)[0]
+        for line in block.group(1).splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
     return dict(item.partition("=")[::2] for item in items)
 
 
@@ -195,7 +246,6 @@ class _FakeClient:
 
 
 def test_build_image_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("docker")
     tag = default_image_tag(SANDBOX)
     monkeypatch.setattr(sandbox_image, "_docker_client", lambda: _FakeClient({tag}))
 
@@ -209,9 +259,8 @@ def test_build_image_cached(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_build_image_without_debootstrap(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("docker")
     monkeypatch.setattr(sandbox_image, "_docker_client", lambda: _FakeClient(set()))
-    monkeypatch.setattr(sandbox_image.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(SandboxBuildError, match="debootstrap not found"):
         build_image(log=lambda s: None)
 
@@ -219,43 +268,53 @@ def test_build_image_without_debootstrap(monkeypatch: pytest.MonkeyPatch) -> Non
 # ----------------------------------------------------- the real image ------
 
 RUN_FLAGS = [
-    "--rm", "-i", "--network", "none", "--read-only",
-    "--tmpfs", "/tmp:exec,size=512m",
-    "--tmpfs", "/work:exec,size=256m,uid=10001,gid=10001",
-    "--user", "10001:10001",
+    "--rm",
+    "-i",
+    "--network",
+    "none",
+    "--read-only",
+    "--tmpfs",
+    "/tmp:exec,size=512m",
+    "--tmpfs",
+    "/work:exec,size=256m,uid=10001,gid=10001",
+    "--user",
+    "10001:10001",
 ]
 
 
 @pytest.fixture(scope="session")
 def image() -> str:
-    docker = pytest.importorskip("docker")
+    """The image under test; Docker tests fail (never skip) when it is not there."""
+    import docker
+
     try:
         client = docker.from_env()
         client.ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"docker engine not reachable: {exc}")
-    tag = default_image_tag(SANDBOX)
+    except Exception as exc:  # DockerException, ConnectionError, FileNotFoundError, ...
+        pytest.fail(f"docker engine not reachable ({exc}); run .ci/install-docker.sh")
+    tag = os.environ.get("HUMANEVAL_LAB_SANDBOX_IMAGE") or default_image_tag(SANDBOX)
     if not sandbox_image.image_exists(client, tag):
-        if os.environ.get("HUMANEVAL_LAB_BUILD_SANDBOX") != "1":
-            pytest.skip(f"{tag} not built: run .ci/install-docker.sh "
-                        "or set HUMANEVAL_LAB_BUILD_SANDBOX=1")
-        build_image(tag)
+        pytest.fail(f"sandbox image {tag} missing; build it with .ci/install-docker.sh")
     return tag
 
 
-def run_in_image(tag: str, script: str, *flags: str,
-                 timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_in_image(
+    tag: str, script: str, *flags: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker", "run", *RUN_FLAGS, *flags, tag, "bash", "-euo", "pipefail", "-s"],
-        input=script, capture_output=True, text=True, timeout=timeout,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 # name -> (script run in /work, text expected on stdout)
 TOOLCHAINS: dict[str, tuple[str, str]] = {
-    "python": ("python3 -c 'import numpy; print(\"numpy\", numpy.arange(4).sum())'\n",
-               "numpy 6"),
-    "cpp": (r"""
+    "python": ("python3 -c 'import numpy; print(\"numpy\", numpy.arange(4).sum())'\n", "numpy 6"),
+    "cpp": (
+        r"""
 cat > a.cpp <<'EOF'
 #include <boost/any.hpp>
 #include <openssl/md5.h>
@@ -271,8 +330,11 @@ int main() {
 EOF
 g++ -std=c++11 -O2 -Wno-deprecated-declarations -o /tmp/a.out a.cpp -lcrypto
 /tmp/a.out
-""", "cpp 42 9001"),
-    "java": (r"""
+""",
+        "cpp 42 9001",
+    ),
+    "java": (
+        r"""
 cat > Main.java <<'EOF'
 import java.util.*;
 public class Main {
@@ -285,11 +347,16 @@ public class Main {
 EOF
 javac -d /tmp/classes Main.java
 java -cp /tmp/classes Main
-""", "java [1, 2, 3]"),
-    "node": ("node -e 'const assert = require(\"node:assert\"); "
-             "assert.deepEqual([1], [1]); console.log(\"node\", 6 * 7)'\n",
-             "node 42"),
-    "typescript": (r"""
+""",
+        "java [1, 2, 3]",
+    ),
+    "node": (
+        'node -e \'const assert = require("node:assert"); '
+        'assert.deepEqual([1], [1]); console.log("node", 6 * 7)\'\n',
+        "node 42",
+    ),
+    "typescript": (
+        r"""
 cat > a.ts <<'EOF'
 declare var require: any;
 const assert = require('node:assert');
@@ -299,8 +366,11 @@ console.log("ts", add(40, 2));
 EOF
 tsc --target es2020 --outDir /tmp/ts a.ts
 node /tmp/ts/a.js
-""", "ts 42"),
-    "go": (r"""
+""",
+        "ts 42",
+    ),
+    "go": (
+        r"""
 cat > main_test.go <<'EOF'
 package main
 
@@ -318,12 +388,18 @@ mkdir -p /tmp/.cache && cp -r /opt/humaneval-lab/go-build-cache "$GOCACHE"
 out=$(go test -v .)
 grep -q -- '--- PASS: TestAdd' <<<"$out"
 echo "go ok"
-""", "go ok"),
-    "go-cold-cache": (r"""
+""",
+        "go ok",
+    ),
+    "go-cold-cache": (
+        r"""
 printf 'package main\nimport (\n"testing"\n"github.com/stretchr/testify/require"\n)\nfunc TestX(t *testing.T) { require.True(t, true) }\n' > x_test.go
 GOCACHE=/tmp/cold-go-cache go test . && echo "go cold ok"
-""", "go cold ok"),
-    "rust-template": (r"""
+""",
+        "go cold ok",
+    ),
+    "rust-template": (
+        r"""
 cp -a /opt/humaneval-lab/rust-template /tmp/crate
 cat > /tmp/crate/src/main.rs <<'EOF'
 use rand::Rng;
@@ -345,8 +421,11 @@ cargo build -q
 out=$(cargo test -q 2>&1)
 grep -q 'test result: ok. 1 passed' <<<"$out"
 echo "rust tests ok"
-""", "rust true 900150983cd24fb0d6963f7d28e17f72 0\nrust tests ok"),
-    "rust-scratch": (r"""
+""",
+        "rust true 900150983cd24fb0d6963f7d28e17f72 0\nrust tests ok",
+    ),
+    "rust-scratch": (
+        r"""
 mkdir -p /work/c/src
 cat > /work/c/Cargo.toml <<'EOF'
 [package]
@@ -361,8 +440,11 @@ EOF
 echo 'fn main() { println!("scratch {} {:x}", regex::Regex::new("b+").unwrap().is_match("abc"), md5::compute(b"")); }' > /work/c/src/main.rs
 cd /work/c
 CARGO_TARGET_DIR=/tmp/target cargo run -q
-""", "scratch true d41d8cd98f00b204e9800998ecf8427e"),
-    "ruby": (r"""
+""",
+        "scratch true d41d8cd98f00b204e9800998ecf8427e",
+    ),
+    "ruby": (
+        r"""
 cat > t.rb <<'EOF'
 require 'test/unit'
 class TestX < Test::Unit::TestCase
@@ -372,14 +454,18 @@ EOF
 out=$(ruby t.rb)
 grep -q '1 tests, 1 assertions, 0 failures' <<<"$out"
 echo "ruby $(ruby -e 'print RUBY_VERSION')"
-""", "ruby 3.1"),
-    "lua": ("lua5.4 -e 'print(\"lua\", _VERSION, math.tointeger(6*7))'\n",
-            "lua\tLua 5.4\t42"),
-    "php": ("php -r 'echo \"php \", array_sum([40, 2]), \"\\n\";'\n", "php 42"),
-    "perl": ("out=$(perl -MTest::More -MTest::Deep -e "
-             "'cmp_deeply([1, {a => 2}], [1, {a => 2}]); done_testing')\n"
-             "grep -q '^ok 1' <<<\"$out\"\necho perl ok\n", "perl ok"),
-    "bash": ("echo \"bash ${BASH_VERSINFO[0]} $((6 * 7))\"\n", "bash 5 42"),
+""",
+        "ruby 3.1",
+    ),
+    "lua": ("lua5.4 -e 'print(\"lua\", _VERSION, math.tointeger(6*7))'\n", "lua\tLua 5.4\t42"),
+    "php": ('php -r \'echo "php ", array_sum([40, 2]), "\\n";\'\n', "php 42"),
+    "perl": (
+        "out=$(perl -MTest::More -MTest::Deep -e "
+        "'cmp_deeply([1, {a => 2}], [1, {a => 2}]); done_testing')\n"
+        "grep -q '^ok 1' <<<\"$out\"\necho perl ok\n",
+        "perl ok",
+    ),
+    "bash": ('echo "bash ${BASH_VERSINFO[0]} $((6 * 7))"\n', "bash 5 42"),
 }
 
 
@@ -396,27 +482,42 @@ def test_toolchain_offline(image: str, lang: str) -> None:
 def test_image_defaults(image: str) -> None:
     """Default user/workdir/init/label, read-only root, no network."""
     proc = subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", image,
-         "bash", "-c", "id -u; id -g; pwd; cat /proc/1/cmdline | tr '\\0' ' '"],
-        capture_output=True, text=True, timeout=60,
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            image,
+            "bash",
+            "-c",
+            "id -u; id -g; pwd; cat /proc/1/cmdline | tr '\\0' ' '",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     uid, gid, cwd, init = proc.stdout.splitlines()
     assert (uid, gid, cwd) == ("10001", "10001", "/work")
     assert init.startswith("/usr/bin/tini")
     label = subprocess.run(
-        ["docker", "image", "inspect", "-f",
-         '{{index .Config.Labels "org.humaneval-lab.recipe"}}', image],
-        capture_output=True, text=True, check=True,
+        ["docker", "image", "inspect", "-f", '{{index .Config.Labels "org.humaneval-lab.recipe"}}', image],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert label == recipe_hash(SANDBOX)
 
-    proc = run_in_image(image, r"""
+    proc = run_in_image(
+        image,
+        r"""
 if touch /usr/x 2>/dev/null; then echo "root fs writable"; exit 1; fi
 if touch /home/sandbox/x 2>/dev/null; then echo "home writable"; exit 1; fi
 touch /tmp/x /work/x
 python3 -c 'import socket; socket.create_connection(("deb.debian.org", 80), 3)' \
     2>/dev/null && { echo "network reachable"; exit 1; }
 echo confined
-""")
+""",
+    )
     assert proc.returncode == 0 and "confined" in proc.stdout, proc.stdout + proc.stderr
