@@ -27,7 +27,14 @@ RUNNER = r"""'use strict';
     }
   };
   Object.defineProperty(console, 'assert', { value: strictAssert, writable: false, configurable: false });
-  require('./%s');
+  try {
+    require('./%s');
+  } catch (err) {
+    // One last line that says what happened (Node would end with its version banner).
+    const name = (err && err.name) || 'Error';
+    process.stderr.write(String((err && err.stack) || err) + '\n' + name + ': ' + String(err && err.message) + '\n');
+    process.exit(1);
+  }
   process.stdout.write('\n' + token + '\n');
   // Stray timers must not turn a finished run into a timeout; pipes are written synchronously.
   process.exit(0);

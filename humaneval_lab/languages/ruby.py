@@ -19,12 +19,17 @@ def __hel_main
   require 'test/unit' if %(test_unit)s
   Test::Unit::AutoRunner.need_auto_run = false if %(test_unit)s
   load File.expand_path('main.rb', __dir__)
+  out = STDOUT
   if %(test_unit)s
+    # test/unit reports on stdout; the verdict looks for "Failure:" on stderr.
+    $stdout.flush
+    out = STDOUT.dup
+    STDOUT.reopen(STDERR)
     exit(1) unless Test::Unit::AutoRunner.run
   end
   $stdout.flush
-  STDOUT.write("\\n" + token + "\\n")
-  STDOUT.flush
+  out.write("\\n" + token + "\\n")
+  out.flush
 end
 __hel_main
 """

@@ -10,9 +10,7 @@ from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.languages.javascript import node_program
 from humaneval_lab.problems import Problem
 
-# --types with no names: skip @types discovery (there is no node_modules; tests declare `require`).
-TSC = ("tsc", "--target", "es2020", "--module", "commonjs", "--types", "",
-       "--skipLibCheck", "--pretty", "false", "--outDir", ".", "main.ts")  # fmt: skip
+TSC = ("tsc", "--target", "es2020", "--module", "commonjs", "--skipLibCheck", "--pretty", "false", "--outDir", ".", "main.ts")  # fmt: skip
 
 
 def build(problem: Problem, source: str) -> Program:
