@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import CACHE, PREWARM, multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import PREWARM, multipl_e_program, native_program, unsupported
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -52,17 +52,12 @@ GO_ENV = {
     "GOPATH": "/usr/share/gocode",
     "GOPROXY": "off",
     "GOFLAGS": "",
-    "CGO_ENABLED": "0",
-    # Kept across the jobs of one container: the standard library and testify compile once.
-    "GOCACHE": f"{CACHE}/go-build",
+    # One build cache per job, seeded from the image's read-only prewarmed one. A cache shared by
+    # the jobs of a container would be about twice as fast on a cold compile but writable by every
+    # sample: one sample could plant objects that later samples link (see docs/languages.md).
+    "GOCACHE": "{workdir}/.gocache",
 }
-# Seed the per-container cache from the image's prewarmed one (copied once, atomically).
-_SEED = (
-    "sh", "-c",
-    f'[ -d "$GOCACHE" ] || {{ [ -d {PREWARM}/go-build-cache ] && mkdir -p "$(dirname "$GOCACHE")" && '
-    f'cp -r {PREWARM}/go-build-cache "$GOCACHE.$$" && mv -T "$GOCACHE.$$" "$GOCACHE"; '
-    f'rm -rf "$GOCACHE.$$"; }}; exit 0',
-)  # fmt: skip
+_SEED = ("sh", "-c", f'[ ! -d {PREWARM}/go-build-cache ] || cp -r {PREWARM}/go-build-cache "$GOCACHE"')
 _COMPILE = ("go", "test", "-c", "-vet=off", "-o", "main.test", ".")
 
 _IMPORT_BLOCK = re.compile(r"^import\s*(\([^)]*\)|\"[^\"]*\")\s*$", re.MULTILINE)
@@ -78,9 +73,11 @@ def _humaneval_x_program(problem: Problem, source: str) -> str:
     elif imports.strip():
         code = code.replace(imports, "", 1)
     have = set(re.findall(r'"([\w/]+)"', setup))
+    # Comments do not use a package ("a list of strings." in a docstring is not strings.X).
+    uncommented = re.sub(r"//[^\n]*|/\*.*?\*/", "", code, flags=re.DOTALL)
     needed = [
         pkg for pkg in _STD_PACKAGES
-        if pkg not in have and re.search(rf"\b{re.escape(pkg.rsplit('/', 1)[-1])}\.", code)
+        if pkg not in have and re.search(rf"\b{re.escape(pkg.rsplit('/', 1)[-1])}\.", uncommented)
     ]  # fmt: skip
     extra = "import (\n" + "".join(f'    "{p}"\n' for p in needed) + ")\n" if needed else ""
     return setup + extra + code + "\n" + problem.tests
