@@ -9,8 +9,10 @@ rather than reported as a crash.
 
 from __future__ import annotations
 
+import shlex
+
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import PREWARM, unsupported
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -24,9 +26,9 @@ _WRAPPER = r"""
 #undef main
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <unistd.h>
-static void _hel_on_abort(int) { _exit(134); }
+static void _hel_on_abort(int) { std::_Exit(134); }
 int main() {
     char _hel_token[128] = {0};
     if (!std::fgets(_hel_token, sizeof _hel_token, stdin)) return 3;
@@ -39,6 +41,15 @@ int main() {
     return 0;
 }
 """
+
+
+# Precompiled headers the sandbox image builds (sandbox/setup-rootfs.sh) as <header>.gch/ dirs:
+# HumanEval-X's fixed header list for -std=c++11, <bits/stdc++.h> (MultiPL-E's prompts) for c++17.
+_PCH = {"humaneval-x": f"{PREWARM}/cpp/humaneval-x.h", "multipl-e": f"{PREWARM}/cpp/multipl-e.h"}
+
+
+def _quote(argv: tuple[str, ...]) -> str:
+    return " ".join(shlex.quote(a) for a in argv[1:])
 
 
 def _missing_headers(prompt: str) -> str:
@@ -59,12 +70,18 @@ def build(problem: Problem, source: str) -> Program:
     else:
         raise unsupported(problem, "cpp")
     libs = ("-lcrypto",) if "openssl/" in body else ()
+    pch = _PCH.get(problem.source_format, "")
+    compile_step = ("g++", std, "-O0", "-w", "-o", "main", "main.cpp", *libs)
+    if pch:
+        # The precompiled header holds exactly the headers this layout includes anyway, so it
+        # changes the speed, not the meaning; without it (or with a stale one) g++ reads the text.
+        compile_step = ("sh", "-c", f'p={pch}; [ -d "$p.gch" ] && set -- -include "$p"; exec "$0" "$@" {_quote(compile_step)}', "g++")
     return Program(
         language="cpp",
         files={"main.cpp": body + _WRAPPER},
         # -w: warnings would bury the error that matters in the compile tail; the renamed test main
         # has no return statement, which is only a warning.
-        compile=(("g++", std, "-O0", "-w", "-o", "main", "main.cpp", *libs),),
+        compile=(compile_step,),
         run=("./main",),
         failure_markers=("Assertion `",),
     )

@@ -8,7 +8,7 @@ before the token is printed: that line becomes "exit only on failures".
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import native_program, unsupported
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 

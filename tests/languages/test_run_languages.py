@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from humaneval_lab.cli import main
 from humaneval_lab.problems import load_suite
 
-from .conftest import HX_FILES, HUMANEVAL_X, MULTIPL_E, humaneval_x
+from .conftest import HUMANEVAL_X, HX_FILES, MULTIPL_E, humaneval_x
 from .multipl_e_bodies import BODIES
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
