@@ -142,13 +142,17 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
               help="docker: hardened containers. local: UNSAFE, runs code on this machine.")  # fmt: skip
 @click.option("--jobs", "-j", type=int, default=None, help="Parallel executions (default: CPU count).")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per sample (compile + run).")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds per sample (compile + run) for problems without a calibrated limit.")
+@click.option("--calibrate/--no-calibrate", default=True, show_default=True,
+              help="Per-problem limits from the canonical solution's run time (20x, 5-60 s), kept in calibration.json.")
+@click.option("--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>).")
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: str | None, out_dir: str, sandbox: str,
-    jobs: int | None, timeout: float, only_sampled: bool, as_json: bool,
+    jobs: int | None, timeout: float, calibrate: bool, image: str | None, only_sampled: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
 
@@ -162,6 +166,7 @@ def score(
     import os
 
     from humaneval_lab.execution import make_executor
+    from humaneval_lab.execution.calibrate import limits_for
     from humaneval_lab.execution.local import WARNING
     from humaneval_lab.records import read_samples
     from humaneval_lab.score import DEFAULT_KS, ScoreSettings
@@ -176,13 +181,25 @@ def score(
         timeout_s=timeout,
         jobs=jobs if jobs is not None else (os.cpu_count() or 1),
         only_sampled=only_sampled,
+        calibrated=calibrate,
     )
     if sandbox == "local":
         console.print(f"[bold yellow]warning:[/] {WARNING}")
-    executor = make_executor(sandbox, settings.jobs)
+    if image is not None and sandbox == "docker":
+        from humaneval_lab.execution.docker import DockerExecutor
+
+        executor = DockerExecutor(jobs=settings.jobs, image=image)
+    else:
+        executor = make_executor(sandbox, settings.jobs)
     try:
+        limits = None
+        if calibrate:
+            sampled = {s.task_id for s in samples}
+            to_calibrate = ps.select(tasks=tuple(t for t in ps.by_id if t in sampled)) if only_sampled else ps
+            limits = limits_for(to_calibrate, executor, out_dir, timeout)
         with progress_bar("scoring") as update:
-            summary = run_score(samples, ps, executor, out_dir, settings, samples_path=samples_path, progress=update)
+            summary = run_score(samples, ps, executor, out_dir, settings, samples_path=samples_path,
+                                limits_for=limits, progress=update)  # fmt: skip
     finally:
         executor.close()
     data = summary.to_json()
@@ -204,6 +221,78 @@ def score(
             "they are not model failures. Re-run the same command to retry them."
         )
         sys.exit(int(ExitCode.INTERNAL))
+
+
+# ---------------------------------------------------------------------------------------------- sandbox
+
+
+@main.group()
+def sandbox() -> None:
+    """Build and check the Docker sandbox."""
+
+
+@sandbox.command("build")
+@click.option("--tag", default=None, help="Image tag (default: humaneval-lab-sandbox:<recipe hash>).")
+@click.option("--force", is_flag=True, help="Rebuild even if the image exists.")
+def sandbox_build(tag: str | None, force: bool) -> None:
+    """Build the sandbox image from Debian packages (offline recipe, cached by recipe hash).
+
+    Needs root and debootstrap; users with a registry can instead `docker build sandbox/`.
+
+    \b
+    Example:
+      sudo humaneval-lab sandbox build
+    """
+    from humaneval_lab.errors import EnvironmentProblem
+    from humaneval_lab.sandbox_image import SandboxBuildError, build_image
+
+    try:
+        built = build_image(tag, force=force, log=lambda line: console.print(line, markup=False))
+    except SandboxBuildError as exc:
+        raise EnvironmentProblem(str(exc)) from None
+    click.echo(built)
+
+
+@sandbox.command("check")
+@click.option("--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON to stdout.")
+def sandbox_check(image: str | None, as_json: bool) -> None:
+    """Self-test the Docker sandbox: known-good, known-bad and hostile samples.
+
+    Exits 0 when every verdict is the expected one, 4 otherwise.
+
+    \b
+    Example:
+      humaneval-lab sandbox check
+    """
+    from rich.table import Table
+
+    from humaneval_lab.errors import InfrastructureError
+    from humaneval_lab.execution.docker import DockerExecutor
+    from humaneval_lab.execution.selftest import run_selftest
+
+    executor = DockerExecutor(jobs=2, image=image)
+    try:
+        results = run_selftest(executor)
+    finally:
+        executor.close()
+    t = Table(title=f"sandbox check ({executor.image})")
+    for col in ("case", "verdict", "expected", "ok", "verifies"):
+        t.add_column(col)
+    for r in results:
+        t.add_row(r.case.name, r.outcome.status.value, "/".join(sorted(r.case.expect)),
+                  "[green]yes[/]" if r.ok else "[red]NO[/]", r.case.what)  # fmt: skip
+    console.print(t)
+    if as_json:
+        rows = [{"case": r.case.name, "verdict": r.outcome.status.value, "expected": sorted(r.case.expect),
+                 "ok": r.ok, "verifies": r.case.what, "reason": r.outcome.reason} for r in results]  # fmt: skip
+        click.echo(json.dumps(rows, indent=2))
+    bad = [r for r in results if not r.ok]
+    if bad:
+        raise InfrastructureError(
+            f"sandbox check failed: {', '.join(f'{r.case.name} got {r.outcome.status.value}' for r in bad)}"
+        )
+    console.print(f"[green]sandbox ok[/]: {len(results)} checks passed")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class ScoreSettings:
     timeout_s: float = 10.0
     jobs: int = 1
     only_sampled: bool = False
+    calibrated: bool = False  # per-problem limits from the canonical solutions (calibration.json)
 
     def __post_init__(self) -> None:
         if not self.ks or any(k < 1 for k in self.ks):
@@ -55,7 +56,7 @@ class ScoreSettings:
 
     def verdict_relevant(self) -> dict[str, Any]:
         """Settings that change verdicts (a resume must match them); jobs and ks do not."""
-        return {"sandbox": self.sandbox, "timeout_s": self.timeout_s}
+        return {"sandbox": self.sandbox, "timeout_s": self.timeout_s, "calibrated": self.calibrated}
 
 
 @dataclass(frozen=True)

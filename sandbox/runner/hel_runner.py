@@ -7,6 +7,17 @@ one implementation means a verdict means the same thing wherever it was reached.
 Wire protocol (container): the host writes ``{"job": <Job as dict>}`` lines and ``{"shutdown": true}``;
 the runner answers ``{"id": ..., "outcome": {...}}`` lines, in completion order, and ``{"ready": ...}``
 once at start.
+
+In the container (``serve(..., contained=True)``) the runner also:
+
+- starts ``python3 -I script.py`` steps from a warm *zygote*: a clean interpreter started once, that
+  never sees a job's data or token, and forks one child per step (a Python start costs ~20 ms of
+  CPU, a fork ~1 ms; this is most of the sandbox's speed);
+- after every job, kills processes that escaped their job's session (``setsid`` daemons) and removes
+  files left in the writable scratch dirs (/tmp, /dev/shm, the job root) outside running jobs'
+  work dirs, so nothing a sample leaves behind reaches a later sample;
+- makes itself non-dumpable, so a sample (same uid) cannot read tokens out of /proc/<pid>/mem;
+- tells an out-of-memory kill from another SIGKILL with the cgroup's oom_kill counter.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import resource
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,22 +38,33 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 TAIL = 2000  # bytes of stderr kept in a verdict
+INFRA_EXIT = 75  # a trusted driver could not do its job (e.g. fork failed); with the token: retry
+# Extra cache dirs (colon-separated, e.g. GOCACHE/CARGO_HOME under /tmp) that persist across jobs
+# within one container for speed; the sweeper leaves them alone. They are NOT per-job work dirs.
+CACHE_DIRS_ENV = "HEL_CACHE_DIRS"
 
 
 def _tail(b: bytes, n: int = TAIL) -> str:
     return b[-n:].decode("utf-8", "replace")
 
 
-def _limits(lim: dict[str, Any]) -> Any:
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_size_bytes"], lim["file_size_bytes"]))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (lim["open_files"], lim["open_files"]))
-        if lim.get("address_space_bytes"):
-            resource.setrlimit(resource.RLIMIT_AS, (lim["address_space_bytes"], lim["address_space_bytes"]))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def set_non_dumpable() -> None:
+    """PR_SET_DUMPABLE=0: same-uid processes can no longer ptrace us or read /proc/<pid>/mem, fd, environ."""
+    try:
+        import ctypes
 
-    return apply
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _apply_limits(lim: dict[str, Any]) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_size_bytes"], lim["file_size_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lim["open_files"], lim["open_files"]))
+    if lim.get("address_space_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (lim["address_space_bytes"], lim["address_space_bytes"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 class _Capped:
@@ -76,57 +99,351 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+# ------------------------------------------------------------------------------------------ zygote
+
+# The zygote: a clean interpreter that forks one child per ``python3 -I script`` step. It never
+# receives a job's files, tests or token (only a path, argv, env and limits), so a forked sample
+# finds nothing secret in its inherited memory. One request per datagram with the child's stdio
+# attached as SCM_RIGHTS; it answers {"pid": ...} in request order and {"exit": pid, "rc": ...}
+# when a child ends (rc < 0: killed by that signal, as subprocess reports it).
+ZYGOTE_SRC = r'''
+import json, os, resource, runpy, signal, socket, sys
+try:
+    import ctypes
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # non-dumpable, inherited by every child
+except Exception:
+    pass
+# Warm what judged programs import anyway, so each forked child finds it loaded (imports are most
+# of a small program's run time). Nothing here holds job data.
+_WARM = "ast,json,marshal,math,struct,ctypes,traceback,typing,re,collections,itertools,functools,heapq,string,copy,hashlib,datetime,statistics,fractions,decimal,random"
+for _m in (_WARM + "," + os.environ.get("HEL_PRELOAD", "")).split(","):
+    if _m:
+        try:
+            __import__(_m)
+        except Exception:
+            pass
+sock = socket.socket(fileno=int(sys.argv[1]))
+rfd, wfd = os.pipe()
+os.set_blocking(wfd, False)
+signal.set_wakeup_fd(wfd)
+signal.signal(signal.SIGCHLD, lambda *a: None)
+
+def send(obj):
+    sock.sendall(json.dumps(obj).encode() + b"\n")
+
+def child(req, fds):
+    os.setsid()
+    for i, fd in enumerate(fds):
+        os.dup2(fd, i)
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.closerange(3, 1 << 16)  # the zygote's socket and pipes are not the sample's business
+    os.chdir(req["cwd"])
+    os.environ.clear()
+    os.environ.update(req["env"])
+    lim = req["limits"]
+    resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_size_bytes"], lim["file_size_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lim["open_files"], lim["open_files"]))
+    if lim.get("address_space_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (lim["address_space_bytes"], lim["address_space_bytes"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    sys.argv = list(req["argv"])
+    code = 0
+    try:
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    except SystemExit as e:
+        c = e.code
+        code = c if isinstance(c, int) else (0 if c is None else (print(c, file=sys.stderr) or 1))
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    try:
+        import atexit
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for s in (sys.stdout, sys.stderr):
+        try:
+            s.flush()
+        except BaseException:
+            pass
+    os._exit(code & 0xFF)
+
+buf = b""
+while True:
+    import select
+    r, _, _ = select.select([sock, rfd], [], [])
+    if rfd in r:
+        os.read(rfd, 4096)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        send({"exit": pid, "rc": rc})
+    if sock in r:
+        msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 3)
+        if not msg:
+            os._exit(0)
+        req = json.loads(msg)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            send({"pid": None, "error": str(exc)})
+            continue
+        if pid == 0:
+            try:
+                child(req, fds)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        send({"pid": pid})
+'''
+
+
+class _Zygote:
+    """The runner's handle on its zygote process; thread-safe."""
+
+    def __init__(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", ZYGOTE_SRC, str(child.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
+            pass_fds=(child.fileno(),), env=env,
+        )  # fmt: skip
+        child.close()
+        self.sock = parent
+        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._pids: list[dict[str, Any]] = []
+        self._exits: dict[int, int] = {}
+        self.alive = True
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        buf = b""
+        try:
+            while True:
+                data = self.sock.recv(1 << 16)
+                if not data:
+                    break
+                buf += data
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    msg = json.loads(line)
+                    with self._cond:
+                        if "exit" in msg:
+                            self._exits[msg["exit"]] = msg["rc"]
+                        else:
+                            self._pids.append(msg)
+                        self._cond.notify_all()
+        except OSError:
+            pass
+        with self._cond:
+            self.alive = False
+            self._cond.notify_all()
+
+    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any], fds: list[int]) -> int:
+        """Fork a child running ``argv[2:]`` like ``python3 -I``; returns its pid. Caller holds the spawn lock."""
+        req = {"argv": argv[2:], "cwd": cwd, "env": env, "limits": lim}
+        with self._lock:
+            socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._pids or not self.alive, timeout=30):
+                    raise OSError("zygote did not answer")
+                if not self._pids:
+                    raise OSError("zygote died")
+                msg = self._pids.pop(0)
+        if msg["pid"] is None:
+            raise OSError(msg.get("error", "fork failed"))
+        return int(msg["pid"])
+
+    def wait(self, pid: int, timeout: float | None) -> int | None:
+        with self._cond:
+            self._cond.wait_for(lambda: pid in self._exits or not self.alive, timeout=timeout)
+            return self._exits.pop(pid, None)
+
+
+def warm_python(argv: list[str]) -> bool:
+    """Whether a step is ``python3 -I script.py ...`` and so can start from the zygote."""
+    return len(argv) >= 3 and argv[0] in ("python3", "python") and argv[1] == "-I" and argv[2].endswith(".py")
+
+
+# ------------------------------------------------------------------------------------------ contained state
+
+
+class _Guard:
+    """What a contained runner knows about running jobs: their sessions and work dirs.
+
+    ``spawn_lock`` is held while a step starts and while strays are reaped, so a step that has just
+    called setsid but is not registered yet is never mistaken for a stray.
+    """
+
+    def __init__(self, root: str, scratch: tuple[str, ...]) -> None:
+        self.spawn_lock = threading.Lock()
+        self.sessions: set[int] = set()
+        self.workdirs: set[str] = set()
+        self.root = root
+        self.scratch = scratch
+        self.keep = {p for p in os.environ.get(CACHE_DIRS_ENV, "").split(":") if p}
+        self.me = os.getpid()
+        self.my_sid = os.getsid(0)
+        self.zygote_pid = 0
+        self.strays_killed = 0
+        self.files_swept = 0
+
+    def reap(self) -> None:
+        """Kill processes outside every running job's session; remove unclaimed scratch files."""
+        with self.spawn_lock:
+            for name in os.listdir("/proc"):
+                if not name.isdigit():
+                    continue
+                pid = int(name)
+                if pid in (1, self.me, self.zygote_pid):
+                    continue
+                try:
+                    sid = os.getsid(pid)
+                except (ProcessLookupError, PermissionError):
+                    continue
+                if sid == self.my_sid or sid in self.sessions:
+                    continue
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    self.strays_killed += 1
+                except (ProcessLookupError, PermissionError):
+                    pass
+            for d in self.scratch:
+                try:
+                    entries = os.listdir(d)
+                except OSError:
+                    continue
+                for e in entries:
+                    path = os.path.join(d, e)
+                    if path in self.workdirs or path in self.keep or any(k.startswith(path + "/") for k in self.keep):
+                        continue
+                    self.files_swept += 1
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        try:
+                            os.unlink(path)
+                        except OSError:
+                            pass
+
+
+def _oom_kills() -> int | None:
+    """The cgroup's count of OOM kills (v1 memory.oom_control or v2 memory.events), if readable."""
+    for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
+        try:
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+_ZYGOTE: _Zygote | None = None
+_GUARD: _Guard | None = None
+
+
+# ------------------------------------------------------------------------------------------ steps
+
+
+def _start(argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any]) -> tuple[int, Any, Any, Any, Any]:
+    """Start a step in its own session; returns (pid, stdin, stdout, stderr, wait(timeout) -> rc|None)."""
+    if _ZYGOTE is not None and warm_python(argv):
+        r0, w0 = os.pipe()
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        try:
+            pid = _ZYGOTE.spawn(argv, cwd, env, lim, [r0, w1, w2])
+        finally:
+            for fd in (r0, w1, w2):
+                os.close(fd)
+        z = _ZYGOTE
+        return pid, os.fdopen(w0, "wb"), os.fdopen(r1, "rb"), os.fdopen(r2, "rb"), lambda t: z.wait(pid, t)
+    p = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, so the kill reaches its children
+        preexec_fn=lambda: _apply_limits(lim),
+    )  # fmt: skip
+
+    def wait(t: float | None) -> int | None:
+        try:
+            return p.wait(timeout=t)
+        except subprocess.TimeoutExpired:
+            return None
+
+    return p.pid, p.stdin, p.stdout, p.stderr, wait
+
+
 def _run_step(
     argv: list[str], cwd: str, env: dict[str, str], stdin: bytes, lim: dict[str, Any], deadline: float
 ) -> dict[str, Any]:
     """One command in its own session; killed with its whole process group at the deadline."""
+    guard = _GUARD
+    oom_before = _oom_kills() if guard else None
     try:
-        p = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, so the kill reaches its children
-            preexec_fn=_limits(lim),
-        )
+        if guard:
+            with guard.spawn_lock:
+                pid, sin, sout, serr, wait = _start(argv, cwd, env, lim)
+                guard.sessions.add(pid)
+        else:
+            pid, sin, sout, serr, wait = _start(argv, cwd, env, lim)
     except OSError as exc:
-        return {"rc": None, "error": f"cannot start {argv[0]}: {exc.strerror}"}
+        # EAGAIN/ENOMEM while another sample fork-bombs is not this sample's fault: retry it.
+        infra = getattr(exc, "errno", None) in (11, 12) or "zygote" in str(exc) or "fork" in str(exc)
+        return {"rc": None, "error": f"cannot start {argv[0]}: {exc.strerror or exc}", "infra": infra}
     state = {"overflow": False}
 
     def overflow() -> None:
         state["overflow"] = True
-        _kill_group(p.pid)
+        _kill_group(pid)
 
-    out = _Capped(p.stdout, lim["output_bytes"], overflow)
-    err = _Capped(p.stderr, lim["output_bytes"], overflow)
+    out = _Capped(sout, lim["output_bytes"], overflow)
+    err = _Capped(serr, lim["output_bytes"], overflow)
     try:
-        assert p.stdin is not None
-        p.stdin.write(stdin)
-        p.stdin.close()
+        sin.write(stdin)
+        sin.close()
     except (BrokenPipeError, OSError):
         pass
-    timed_out = False
-    try:
-        p.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    rc = wait(max(0.0, deadline - time.monotonic()))
+    timed_out = rc is None
     # Kill the group even after a clean exit: background children must not outlive the sample.
-    _kill_group(p.pid)
+    _kill_group(pid)
     if timed_out:
-        p.wait()
+        rc = wait(10.0)
     for r in (out, err):
         r.thread.join(timeout=2.0)  # an escaped process may hold the pipe open: never wait forever
-    for s in (p.stdout, p.stderr):
+    for s in (sout, serr):
         try:
-            s.close()  # type: ignore[union-attr]
+            s.close()
         except OSError:
             pass
+    if guard:
+        guard.sessions.discard(pid)
+    oom = False
+    if oom_before is not None and rc is not None and rc < 0:
+        after = _oom_kills()
+        oom = after is not None and after > oom_before
     return {
-        "rc": p.returncode,
+        "rc": rc,
         "timed_out": timed_out,
         "overflow": state["overflow"] or out.overflow or err.overflow,
+        "oom": oom,
         "stdout": bytes(out.data),
         "stderr": bytes(err.data),
     }
@@ -140,6 +457,8 @@ def _classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str) 
     if res["overflow"]:
         return {"status": "output_limit", "reason": f"{stage} wrote more output than allowed", "stderr_tail": tail}
     rc = res["rc"]
+    if res.get("oom"):
+        return {"status": "oom", "reason": "killed: out of memory", "stderr_tail": tail}
     if rc is not None and rc < 0:
         sig = -rc
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -147,7 +466,8 @@ def _classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str) 
             return {"status": "timeout", "reason": "CPU time limit", "stderr_tail": tail}
         if sig == signal.SIGXFSZ:
             return {"status": "output_limit", "reason": "file size limit", "stderr_tail": tail}
-        if sig == signal.SIGKILL:
+        if sig == signal.SIGKILL and _GUARD is None:
+            # Outside a container there is no cgroup counter to tell; the kernel's OOM killer is the usual cause.
             return {"status": "oom", "reason": "killed (SIGKILL): out of memory", "stderr_tail": tail}
         return {"status": "crashed", "reason": f"killed by {name}", "stderr_tail": tail}
     if b"MemoryError" in err or b"OutOfMemoryError" in err or b"std::bad_alloc" in err:
@@ -170,6 +490,8 @@ def _base_env(workdir: str, extra: dict[str, str]) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
     }
     env.update(extra)
     return env
@@ -192,13 +514,15 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
     deadline = start + float(lim["timeout_s"])
     token = secrets.token_hex(16)
     workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
+    if _GUARD:
+        _GUARD.workdirs.add(workdir)
     try:
         _write_files(workdir, program["files"])
         env = _base_env(workdir, {k.replace("{workdir}", workdir): v.replace("{workdir}", workdir) for k, v in program.get("env", {}).items()})
         for argv in program.get("compile", ()):
             res = _run_step(list(argv), workdir, env, b"", lim, deadline)
-            if res["rc"] is None:
-                return {"status": "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
+            if res["rc"] is None and not res.get("timed_out"):
+                return {"status": "infra_error" if res.get("infra") else "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
             if res["rc"] != 0 or res["timed_out"] or res["overflow"]:
                 out = _classify_failure(res, program, "compile")
                 if out["status"] == "error":
@@ -206,11 +530,14 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                     out["stderr_tail"] = _tail(res["stdout"] + res["stderr"])
                 return {**out, "duration_s": time.monotonic() - start}
         res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
-        if res["rc"] is None:
-            return {"status": "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
-        stdout_lines = res["stdout"].decode("utf-8", "replace").splitlines()
-        token_seen = token in (ln.strip() for ln in stdout_lines)
-        if res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
+        if res["rc"] is None and not res.get("timed_out"):
+            return {"status": "infra_error" if res.get("infra") else "error", "reason": res["error"], "stderr_tail": "", "duration_s": time.monotonic() - start}
+        stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
+        token_seen = token in stdout_lines
+        if res["rc"] == INFRA_EXIT and f"hel-infra {token}" in stdout_lines:
+            # Only trusted code knows the token: the driver itself could not work (fork failed...).
+            outcome = {"status": "infra_error", "reason": "the test driver could not start the candidate", "stderr_tail": _tail(res["stderr"])}
+        elif res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
             if not token_seen:
                 outcome = {"status": "failed", "reason": "exited 0 before the tests finished", "stderr_tail": _tail(res["stderr"])}
             elif program.get("require_empty_stderr") and res["stderr"].strip():
@@ -223,12 +550,29 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         return {**outcome, "duration_s": time.monotonic() - start}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if _GUARD:
+            _GUARD.workdirs.discard(workdir)
+            _GUARD.reap()
 
 
-def serve(workers: int, root: str | None = None) -> None:
-    """Read jobs from stdin, judge them on ``workers`` threads, write outcomes to stdout."""
+def serve(workers: int, root: str | None = None, contained: bool = False) -> None:
+    """Read jobs from stdin, judge them on ``workers`` threads, write outcomes to stdout.
+
+    ``contained``: we are alone in a sandbox container (never on the user's machine): start the
+    zygote, reap strays and sweep scratch dirs after every job.
+    """
+    global _ZYGOTE, _GUARD
     out_lock = threading.Lock()
     stdout = sys.stdout
+    if contained:
+        set_non_dumpable()
+        root = root or "/work"
+        _GUARD = _Guard(root, scratch=tuple(d for d in (root, "/tmp", "/dev/shm") if os.path.isdir(d)))
+        try:
+            _ZYGOTE = _Zygote()
+            _GUARD.zygote_pid = _ZYGOTE.proc.pid
+        except OSError:
+            _ZYGOTE = None
 
     def emit(obj: dict[str, Any]) -> None:
         line = json.dumps(obj) + "\n"
@@ -243,12 +587,16 @@ def serve(workers: int, root: str | None = None) -> None:
             outcome = {"status": "infra_error", "reason": f"runner: {type(exc).__name__}: {exc}", "stderr_tail": "", "duration_s": 0.0}
         emit({"id": job["id"], "outcome": outcome})
 
-    emit({"ready": True, "pid": os.getpid()})
+    emit({"ready": True, "pid": os.getpid(), "zygote": _ZYGOTE is not None, "oom_counter": _oom_kills() is not None})
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for line in sys.stdin:
             msg = json.loads(line)
             if msg.get("shutdown"):
                 break
+            if msg.get("stats"):
+                g = _GUARD
+                emit({"stats": {"strays_killed": g.strays_killed if g else 0, "files_swept": g.files_swept if g else 0}})
+                continue
             pool.submit(work, msg["job"])
 
 

@@ -1,0 +1,272 @@
+"""Trusted test driver for Python: the tests and the candidate run in two processes. Stdlib only.
+
+    python3 -I hel_pydriver.py CANDIDATE_FILE TESTS_FILE
+
+TESTS_FILE is JSON: {"entry_point", "prelude" (trusted code whose helpers the tests use, e.g. the
+problem's prompt), "tests" (top-level test code that calls the entry point)}.
+
+Order matters, and is the whole point:
+
+1. fork the candidate process first, before anything secret exists in this one; it points its
+   stdin at /dev/null and waits for a go;
+2. read the runner's token from stdin, read the tests and delete their file from the work dir;
+3. tell the candidate to load its code (prompt + completion) and then to serve calls;
+4. run the tests here, with the entry point bound to a proxy: arguments go over a pipe by value
+   (marshal, written by trusted code), results come back as Python literal text parsed with
+   ``ast.literal_eval``, so only plain values (numbers, strings, bytes, None, and lists, tuples,
+   dicts and sets of them) can cross. The candidate never sees the tests, the expected values,
+   the token, or this process's memory (non-dumpable: no ptrace, no /proc/<pid>/mem);
+5. print the token on a line of its own only after the tests returned.
+
+A candidate that exits, kills itself, returns an object that is not a plain value (say one whose
+``__eq__`` is always true), or patches anything, only changes what crosses the pipe: the test
+fails. Exceptions the candidate raises are re-raised here by builtin type name.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import marshal
+import math
+import os
+import signal
+import struct
+import sys
+
+INFRA_EXIT = 75
+MAX_MESSAGE = 64 << 20
+_NONFINITE = "\x00hel-float"
+
+
+def _non_dumpable() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+def _send(fd: int, payload: bytes) -> None:
+    data = struct.pack("<I", len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv(fd: int) -> bytes:
+    (n,) = struct.unpack("<I", _read_exact(fd, 4))
+    if n > MAX_MESSAGE:
+        raise ValueError(f"message of {n} bytes is too large")
+    return _read_exact(fd, n)
+
+
+# ------------------------------------------------------------------------------------------ candidate side
+
+
+def _encode(v: object, depth: int = 0) -> str:
+    """Literal source for a plain value; numpy scalars and arrays become Python values."""
+    if depth > 100:
+        raise TypeError("value nested too deeply")
+    t = type(v)
+    if v is None or t is bool or t is int or t is str or t is bytes or t is complex:
+        return repr(v)
+    if t is float:
+        return repr(v) if math.isfinite(v) else f"({_NONFINITE!r}, {repr(v)!r})"  # type: ignore[arg-type]
+    if t is list:
+        return "[" + ", ".join(_encode(x, depth + 1) for x in v) + "]"  # type: ignore[attr-defined]
+    if t is tuple:
+        return "(" + "".join(_encode(x, depth + 1) + ", " for x in v) + ")"  # type: ignore[attr-defined]
+    if t is dict:
+        return "{" + ", ".join(f"{_encode(k, depth + 1)}: {_encode(x, depth + 1)}" for k, x in v.items()) + "}"  # type: ignore[attr-defined]
+    if t is set or t is frozenset:
+        items = ", ".join(_encode(x, depth + 1) for x in v)  # type: ignore[attr-defined]
+        return f"{{{items}}}" if items else "set()"
+    if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
+        return _encode(v.tolist(), depth + 1)  # type: ignore[attr-defined]
+    for base in (bool, int, float, str):  # subclasses (IntEnum, str subclasses, ...) by value
+        if isinstance(v, base):
+            return _encode(base(v), depth + 1)  # type: ignore[call-overload]
+    raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
+
+
+def _candidate(path: str, entry: str, go_r: int, req_r: int, resp_w: int) -> None:
+    """The candidate process: wait for go, load the code, serve calls until EOF."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the token will arrive on the driver's stdin; never let this process read it
+    os.close(devnull)
+    sys.stdin = open(0, closefd=False)
+    if not os.read(go_r, 1):
+        os._exit(0)
+    os.close(go_r)
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        source = f.read()
+    ns: dict[str, object] = {"__name__": "__candidate__", "__builtins__": builtins}
+    try:
+        exec(compile(source, path, "exec"), ns)
+        fn = ns[entry]
+        if not callable(fn):
+            raise TypeError(f"{entry} is not callable")
+    except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
+        import traceback
+
+        traceback.print_exc()
+        _send(resp_w, repr(("load-error", type(exc).__name__, str(exc)[:2000])).encode())
+        os._exit(0)
+    _send(resp_w, b"('ok',)")
+    while True:
+        try:
+            args, kwargs = marshal.loads(_recv(req_r))
+        except EOFError:
+            os._exit(0)
+        try:
+            reply = "('ok', " + _encode(fn(*args, **kwargs)) + ")"  # type: ignore[operator]
+        except BaseException as exc:  # noqa: BLE001
+            reply = repr(("raise", type(exc).__name__, str(exc)[:2000]))
+        _send(resp_w, reply.encode("utf-8", "surrogatepass"))
+
+
+# ------------------------------------------------------------------------------------------ test side
+
+
+class CandidateFailed(AssertionError):
+    """The candidate exited, died, or returned something that is not a plain value."""
+
+
+def _decode(v: object) -> object:
+    if type(v) is tuple and len(v) == 2 and v[0] == _NONFINITE:
+        return float(v[1])
+    if type(v) is list:
+        return [_decode(x) for x in v]
+    if type(v) is tuple:
+        return tuple(_decode(x) for x in v)
+    if type(v) is dict:
+        return {_decode(k): _decode(x) for k, x in v.items()}  # type: ignore[misc]
+    return v
+
+
+def _exception(name: object, message: object) -> BaseException:
+    cls = getattr(builtins, name, None) if isinstance(name, str) else None
+    if isinstance(cls, type) and issubclass(cls, BaseException) and not issubclass(cls, Exception):
+        # SystemExit, KeyboardInterrupt, GeneratorExit: a way out of the tests, never a pass.
+        return CandidateFailed(f"candidate raised {name}: {message}")
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
+        try:
+            return cls(message)
+        except Exception:
+            pass
+    return RuntimeError(f"{name}: {message}")
+
+
+class _Proxy:
+    def __init__(self, pid: int, req_w: int, resp_r: int, name: str) -> None:
+        self.pid, self.req_w, self.resp_r, self.__name__ = pid, req_w, resp_r, name
+
+    def _reply(self) -> tuple[object, ...]:
+        try:
+            raw = _recv(self.resp_r)
+        except EOFError:
+            _, status = os.waitpid(self.pid, 0)
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                # Die the same way, so the runner can tell OOM kills and crashes apart.
+                sys.stderr.write(f"candidate process killed by signal {sig}\n")
+                sys.stderr.flush()
+                signal.signal(sig, signal.SIG_DFL)
+                os.kill(os.getpid(), sig)
+            raise CandidateFailed(f"candidate process exited with code {os.WEXITSTATUS(status)}") from None
+        try:
+            msg = ast.literal_eval(raw.decode("utf-8", "surrogatepass"))
+        except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
+            raise CandidateFailed(f"candidate sent an unreadable reply ({type(exc).__name__})") from None
+        if type(msg) is not tuple or not msg or msg[0] not in ("ok", "raise", "load-error"):
+            raise CandidateFailed("candidate sent a malformed reply")
+        return msg  # type: ignore[no-any-return]
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            payload = marshal.dumps((args, kwargs))
+        except ValueError:
+            raise TypeError("the test passed a value that cannot be sent to the candidate") from None
+        try:
+            _send(self.req_w, payload)
+        except BrokenPipeError:
+            pass  # the candidate is gone: _reply reports how
+        msg = self._reply()
+        if msg[0] == "ok" and len(msg) == 2:
+            return _decode(msg[1])
+        if msg[0] == "raise" and len(msg) == 3:
+            if msg[1] == "TypeError" and str(msg[2]).startswith("returned a "):
+                raise CandidateFailed(f"candidate {msg[2]}")
+            raise _exception(msg[1], msg[2])
+        raise CandidateFailed("candidate sent a malformed reply")
+
+
+def main(argv: list[str]) -> int:
+    _non_dumpable()
+    candidate_path, tests_path = argv[1], argv[2]
+    go_r, go_w = os.pipe()
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    with open(tests_path, encoding="utf-8") as f:
+        entry = json.load(f)["entry_point"]  # the entry point's name is no secret; the tests are read later
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        token = sys.stdin.readline().strip()
+        sys.stderr.write(f"cannot fork the candidate process: {exc}\n")
+        sys.stdout.write(f"\nhel-infra {token}\n")
+        return INFRA_EXIT
+    if pid == 0:
+        for fd in (go_w, req_w, resp_r):
+            os.close(fd)
+        try:
+            _candidate(candidate_path, entry, go_r, req_r, resp_w)
+        finally:
+            os._exit(1)
+    for fd in (go_r, req_r, resp_w):
+        os.close(fd)
+    token = sys.stdin.readline().strip()
+    with open(tests_path, encoding="utf-8") as f:
+        spec = json.load(f)
+    os.unlink(tests_path)  # the candidate, once running, must not find the tests on disk
+    os.write(go_w, b"g")
+    os.close(go_w)
+    proxy = _Proxy(pid, req_w, resp_r, entry)
+    first = proxy._reply()
+    if first[0] == "load-error":
+        sys.stderr.write(f"{first[1]}: {first[2]}\n")
+        return 1
+    ns: dict[str, object] = {"__name__": "__hel_tests__", "__builtins__": builtins}
+    if spec.get("prelude"):
+        try:
+            exec(compile(spec["prelude"], "<prompt>", "exec"), ns)
+        except Exception:
+            pass  # helpers the tests need will show up as a NameError below
+    ns[entry] = proxy
+    exec(compile(spec["tests"], "<tests>", "exec"), ns)
+    os.close(req_w)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+    sys.stdout.write("\n" + token + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
