@@ -1,0 +1,133 @@
+"""Each language spec assembles the program we expect (no toolchain or Docker needed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from humaneval_lab.errors import UserInputError
+from humaneval_lab.languages import all_languages, get_language, source_of
+from humaneval_lab.problems import Problem, load_suite
+
+from .conftest import multipl_e
+from .multipl_e_bodies import BODIES
+
+LANGUAGES = ["bash", "cpp", "go", "java", "javascript", "lua", "perl", "php", "python", "ruby", "rust", "typescript"]
+
+
+def build(problem: Problem, completion: str | None = None):  # type: ignore[no-untyped-def]
+    completion = problem.canonical_solution if completion is None else completion
+    return get_language(problem.language).build(problem, source_of(problem, completion or ""))
+
+
+def test_registry_has_twelve_languages_with_tools_and_stops() -> None:
+    names = [s.name for s in all_languages()]
+    assert set(LANGUAGES) <= set(names)
+    for spec in all_languages():
+        assert spec.image_tools, spec.name
+        assert spec.stop_sequences, spec.name
+    assert get_language("js").name == "javascript"
+    assert get_language("rs").name == "rust"
+    assert get_language("c++").name == "cpp"
+
+
+def test_cpp_humaneval_x_renames_test_main_and_reads_token_first(hx) -> None:  # type: ignore[no-untyped-def]
+    p = hx["cpp"][0]
+    prog = build(p)
+    code = prog.files["main.cpp"]
+    assert code.index(p.prompt) < code.index("#define main _hel_test_main") < code.index("int main(){")
+    wrapper = code[code.index("#undef main"):]
+    assert wrapper.index("fgets(_hel_token") < wrapper.index("_hel_test_main();") < wrapper.index('printf("\\n%s\\n"')
+    assert "#include<algorithm>" in code  # HumanEval-X adds the standard headers the prompt lacks
+    step = " ".join(prog.compile[0])
+    assert prog.compile[0][-1] == "g++" and "-std=c++11" in step and "humaneval-x.h" in step  # PCH when present
+    assert prog.run == ("./main",)
+    assert "-lcrypto" in " ".join(build(hx["cpp"][162]).compile[0])
+    assert "-lcrypto" not in step
+
+
+def test_java_wrapper_calls_tests_main(hx) -> None:  # type: ignore[no-untyped-def]
+    prog = build(hx["java"][0])
+    assert set(prog.files) == {"Main.java", "HelMain.java"}
+    wrapper = prog.files["HelMain.java"]
+    assert wrapper.index("readLine()") < wrapper.index("Main.main(args);") < wrapper.index("println(token")
+    assert prog.run[-1] == "HelMain" and "-ea" in prog.run
+    mp = build(multipl_e("java", "HumanEval_0_has_close_elements"), BODIES["java"][1])
+    assert "Problem.main(args);" in mp.files["HelMain.java"]
+    assert "Problem.java" in mp.files
+
+
+def test_javascript_console_assert_throws_and_token_in_wrapper(hx) -> None:  # type: ignore[no-untyped-def]
+    prog = build(hx["javascript"][0])
+    runner = prog.files["run.js"]
+    assert runner.index("readFileSync(0") < runner.index("defineProperty(console, 'assert'") < runner.index(
+        "require('./main.js')"
+    ) < runner.index("process.stdout.write('\\n' + token")
+    assert "throw err" in runner
+    assert prog.run == ("node", "run.js")
+    assert "js-md5" not in str(prog.files.keys())
+    assert "node_modules/js-md5/index.js" in build(hx["javascript"][162]).files
+
+
+def test_go_humaneval_x_imports_what_the_code_uses(hx) -> None:  # type: ignore[no-untyped-def]
+    p = hx["go"][17]  # its canonical solution uses strings without importing it
+    prog = build(p)
+    code = prog.files["main_test.go"]
+    assert code.startswith("package main")
+    assert '"strings"' in code
+    assert code.count("import (") == 2  # test_setup's block and ours; the prompt's is removed
+    assert "TestMain" in prog.files["hel_main_test.go"]
+    assert prog.compile[-1][:3] == ("go", "test", "-c")
+    assert prog.env["GO111MODULE"] == "off"
+    p0 = hx["go"][0]
+    code0 = build(p0).files["main_test.go"]
+    assert code0.count('"math"') == 1  # from the prompt's import field, moved, not duplicated
+    mp = build(multipl_e("go", "HumanEval_0_has_close_elements"), BODIES["go"][1])
+    assert mp.files["hel_main_test.go"].startswith("package has_close_elements_test")
+
+
+def test_rust_tests_run_without_libtest(hx) -> None:  # type: ignore[no-untyped-def]
+    prog = build(hx["rust"][0])
+    code = prog.files["main.rs"]
+    assert "#[test]" not in code and "#[cfg(test)]" not in code
+    assert "pub fn test_has_close_elements" in code
+    main = code[code.index("fn main()"):]
+    assert main.index("read_line") < main.index("tests::test_has_close_elements();") < main.index("println!")
+    # CodeGeeX's prompt lacks the signature: it comes from the declaration.
+    assert code.index("fn has_close_elements") < code.index(hx["rust"][0].canonical_solution.strip()[:20])
+    # rand 0.4's gen_range(a, b) is rand 0.8's gen_range(a..b); Rust/32's test is commented out upstream.
+    code32 = build(hx["rust"][32]).files["main.rs"]
+    assert "gen_range(0..4)" in code32 and "tests::test_poly();" in code32
+    assert "gen_range(b'a'..b'z' + 1)" in build(hx["rust"][50]).files["main.rs"]
+    mp = build(multipl_e("rs", "HumanEval_0_has_close_elements"), BODIES["rust"][1]).files["main.rs"]
+    assert "fn hel_test_main()" in mp and re.search(r"^fn main\(\)", mp, re.MULTILINE)
+
+
+def test_lua_luaunit_exit_only_on_failures() -> None:
+    prog = build(multipl_e("lua", "HumanEval_0_has_close_elements"), BODIES["lua"][1])
+    assert "os.exit(lu.LuaUnit.run())" not in prog.files["main.lua"]
+    assert "hel_failures ~= 0" in prog.files["main.lua"]
+    assert prog.files["run.lua"].index('io.read("l")') < prog.files["run.lua"].index('dofile("main.lua")')
+
+
+@pytest.mark.parametrize("language", ["bash", "lua", "perl", "php", "ruby", "typescript"])
+def test_native_program_is_prompt_completion_newline_tests(language: str) -> None:
+    p = next(q for q in load_suite("polyglot") if q.language == language)
+    prog = build(p)
+    main = next(v for k, v in prog.files.items() if k.startswith("main."))
+    assert p.prompt + p.canonical_solution + "\n" + p.tests in main
+
+
+def test_bash_reads_token_first_and_prints_it_last() -> None:
+    p = next(q for q in load_suite("polyglot") if q.language == "bash")
+    code = build(p).files["main.sh"]
+    assert code.startswith("IFS= read -r __hel_token")
+    assert code.rstrip().endswith('"$__hel_token"')
+
+
+@pytest.mark.parametrize("language", ["bash", "lua", "perl", "php", "ruby", "typescript"])
+def test_humaneval_x_format_is_refused_where_it_does_not_exist(language: str) -> None:
+    p = Problem("X/0", language, "p", "t", "f", source_format="humaneval-x")
+    with pytest.raises(UserInputError, match="no program layout"):
+        get_language(language).build(p, "p")
