@@ -43,7 +43,7 @@ class FakeBackend:
         solution = p.canonical_solution or "    pass\n"
         rng = random.Random(seed)
         if self.mode == "canonical":
-            return solution + "\n\nif __name__ == '__main__':\n    print('junk after a stop')\n"
+            return solution + "\nif __name__ == '__main__':\n    print('junk after a stop')\n"
         if self.mode == "mixed":
             return solution if rng.random() < 0.5 else "    return None\n"
         if self.mode == "bytes":

@@ -1,9 +1,8 @@
 """transformers backend: batched ``generate`` with left padding, on CPU or GPU.
 
 Sampling is reproducible per sample, whatever the batch: each row draws its randomness from its own
-``torch.Generator`` seeded with the sample's seed, through the Gumbel-max trick (argmax of
-log-probabilities plus Gumbel noise is an exact draw from the softmax). Temperature, top-k and top-p
-are applied first, then the noise, and ``generate`` runs greedily over the result. So a sample does not
+``torch.Generator`` seeded with the sample's seed (``_RowSampler``), and ``generate`` runs greedily
+over the token it picked. So a sample does not
 depend on which other samples share its batch, and a resumed run regenerates exactly what a killed one
 lost. (``num_return_sequences`` would draw every row from one global stream instead; it also
 duplicates the prompt per row, so expanding rows ourselves costs nothing more.)
@@ -49,10 +48,18 @@ def pick_dtype(dtype: str, device: str) -> Any:
     return getattr(torch, dtype)
 
 
-class _GumbelSampler:
-    """A logits processor: warps scores, then adds per-row Gumbel noise from per-row generators."""
+class _RowSampler:
+    """A logits processor that draws each row's next token with that row's own generator.
 
-    def __init__(self, seeds: Sequence[int], config: SamplingConfig, device: str) -> None:
+    Temperature, top-k and top-p shape the distribution; one uniform number per row and step then
+    picks a token by inverse CDF, and the returned scores are -inf everywhere else, so ``generate``
+    running greedily takes exactly that token. Top-p looks at the 256 likeliest tokens first and
+    sorts the whole vocabulary only for rows whose nucleus is wider: exact, and cheap per step.
+    """
+
+    CANDIDATES = 256
+
+    def __init__(self, seeds: Sequence[int], config: SamplingConfig) -> None:
         import torch
 
         self.config = config
@@ -61,27 +68,37 @@ class _GumbelSampler:
             g = torch.Generator(device="cpu")
             g.manual_seed(s)
             self.gens.append(g)
-        self.device = device
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
         c = self.config
-        scores = scores.float() / c.temperature
-        if c.top_k:
-            kth = torch.topk(scores, min(c.top_k, scores.shape[-1]), dim=-1).values[..., -1:]
-            scores = scores.masked_fill(scores < kth, float("-inf"))
-        if c.top_p < 1.0:
-            sorted_scores, order = torch.sort(scores, descending=True, dim=-1)
-            probs = sorted_scores.softmax(dim=-1)
-            # Drop a token when the tokens before it already hold top_p of the mass (keep >= 1).
-            drop_sorted = (probs.cumsum(dim=-1) - probs) >= c.top_p
-            drop = drop_sorted.scatter(-1, order, drop_sorted)
-            scores = scores.masked_fill(drop, float("-inf"))
-        vocab = scores.shape[-1]
-        u = torch.stack([torch.rand(vocab, generator=g, dtype=torch.float64) for g in self.gens])
-        gumbel = -torch.log(-torch.log(u.clamp_min(1e-300)))
-        return scores + gumbel.to(device=scores.device, dtype=scores.dtype)
+        logits = scores.float() / c.temperature
+        vocab = logits.shape[-1]
+        if c.top_k and c.top_k < vocab:
+            kth = torch.topk(logits, c.top_k, dim=-1).values[..., -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = logits.softmax(dim=-1)
+        k = vocab if c.top_p >= 1.0 else min(self.CANDIDATES, vocab)
+        if k < vocab:
+            cand_p, cand_i = torch.topk(probs, k, dim=-1)  # sorted, likeliest first
+            wide = (cand_p.sum(dim=-1) < c.top_p).nonzero().flatten().tolist()
+            for row in wide:  # the nucleus does not fit in k: this row needs the whole vocabulary
+                full_p, full_i = torch.sort(probs[row], descending=True)
+                cand_p = torch.cat([cand_p, cand_p.new_zeros(cand_p.shape[0], vocab - cand_p.shape[1])], 1) \
+                    if cand_p.shape[1] < vocab else cand_p  # fmt: skip
+                cand_i = torch.cat([cand_i, cand_i.new_zeros(cand_i.shape[0], vocab - cand_i.shape[1])], 1) \
+                    if cand_i.shape[1] < vocab else cand_i  # fmt: skip
+                cand_p[row], cand_i[row] = full_p, full_i
+            # Keep a token while the likelier ones before it hold less than top_p (at least one).
+            cand_p = cand_p.masked_fill((cand_p.cumsum(dim=-1) - cand_p) >= c.top_p, 0.0)
+        else:
+            cand_p, cand_i = probs, None
+        cdf = cand_p.cumsum(dim=-1)
+        u = torch.cat([torch.rand(1, generator=g) for g in self.gens]).to(cdf.device)
+        pick = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).clamp_max(cdf.shape[-1] - 1)
+        token = pick if cand_i is None else cand_i.gather(-1, pick)
+        return scores.fill_(float("-inf")).scatter_(-1, token, 0.0)
 
 
 class HFBackend:
@@ -162,7 +179,7 @@ class HFBackend:
             gen_config.stop_strings = stops
             kwargs["tokenizer"] = tok
         if not config.greedy:
-            kwargs["logits_processor"] = LogitsProcessorList([_GumbelSampler([r[3] for r in rows], config, self.device)])
+            kwargs["logits_processor"] = LogitsProcessorList([_RowSampler([r[3] for r in rows], config)])
         with torch.inference_mode():
             out = model.generate(input_ids=input_ids, attention_mask=mask, generation_config=gen_config, **kwargs)
         new = out[:, width:].tolist()
