@@ -118,12 +118,16 @@ class VLLMBackend:
                 yield _generation(key, out)
             return
         ids = llm.enqueue(prompts, params, use_tqdm=False)
-        by_id = dict(zip(ids, keys))
+        # enqueue returns the engine's internal ids ("7-1a2b3c4d"); outputs carry the external "7".
+        by_id: dict[str, tuple[str, int]] = {}
+        for rid, key in zip(ids, keys):
+            by_id[rid] = key
+            by_id.setdefault(rid.split("-", 1)[0], key)
         engine = llm.llm_engine
         while engine.has_unfinished_requests():
             for out in engine.step():
                 if out.finished and out.request_id in by_id:
-                    yield _generation(by_id.pop(out.request_id), out)
+                    yield _generation(by_id[out.request_id], out)
 
     def close(self) -> None:
         self.llm = None
