@@ -26,7 +26,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from humaneval_lab.languages import get_language
     from humaneval_lab.problems import load_problems
@@ -47,7 +46,11 @@ def main() -> None:
             w = max(map(len, batch))
             ids = torch.tensor([[tok.pad_token_id] * (w - len(r)) + r for r in batch])
             mask = torch.tensor([[0] * (w - len(r)) + [1] * len(r) for r in batch])
-            kw = {"do_sample": True, "temperature": temperature, "top_p": 0.95} if temperature else {"do_sample": False}
+            kw = (
+                {"do_sample": True, "temperature": temperature, "top_p": 0.95}
+                if temperature
+                else {"do_sample": False}
+            )
             with torch.inference_mode():
                 out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=args.tokens,
                                      pad_token_id=tok.pad_token_id, stop_strings=stops, tokenizer=tok, **kw)  # fmt: skip

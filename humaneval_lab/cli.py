@@ -236,28 +236,53 @@ def score(
 
 @main.command()
 @problem_options
-@click.option("--backend", required=True, help="vllm, hf, openai, or fake (canned text for testing pipelines).")
-@click.option("--model", required=True, help="A model folder, a hub id, a named model (smollm2-135m), or the served model name.")
+@click.option(
+    "--backend", required=True, help="vllm, hf, openai, or fake (canned text for testing pipelines)."
+)
+@click.option(
+    "--model",
+    required=True,
+    help="A model folder, a hub id, a named model (smollm2-135m), or the served model name.",
+)
 @click.option("-n", "n", type=int, default=1, show_default=True, help="Samples per problem.")
 @click.option("--temperature", type=float, default=0.8, show_default=True, help="0 is greedy.")
 @click.option("--top-p", type=float, default=0.95, show_default=True)
 @click.option("--top-k", type=int, default=0, show_default=True, help="0 is off.")
 @click.option("--max-new-tokens", type=int, default=512, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each sample's seed derives from it.")
-@click.option("--prompt-mode", type=click.Choice(["auto", "raw", "chat"]), default="auto", show_default=True,
-              help="raw: continue the prompt. chat: ask an instruct model, extract the code. auto: the named model's mode, else raw.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Run seed; each sample's seed derives from it."
+)
+@click.option(
+    "--prompt-mode",
+    type=click.Choice(["auto", "raw", "chat"]),
+    default="auto",
+    show_default=True,
+    help="raw: continue the prompt. chat: ask an instruct model, extract the code. auto: the named model's mode, else raw.",
+)
 @click.option("--stop", "stops", multiple=True, help="An extra stop sequence (repeatable).")
 @click.option("--device", default="auto", show_default=True, help="hf: auto, cpu, cuda, cuda:N.")
 @click.option("--dtype", default="auto", show_default=True, help="auto, float32, bfloat16, float16.")
-@click.option("--batch-size", type=int, default=16, show_default=True, help="hf: sequences per batch; openai: prompts per request.")
+@click.option(
+    "--batch-size",
+    type=int,
+    default=16,
+    show_default=True,
+    help="hf: sequences per batch; openai: prompts per request.",
+)
 @click.option("--tensor-parallel-size", type=int, default=1, show_default=True, help="vllm.")
 @click.option("--gpu-memory-utilization", type=float, default=0.9, show_default=True, help="vllm.")
 @click.option("--max-model-len", type=int, default=None, help="vllm.")
 @click.option("--base-url", default=None, help="openai: e.g. http://127.0.0.1:8000/v1")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default=None, help="openai (default: $OPENAI_API_KEY).")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="openai: requests in flight.")
-@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Samples JSONL; a manifest is written beside it. Re-run to resume.")
+@click.option(
+    "-o",
+    "--output",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Samples JSONL; a manifest is written beside it. Re-run to resume.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON to stdout.")
 def sample(suite: str | None, problems_path: str | None, languages: tuple[str, ...], limit: int | None,
            tasks: tuple[str, ...], backend: str, model: str, n: int, temperature: float, top_p: float,

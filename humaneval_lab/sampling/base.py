@@ -166,10 +166,14 @@ class EngineConfig:
             if getattr(self, name) < 1:
                 raise SamplingConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0.0 < self.gpu_memory_utilization <= 1.0:
-            raise SamplingConfigError(f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}")
+            raise SamplingConfigError(
+                f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}"
+            )
         if self.max_model_len is not None and self.max_model_len < 16:
             raise SamplingConfigError(f"max_model_len must be at least 16, got {self.max_model_len}")
         if self.max_retries < 0:
             raise SamplingConfigError(f"max_retries must be 0 or more, got {self.max_retries}")
         if self.samples_per_request is not None and self.samples_per_request < 1:
-            raise SamplingConfigError(f"samples_per_request must be at least 1, got {self.samples_per_request}")
+            raise SamplingConfigError(
+                f"samples_per_request must be at least 1, got {self.samples_per_request}"
+            )

@@ -54,12 +54,18 @@ class FakeBackend:
 
     def generate(self, items: Iterable[WorkItem], config: SamplingConfig) -> Iterator[Generation]:
         for item in items:
-            for index, seed in zip(item.indices, item.seeds):
+            for index, seed in zip(item.indices, item.seeds, strict=True):
                 if self.delay_s:
                     time.sleep(self.delay_s)
                 text = self._text(item, seed)
                 if len(text) > config.max_new_tokens * 8:  # a crude "length" limit, deterministic
-                    yield Generation(item.task_id, index, text[: config.max_new_tokens * 8], "length", config.max_new_tokens)
+                    yield Generation(
+                        item.task_id,
+                        index,
+                        text[: config.max_new_tokens * 8],
+                        "length",
+                        config.max_new_tokens,
+                    )
                 else:
                     yield Generation(item.task_id, index, text, "stop", len(text.split()))
 

@@ -25,7 +25,9 @@ def _import() -> tuple[Any, Any]:
         import torch
         import transformers
     except ImportError as exc:
-        raise BackendUnavailableError(f"the hf backend needs torch and transformers ({exc.name} is missing): {INSTALL}") from None
+        raise BackendUnavailableError(
+            f"the hf backend needs torch and transformers ({exc.name} is missing): {INSTALL}"
+        ) from None
     return torch, transformers
 
 
@@ -96,7 +98,9 @@ class _RowSampler:
             cand_p, cand_i = probs, None
         cdf = cand_p.cumsum(dim=-1)
         u = torch.cat([torch.rand(1, generator=g) for g in self.gens]).to(cdf.device)
-        pick = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).clamp_max(cdf.shape[-1] - 1)
+        pick = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).clamp_max(
+            cdf.shape[-1] - 1
+        )
         token = pick if cand_i is None else cand_i.gather(-1, pick)
         return scores.fill_(float("-inf")).scatter_(-1, token, 0.0)
 
@@ -138,7 +142,9 @@ class HFBackend:
         tok = self.tokenizer
         if item.messages is not None:
             if not getattr(tok, "chat_template", None):
-                raise UserInputError(f"model {self.engine.model!r} has no chat template; use --prompt-mode raw")
+                raise UserInputError(
+                    f"model {self.engine.model!r} has no chat template; use --prompt-mode raw"
+                )
             ids = tok.apply_chat_template(list(item.messages), add_generation_prompt=True, tokenize=True)
             if isinstance(ids, dict) or hasattr(ids, "keys"):
                 ids = ids["input_ids"]
@@ -148,10 +154,10 @@ class HFBackend:
     def generate(self, items: Iterable[WorkItem], config: SamplingConfig) -> Iterator[Generation]:
         self.load()
         torch, _ = _import()
-        rows = []  # (prompt ids, item, index, seed)
+        rows: list[tuple[list[int], WorkItem, int, int]] = []  # (prompt ids, item, index, seed)
         for item in items:
             ids = self._prompt_ids(item)
-            rows.extend((ids, item, i, s) for i, s in zip(item.indices, item.seeds))
+            rows.extend((ids, item, i, s) for i, s in zip(item.indices, item.seeds, strict=True))
         # Similar lengths together: less padding. Stable, so the order is the same on every run.
         rows.sort(key=lambda r: len(r[0]))
         bs = self.engine.batch_size
@@ -170,7 +176,7 @@ class HFBackend:
         # Only the model's special tokens are kept from its shipped generation defaults: its own
         # sampling settings (temperature, top_p, repetition penalty) must not override ours.
         shipped = model.generation_config
-        gen_config = GenerationConfig(
+        gen_config = GenerationConfig(  # type: ignore[no-untyped-call]
             bos_token_id=shipped.bos_token_id, eos_token_id=shipped.eos_token_id if shipped.eos_token_id is not None
             else tok.eos_token_id, pad_token_id=pad, max_new_tokens=config.max_new_tokens, do_sample=False,
         )  # fmt: skip
@@ -181,11 +187,13 @@ class HFBackend:
         if not config.greedy:
             kwargs["logits_processor"] = LogitsProcessorList([_RowSampler([r[3] for r in rows], config)])
         with torch.inference_mode():
-            out = model.generate(input_ids=input_ids, attention_mask=mask, generation_config=gen_config, **kwargs)
+            out = model.generate(
+                input_ids=input_ids, attention_mask=mask, generation_config=gen_config, **kwargs
+            )
         new = out[:, width:].tolist()
         eos = gen_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [eos]) | {pad}
-        for r, ids in zip(rows, new):
+        for r, ids in zip(rows, new, strict=True):
             n = len(ids)
             while n and ids[n - 1] == pad and (n == len(ids) or ids[n] == pad):
                 n -= 1  # finished rows are padded to the batch's length

@@ -49,7 +49,11 @@ def default_prompt_mode(model: str) -> str:
 
 def cache_root() -> Path:
     env = os.environ.get("HUMANEVAL_LAB_CACHE")
-    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "humaneval-lab"
+    base = (
+        Path(env)
+        if env
+        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "humaneval-lab"
+    )
     return base / "models"
 
 
@@ -60,13 +64,17 @@ def find_gguf(m: NamedModel) -> Path:
     try:
         dist = distribution(m.package)
     except PackageNotFoundError:
-        raise BackendUnavailableError(f"model {m.name!r} ships in the package {m.package}: {install}") from None
+        raise BackendUnavailableError(
+            f"model {m.name!r} ships in the package {m.package}: {install}"
+        ) from None
     for f in dist.files or ():
         if f.name == m.gguf:
             path = Path(str(dist.locate_file(f)))
             if path.is_file():
                 return path
-    raise BackendUnavailableError(f"{m.package} is installed but lacks {m.gguf}; reinstall it: {install} --force-reinstall")
+    raise BackendUnavailableError(
+        f"{m.package} is installed but lacks {m.gguf}; reinstall it: {install} --force-reinstall"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -99,7 +107,9 @@ def materialise(m: NamedModel) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{m.name}-", dir=folder.parent))
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        model: Any = AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+        )
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         # A GGUF-loaded model refuses save_pretrained while it still claims to be quantised.
         model.hf_quantizer = None
@@ -108,7 +118,13 @@ def materialise(m: NamedModel) -> Path:
                 delattr(model.config, attr)
         model.save_pretrained(str(tmp))
         tok.save_pretrained(str(tmp))
-        info = {"name": m.name, "package": m.package, "gguf": gguf.name, "gguf_sha256": _sha256(gguf), "license": m.license}
+        info = {
+            "name": m.name,
+            "package": m.package,
+            "gguf": gguf.name,
+            "gguf_sha256": _sha256(gguf),
+            "license": m.license,
+        }
         (tmp / "humaneval-lab.json").write_text(json.dumps(info, indent=2) + "\n")
         _make_readable(tmp)
         try:
@@ -127,7 +143,11 @@ def resolve_model(model: str) -> tuple[str, dict[str, Any]]:
     if named is not None:
         folder = materialise(named)
         info = json.loads((folder / "humaneval-lab.json").read_text())
-        return str(folder), {"name": model, "source": f"{named.package}/{named.gguf}", "sha256": info["gguf_sha256"]}
+        return str(folder), {
+            "name": model,
+            "source": f"{named.package}/{named.gguf}",
+            "sha256": info["gguf_sha256"],
+        }
     p = Path(model).expanduser()
     if p.exists():
         if not p.is_dir():
@@ -135,7 +155,11 @@ def resolve_model(model: str) -> tuple[str, dict[str, Any]]:
         if not (p / "config.json").is_file():
             raise InputFileError(p, "no config.json: not a transformers model folder")
         return str(p.resolve()), {"path": str(p.resolve()), "sha256": folder_hash(p)}
-    if model.startswith((".", "/", "~")) or os.sep in model.strip("/").split("/", 1)[-1] or model.count("/") > 1:
+    if (
+        model.startswith((".", "/", "~"))
+        or os.sep in model.strip("/").split("/", 1)[-1]
+        or model.count("/") > 1
+    ):
         raise InputFileError(model, "no such model folder")
     return model, {"hub_id": model}
 

@@ -86,7 +86,9 @@ class OpenAIBackend:
         delay = 0.5
         last = ""
         for attempt in range(self.engine.max_retries + 1):
-            req = urllib.request.Request(self.base_url + path, data=data, headers=self._headers(), method="POST")
+            req = urllib.request.Request(
+                self.base_url + path, data=data, headers=self._headers(), method="POST"
+            )
             retry_after: float | None = None
             try:
                 with urllib.request.urlopen(req, timeout=self.engine.request_timeout_s) as resp:
@@ -101,7 +103,9 @@ class OpenAIBackend:
             except urllib.error.HTTPError as exc:
                 detail = exc.read()[:300].decode("utf-8", "replace").replace("\n", " ")
                 if exc.code != 429 and exc.code < 500:
-                    raise UserInputError(f"the server refused the request: HTTP {exc.code}: {detail}") from None
+                    raise UserInputError(
+                        f"the server refused the request: HTTP {exc.code}: {detail}"
+                    ) from None
                 last = f"HTTP {exc.code}: {detail}"
                 retry_after = _retry_after(exc.headers)
             except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:

@@ -124,7 +124,9 @@ def _done(out: Path, problems: ProblemSet, config: SamplingConfig) -> tuple[set[
     for line, rec in enumerate(records, start=1):
         key = (rec.get("task_id"), rec.get("sample_index"))
         if key[0] not in by_id or not isinstance(key[1], int) or not 0 <= key[1] < config.n:
-            raise ResumeMismatchError(f"{out}:{line}: {key} is not a sample of this run; use a new output file")
+            raise ResumeMismatchError(
+                f"{out}:{line}: {key} is not a sample of this run; use a new output file"
+            )
         if key in done:
             raise ResumeMismatchError(f"{out}:{line}: sample {key} appears twice; use a new output file")
         if rec.get("seed") != derive_seed(config.seed, key[0], key[1]):
@@ -198,13 +200,15 @@ def sample(
     out.parent.mkdir(parents=True, exist_ok=True)
     done, good = _done(out, problems, config)
     tmp = mpath.with_name(mpath.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, mpath)
 
     total = len(problems) * config.n
     kept = len(done)
     items = work_items(problems, config, done)
-    pending = {(it.task_id, i): (it, s) for it in items for i, s in zip(it.indices, it.seeds)}
+    pending = {(it.task_id, i): (it, s) for it in items for i, s in zip(it.indices, it.seeds, strict=True)}
     tokens = 0
     gen_started = time.monotonic()
     if progress:
@@ -214,7 +218,9 @@ def sample(
         for gen in gens:
             key = (gen.task_id, gen.index)
             if key not in pending:
-                raise InfrastructureError(f"backend {backend.name} returned {key}, which was not asked for or came twice")
+                raise InfrastructureError(
+                    f"backend {backend.name} returned {key}, which was not asked for or came twice"
+                )
             item, seed = pending.pop(key)
             writer.write(to_record(item, gen, config, seed))
             tokens += gen.tokens
@@ -223,5 +229,7 @@ def sample(
                 progress(total - len(pending), total, tokens / elapsed if elapsed > 0 else 0.0)
     if pending:
         first = next(iter(pending))
-        raise InfrastructureError(f"backend {backend.name} stopped with {len(pending)} samples missing (first: {first})")
+        raise InfrastructureError(
+            f"backend {backend.name} stopped with {len(pending)} samples missing (first: {first})"
+        )
     return SampleSummary(str(out), str(mpath), total, total - kept, kept, tokens, time.monotonic() - started)

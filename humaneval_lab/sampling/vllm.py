@@ -83,7 +83,9 @@ class VLLMBackend:
             raise UserInputError(f"vllm cannot load {self.engine.model!r}: {first}") from None
         return self.llm
 
-    def requests(self, items: Iterable[WorkItem], config: SamplingConfig) -> tuple[list[Any], list[Any], list[tuple[str, int]]]:
+    def requests(
+        self, items: Iterable[WorkItem], config: SamplingConfig
+    ) -> tuple[list[Any], list[Any], list[tuple[str, int]]]:
         """(prompts, sampling params, (task, index)) for every sample, one request each."""
         from vllm import SamplingParams
 
@@ -98,7 +100,7 @@ class VLLMBackend:
                 prompt: Any = {"prompt_token_ids": list(ids["input_ids"] if hasattr(ids, "keys") else ids)}
             else:
                 prompt = {"prompt": item.prompt}
-            for index, seed in zip(item.indices, item.seeds):
+            for index, seed in zip(item.indices, item.seeds, strict=True):
                 prompts.append(prompt)
                 params.append(SamplingParams(
                     n=1, temperature=config.temperature, top_p=config.top_p, top_k=config.top_k or -1,
@@ -114,13 +116,13 @@ class VLLMBackend:
             return
         llm = self.llm
         if not hasattr(llm, "enqueue"):  # older vLLM: one blocking call, yielded at the end
-            for key, out in zip(keys, llm.generate(prompts, params, use_tqdm=False)):
+            for key, out in zip(keys, llm.generate(prompts, params, use_tqdm=False), strict=True):
                 yield _generation(key, out)
             return
         ids = llm.enqueue(prompts, params, use_tqdm=False)
         # enqueue returns the engine's internal ids ("7-1a2b3c4d"); outputs carry the external "7".
         by_id: dict[str, tuple[str, int]] = {}
-        for rid, key in zip(ids, keys):
+        for rid, key in zip(ids, keys, strict=True):
             by_id[rid] = key
             by_id.setdefault(rid.split("-", 1)[0], key)
         engine = llm.llm_engine

@@ -28,11 +28,16 @@ def test_cli_samples_with_a_tiny_model(tiny_gpt2: Path, tmp_path: Path) -> None:
     # Different seeds, different samples (the model is random, not constant).
     assert len({r["raw"] for r in recs}) > 3
     m = json.loads(manifest_path(out).read_text())
-    assert m["backend"]["model"]["path"] == str(tiny_gpt2.resolve()) and len(m["backend"]["model"]["sha256"]) == 64
+    assert (
+        m["backend"]["model"]["path"] == str(tiny_gpt2.resolve())
+        and len(m["backend"]["model"]["sha256"]) == 64
+    )
     assert m["backend"]["dtype"] == "float32" and "torch" in m["versions"]
 
 
-def test_samples_do_not_depend_on_batching_and_resume_regenerates_them(tiny_gpt2: Path, tmp_path: Path) -> None:
+def test_samples_do_not_depend_on_batching_and_resume_regenerates_them(
+    tiny_gpt2: Path, tmp_path: Path
+) -> None:
     ps = load_problems().select(limit=4)
     cfg = SamplingConfig(n=3, temperature=1.0, top_p=0.9, top_k=50, max_new_tokens=16, seed=11)
     one = HFBackend(EngineConfig(str(tiny_gpt2), batch_size=1))

@@ -24,7 +24,9 @@ def test_samples_from_a_real_http_server(tmp_path: Path) -> None:
 
     ps = list(load_problems().select(limit=5))
     # A request carries the seed of its first sample.
-    assert sorted(r["seed"] for r in srv.requests) == sorted(derive_seed(7, ps[i].task_id, 0) for i in (0, 2, 4))
+    assert sorted(r["seed"] for r in srv.requests) == sorted(
+        derive_seed(7, ps[i].task_id, 0) for i in (0, 2, 4)
+    )
     for p in ps:
         for i in range(3):
             rec = got[(p.task_id, i)]
@@ -108,5 +110,7 @@ def test_bad_and_unreachable_urls(tmp_path: Path) -> None:
         code, out, err = run("sample", "--backend", "openai", "--base-url", url, "--model", "m", "--limit", "1",
                              "-o", str(tmp_path / "s.jsonl"))  # fmt: skip
         assert msg in one_error_line(code, err) and out == ""
-    code, _, err = run("sample", "--backend", "openai", "--model", "m", "--limit", "1", "-o", str(tmp_path / "s.jsonl"))
+    code, _, err = run(
+        "sample", "--backend", "openai", "--model", "m", "--limit", "1", "-o", str(tmp_path / "s.jsonl")
+    )
     assert "needs --base-url" in one_error_line(code, err)

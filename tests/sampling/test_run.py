@@ -14,7 +14,14 @@ import pytest
 
 from humaneval_lab.errors import ResumeMismatchError, UserInputError
 from humaneval_lab.problems import load_problems
-from humaneval_lab.sampling import EngineConfig, SamplingConfig, derive_seed, make_backend, manifest_path, sample
+from humaneval_lab.sampling import (
+    EngineConfig,
+    SamplingConfig,
+    derive_seed,
+    make_backend,
+    manifest_path,
+    sample,
+)
 from humaneval_lab.sampling.fake import FakeBackend
 
 from .helpers import by_key, one_error_line, rows, run
@@ -83,12 +90,16 @@ def test_prompt_is_sent_exactly_as_given(tmp_path: Path) -> None:
 
 def test_broken_bytes_become_valid_utf8_json(tmp_path: Path) -> None:
     out = tmp_path / "s.jsonl"
-    code, _, err = run("sample", "--backend", "fake", "--model", "bytes", "--limit", "4", "-n", "3", "-o", str(out))
+    code, _, err = run(
+        "sample", "--backend", "fake", "--model", "bytes", "--limit", "4", "-n", "3", "-o", str(out)
+    )
     assert code == 0, err
     text = out.read_bytes().decode("utf-8")  # strict
     recs = [json.loads(x) for x in text.splitlines()]
     assert len(recs) == 12 and all("\ufffd" in r["raw"] and "\x00" in r["completion"] for r in recs)
-    code, _, err = run("score", str(out), "--limit", "4", "--sandbox", "local", "-k", "1", "-o", str(tmp_path / "sc"))
+    code, _, err = run(
+        "score", str(out), "--limit", "4", "--sandbox", "local", "-k", "1", "-o", str(tmp_path / "sc")
+    )
     assert code == 0, err
 
 
@@ -129,7 +140,9 @@ def test_resume_keeps_done_work_and_drops_a_torn_line(tmp_path: Path) -> None:
         ({"model": "mixed"}, 'backend.model.name was "canonical", now "mixed"'),
     ],
 )
-def test_resume_with_other_settings_is_refused(tmp_path: Path, change: dict[str, object], message: str) -> None:
+def test_resume_with_other_settings_is_refused(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
     out = tmp_path / "s.jsonl"
     args = {"temperature": 0.8, "seed": 0, "limit": 2, "model": "canonical"}
     cli = lambda a: ["sample", "--backend", "fake", "--model", str(a["model"]), "--limit", str(a["limit"]),  # noqa: E731
@@ -157,10 +170,16 @@ def test_output_without_manifest_or_foreign_lines_is_refused(tmp_path: Path) -> 
 def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     o = str(tmp_path / "s.jsonl")
     cases = [
-        (["--backend", "nope", "--model", "m"], "unknown backend 'nope' (choose from: fake, hf, openai, vllm)"),
+        (
+            ["--backend", "nope", "--model", "m"],
+            "unknown backend 'nope' (choose from: fake, hf, openai, vllm)",
+        ),
         (["--backend", "hf", "--model", str(tmp_path / "missing")], "no such model folder"),
         (["--backend", "hf", "--model", str(tmp_path)], "no config.json"),
-        (["--backend", "fake", "--model", "canonical", "--temperature", "3"], "temperature must be in [0, 2], got 3.0"),
+        (
+            ["--backend", "fake", "--model", "canonical", "--temperature", "3"],
+            "temperature must be in [0, 2], got 3.0",
+        ),
         (["--backend", "fake", "--model", "gpt-9"], "fake backend: unknown model 'gpt-9'"),
         (["--backend", "fake", "--model", "canonical", "--task", "HumanEval/999"], "HumanEval/999"),
     ]

@@ -21,7 +21,9 @@ def build_tokenizer(texts: list[str]) -> object:
     )  # fmt: skip
     tk.train_from_iterator(texts, trainer)
     eot = "<|endoftext|>"
-    return PreTrainedTokenizerFast(tokenizer_object=tk, bos_token=eot, eos_token=eot, pad_token=eot, unk_token=eot)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token=eot, eos_token=eot, pad_token=eot, unk_token=eot
+    )
 
 
 def build_random_gpt2(folder: Path) -> Path:
