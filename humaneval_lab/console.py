@@ -64,3 +64,25 @@ def summary_table(summary: dict[str, Any]) -> Table:
             *(f"[bold]{fmt_pct(summary['pass@k'][k])}" for k in ks),
         )
     return t
+
+
+@contextmanager
+def sample_progress() -> Iterator[Any]:
+    """Yields ``update(done, total, tokens_per_s)`` for sampling; stderr, only on a terminal."""
+    with Progress(
+        TextColumn("[bold]sampling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[tps]:.1f} tokens/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("sampling", total=None, tps=0.0)
+
+        def update(done: int, total: int, tps: float) -> None:
+            bar.update(task, completed=done, total=total, tps=tps)
+
+        yield update
