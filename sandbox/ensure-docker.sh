@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# CI helper: make sure a Docker engine answers, then make sure the sandbox
+# Used by `make docker` (and so by make demo/test/bench): make sure a Docker engine answers, then make sure the sandbox
 # image for the current recipe is present (built offline with debootstrap if
 # not; the recipe-hash tag in the local engine is the cache). Idempotent.
 # Run as root from anywhere; uses the checkout this script lives in.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-say() { printf '[install-docker] %s\n' "$*" >&2; }
+say() { printf '[ensure-docker] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo -n); fi
@@ -39,8 +39,9 @@ if ! command -v debootstrap >/dev/null 2>&1; then
         apt-get install -y -q --no-install-recommends debootstrap
 fi
 
+[ "${1:-}" = "--no-image" ] && exit 0
 cd "$REPO"
-"${SUDO[@]}" python3 -c '
+"${SUDO[@]}" "${PYTHON:-python3}" -c '
 import sys
 sys.path.insert(0, ".")
 from humaneval_lab.sandbox_image import build_image
