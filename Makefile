@@ -60,7 +60,7 @@ typecheck: install
 	$(VENV)/bin/mypy humaneval_lab
 
 bench: install sandbox-image
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@fail=0; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || fail=1; done; exit $$fail
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs
