@@ -51,14 +51,21 @@ def programs(language: str, n: int) -> list[tuple[Problem, Job]]:
     problems = read_problem_file(DATA / f"humaneval_{FILES[language]}.jsonl.gz")[:n]
     spec = get_language(language)
     return [
-        (p, Job(f"{language}-{i}", spec.build(p, source_of(p, p.canonical_solution or "")), Limits(timeout_s=120)))
+        (
+            p,
+            Job(
+                f"{language}-{i}",
+                spec.build(p, source_of(p, p.canonical_solution or "")),
+                Limits(timeout_s=120),
+            ),
+        )
         for i, p in enumerate(problems)
     ]
 
 
 def naive_script(job: Job) -> str:
     writes = "".join(
-        f"mkdir -p \"$(dirname {shlex.quote(name)})\"; echo {base64.b64encode(text.encode()).decode()} | base64 -d > {shlex.quote(name)}\n"
+        f'mkdir -p "$(dirname {shlex.quote(name)})"; echo {base64.b64encode(text.encode()).decode()} | base64 -d > {shlex.quote(name)}\n'
         for name, text in job.program.files.items()
     )
     return f'set -e\nd=$(mktemp -d); cd "$d"\n{writes}echo token | ({NAIVE[job.program.language]})\ncd /; rm -rf "$d"\n'
@@ -111,7 +118,9 @@ def main() -> int:
             t_ours, ok_ours = run_ours(jobs, args.sandbox, args.jobs)
             t_naive, ok_naive = run_naive(jobs, args.jobs, container)
             r_ours, r_naive = len(jobs) / t_ours, len(jobs) / t_naive
-            print(f"{language:<11} {len(jobs):>4} {r_ours:>8.2f} {r_naive:>8.2f} {r_ours / r_naive:>5.2f}x  {ok_ours}/{ok_naive}")
+            print(
+                f"{language:<11} {len(jobs):>4} {r_ours:>8.2f} {r_naive:>8.2f} {r_ours / r_naive:>5.2f}x  {ok_ours}/{ok_naive}"
+            )
             sys.stdout.flush()
     finally:
         if container:

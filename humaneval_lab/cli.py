@@ -312,7 +312,9 @@ def compare(run_dirs: tuple[str, ...], ks: str | None, confidence: float, seed: 
 
     if len(run_dirs) < 2:
         raise click.UsageError("compare needs at least two runs")
-    result = run_compare(load_runs(run_dirs), _ks_option(ks), confidence=confidence, seed=seed, resamples=resamples)
+    result = run_compare(
+        load_runs(run_dirs), _ks_option(ks), confidence=confidence, seed=seed, resamples=resamples
+    )
     for part in comparison_tables(result):
         console.print(part)
     if as_json:
@@ -328,7 +330,9 @@ def compare(run_dirs: tuple[str, ...], ks: str | None, confidence: float, seed: 
 @click.option("--language", default=None, help="Gate on this language only (default: overall).")
 @stats_options
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON to stdout.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here.")
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here."
+)
 def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: str | None, confidence: float,
          seed: int, resamples: int, as_json: bool, junit_path: str | None) -> None:  # fmt: skip
     """Exit 0 if the candidate provably drops by at most --max-drop, 1 if not, 2 on bad usage.
@@ -364,7 +368,9 @@ def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: 
               help="Write here (required for html; markdown goes to stdout without it).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
 @click.option("-k", "--k", "ks", default=None, help="Compare at these k (default: the k every run reports).")
-@click.option("--bars-k", type=click.IntRange(min=1), default=1, show_default=True, help="k of the per-language bars.")
+@click.option(
+    "--bars-k", type=click.IntRange(min=1), default=1, show_default=True, help="k of the per-language bars."
+)
 @click.option("--title", default=None, help="Page title (default: the run names).")
 @stats_options
 def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str, ks: str | None, bars_k: int,

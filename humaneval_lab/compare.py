@@ -161,7 +161,9 @@ def difference(
     check_comparable([baseline, candidate], [k])
     a_rows, b_rows = baseline.select(language), candidate.select(language)
     if not a_rows:
-        raise UserInputError(f"language {language!r} is not in the runs (they have: {', '.join(baseline.languages)})")
+        raise UserInputError(
+            f"language {language!r} is not in the runs (they have: {', '.join(baseline.languages)})"
+        )
     a, b = _values(a_rows, k), _values(b_rows, k)
     strata = [p.language for p in a_rows] if language is None else None
     interval = paired_difference(a, b, confidence, seed=seed, resamples=resamples, strata=strata)
@@ -265,7 +267,9 @@ def gate(
         raise UserInputError(f"--max-drop is a fraction of 1 (0.01 = one point), got {max_drop}")
     k = parse_metric(metric)
     if language is not None and language not in baseline.languages:
-        raise UserInputError(f"language {language!r} is not in the runs (they have: {', '.join(baseline.languages)})")
+        raise UserInputError(
+            f"language {language!r} is not in the runs (they have: {', '.join(baseline.languages)})"
+        )
     d = difference(baseline, candidate, k, language, confidence=confidence, seed=seed, resamples=resamples)
     iv = d.interval
     passed = bool(iv.lower_bound >= -max_drop)

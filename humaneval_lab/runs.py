@@ -65,7 +65,9 @@ class Run:
         return tuple(p.task_id for p in self.problems)
 
     def select(self, language: str | None) -> tuple[ProblemResult, ...]:
-        return self.problems if language is None else tuple(p for p in self.problems if p.language == language)
+        return (
+            self.problems if language is None else tuple(p for p in self.problems if p.language == language)
+        )
 
     def exact_pass_at_k(self, k: int, language: str | None = None) -> Fraction:
         return mean_pass_at_k((Counts(p.n, p.c) for p in self.select(language)), k)
@@ -73,7 +75,9 @@ class Run:
 
 def _need(path: Path, data: Mapping[str, Any], key: str, kind: type) -> Any:
     if not isinstance(data.get(key), kind):
-        raise InputFileError(path, f"not a humaneval-lab summary: field {key!r} is missing or not a {kind.__name__}")
+        raise InputFileError(
+            path, f"not a humaneval-lab summary: field {key!r} is missing or not a {kind.__name__}"
+        )
     return data[key]
 
 
@@ -94,7 +98,9 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
                 root, "incomplete run: results.jsonl but no summary.json (scoring was interrupted; "
                 "re-run the same `humaneval-lab score` command to finish it)",
             )  # fmt: skip
-        raise InputFileError(root, "not a run folder: no summary.json (give the -o folder of `humaneval-lab score`)")
+        raise InputFileError(
+            root, "not a run folder: no summary.json (give the -o folder of `humaneval-lab score`)"
+        )
     try:
         data = json.loads(spath.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -116,7 +122,9 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
         except (KeyError, TypeError, ValueError, AttributeError):
             raise InputFileError(spath, f"problem {task_id!r} lacks language, n or c") from None
         if pr.n < 1 or not 0 <= pr.c <= pr.n:
-            raise InputFileError(spath, f"problem {task_id!r} has n={pr.n}, c={pr.c}: no samples or impossible counts")
+            raise InputFileError(
+                spath, f"problem {task_id!r} has n={pr.n}, c={pr.c}: no samples or impossible counts"
+            )
         problems.append(pr)
     ks = tuple(sorted(int(key.removeprefix("pass@")) for key in pass_at_k))
     run = Run(
@@ -136,9 +144,13 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
     # The summary is what we compare; if its numbers do not follow from its own counts, it was edited.
     for k in ks:
         if abs(float(run.exact_pass_at_k(k)) - run.pass_at_k[f"pass@{k}"]) > 1e-9:
-            raise InputFileError(spath, f"pass@{k} does not follow from the per-problem counts; the file was modified")
+            raise InputFileError(
+                spath, f"pass@{k} does not follow from the per-problem counts; the file was modified"
+            )
     if int(samples.get("count", run.samples)) != run.samples:
-        raise InputFileError(spath, "sample count does not match the per-problem counts; the file was modified")
+        raise InputFileError(
+            spath, "sample count does not match the per-problem counts; the file was modified"
+        )
     return run
 
 

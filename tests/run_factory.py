@@ -64,7 +64,9 @@ def make_run(
     if any(p.language != "python" for p in ps):
         assert monkeypatch is not None, "non-python labels need monkeypatch (the program is built as Python)"
         # humaneval_lab.score the attribute is the function; patch the module itself.
-        monkeypatch.setattr(sys.modules["humaneval_lab.score"], "get_language", lambda _name: get_language("python"))
+        monkeypatch.setattr(
+            sys.modules["humaneval_lab.score"], "get_language", lambda _name: get_language("python")
+        )
     samples = []
     for p, (n, c) in zip(ps, counts, strict=True):
         for j in range(n):

@@ -81,10 +81,18 @@ def test_gate_exit_codes_json_and_junit(tmp_path: Path) -> None:
                          "--metric", "pass@5", "--json", "--junit", str(junit))  # fmt: skip
     assert code == 1, err
     data = json.loads(out)
-    assert data["passed"] is False and data["metric"] == "pass@5" and data["difference"]["interval"]["upper_bound"] < 0
+    assert (
+        data["passed"] is False
+        and data["metric"] == "pass@5"
+        and data["difference"]["interval"]["upper_bound"] < 0
+    )
     assert err.startswith("FAIL (regression): pass@5")
     failure = ET.parse(junit).getroot().find(".//failure")
-    assert failure is not None and failure.get("type") == "Regression" and "FAIL" in (failure.get("message") or "")
+    assert (
+        failure is not None
+        and failure.get("type") == "Regression"
+        and "FAIL" in (failure.get("message") or "")
+    )
 
 
 def test_gate_bad_usage_exits_2(tmp_path: Path) -> None:
@@ -99,9 +107,13 @@ def test_gate_bad_usage_exits_2(tmp_path: Path) -> None:
     for extra, msg in ((["--metric", "pass@9"], "pass@9 cannot be computed"),
                        (["--metric", "accuracy"], "metric must look like pass@1"),
                        (["--language", "go"], "language 'go' is not in the runs")):  # fmt: skip
-        line = one_error_line(*run("gate", "--baseline", b, "--candidate", s, "--max-drop", "0.01", *extra)[::2])
+        line = one_error_line(
+            *run("gate", "--baseline", b, "--candidate", s, "--max-drop", "0.01", *extra)[::2]
+        )
         assert msg in line
-    line = one_error_line(*run("gate", "--baseline", b, "--candidate", str(r["other"]), "--max-drop", "0.01")[::2])
+    line = one_error_line(
+        *run("gate", "--baseline", b, "--candidate", str(r["other"]), "--max-drop", "0.01")[::2]
+    )
     assert "different problem sets" in line
 
 
@@ -113,8 +125,13 @@ def test_report_html_and_markdown(tmp_path: Path) -> None:
     assert out == "" and f"wrote {page}" in err
     html = page.read_text()
     assert html.startswith("<!DOCTYPE html>") and 'id="chart-curves"' in html
-    code, out, err = run("report", str(r["base"]), str(r["worse"]), "--format", "markdown", "--resamples", "200")
+    code, out, err = run(
+        "report", str(r["base"]), str(r["worse"]), "--format", "markdown", "--resamples", "200"
+    )
     assert code == 0, err
-    assert out.startswith("## humaneval-lab: base vs worse") and "| pass@1 | overall | 50.00% | 10.00% | **-40.00 pts**" in out
+    assert (
+        out.startswith("## humaneval-lab: base vs worse")
+        and "| pass@1 | overall | 50.00% | 10.00% | **-40.00 pts**" in out
+    )
     code, _, err = run("report", str(r["base"]), "--format", "html")
     assert code == 2 and "html needs -o FILE" in err

@@ -74,7 +74,9 @@ def test_compare_reports_scores_differences_and_flips(tmp_path: Path) -> None:
     assert pair.lost[0].baseline_rate == 0.25 and pair.lost[0].candidate_rate == 0.0
 
 
-def test_compare_per_language_scopes_and_stratified_overall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_per_language_scopes_and_stratified_overall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ps = problem_set(6, ("python", "cpp"))
     a = make_run(tmp_path / "a", [(2, 1)] * 6, ps, monkeypatch=monkeypatch)
     b = make_run(tmp_path / "b", [(2, 2), (2, 1)] * 3, ps, monkeypatch=monkeypatch)
@@ -88,7 +90,9 @@ def test_compare_per_language_scopes_and_stratified_overall(tmp_path: Path, monk
 def test_refuses_different_problem_sets(tmp_path: Path) -> None:
     a = make_run(tmp_path / "a", [(2, 1)] * 4)
     b = make_run(tmp_path / "b", [(2, 1)] * 5)
-    with pytest.raises(UserInputError, match="different problem sets: a on humaneval .4 problems.*b on humaneval .5"):
+    with pytest.raises(
+        UserInputError, match="different problem sets: a on humaneval .4 problems.*b on humaneval .5"
+    ):
         compare([a, b])
     with pytest.raises(UserInputError, match="different problem sets"):
         gate(a, b, 0.01)
@@ -97,10 +101,14 @@ def test_refuses_different_problem_sets(tmp_path: Path) -> None:
 def test_refuses_different_k_unless_a_common_k_is_chosen(tmp_path: Path) -> None:
     a = make_run(tmp_path / "a", [(5, 1)] * 3, ks=(1, 5))
     b = make_run(tmp_path / "b", [(2, 1)] * 3, ks=(1, 2))
-    with pytest.raises(UserInputError, match="different k: a reports pass@1, pass@5, b reports pass@1, pass@2"):
+    with pytest.raises(
+        UserInputError, match="different k: a reports pass@1, pass@5, b reports pass@1, pass@2"
+    ):
         compare([a, b])
     assert compare([a, b], ks=[1, 2], resamples=200).ks == (1, 2)  # n differs; pass@k is unbiased for both
-    with pytest.raises(PassAtKError, match="pass@5 cannot be computed for b: its smallest per-problem sample count is 2"):
+    with pytest.raises(
+        PassAtKError, match="pass@5 cannot be computed for b: its smallest per-problem sample count is 2"
+    ):
         compare([a, b], ks=[5])
     with pytest.raises(PassAtKError, match="pass@5 cannot be computed for b"):
         gate(a, b, 0.01, metric="pass@5")

@@ -70,7 +70,9 @@ def test_report_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert curve_ks(200)[:3] == [1, 2, 3] and curve_ks(200)[-1] == 200 and len(curve_ks(200)) <= 64
 
 
-def test_html_is_self_contained_and_escapes_completions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_html_is_self_contained_and_escapes_completions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     html = render_html(build_report(two_runs(tmp_path, monkeypatch), resamples=300))
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the page must not fetch anything"
     assert "<link" not in html and "@import" not in html
@@ -109,7 +111,9 @@ def test_page_in_headless_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "hel-verdict:timeout sample 2" in view.group(1) and "AssertionError" in view.group(1)
     assert "&lt;/script&gt;&lt;script&gt;document.title='pwned'" in view.group(1)
     assert '<img id="pwned"' not in dom and "<title>pwned" not in dom
-    shot = Path(os.environ.get("HEL_REPORT_SCREENSHOT", tmp_path / "report.png"))  # set it to look at the page
+    shot = Path(
+        os.environ.get("HEL_REPORT_SCREENSHOT", tmp_path / "report.png")
+    )  # set it to look at the page
     browse(tmp_path, page.as_uri() + "#task=HumanEval/4", f"--screenshot={shot}", "--window-size=1300,1800")
     assert shot.stat().st_size > 20_000
 

@@ -98,7 +98,9 @@ def test_sign_flip_exact_enumeration_by_hand() -> None:
 def test_exact_per_problem_values_match_the_float_form() -> None:
     counts = [(10, 0), (10, 3), (10, 10), (200, 100), (7, 6)]
     for k in (1, 5, 7):
-        np.testing.assert_allclose(per_problem_pass_at_k(counts, k), pass_at_k_array(*zip(*counts, strict=True), k), atol=1e-12)
+        np.testing.assert_allclose(
+            per_problem_pass_at_k(counts, k), pass_at_k_array(*zip(*counts, strict=True), k), atol=1e-12
+        )
     assert per_problem_pass_at_k([(200, 100)], 1)[0] == 0.5  # exact, not 0.49999999999999956
 
 

@@ -30,7 +30,9 @@ def native_program(problem: Problem, source: str) -> str:
 
 
 def unsupported(problem: Problem, language: str) -> UserInputError:
-    return UserInputError(f"{language}: no program layout for {problem.source_format!r} problems ({problem.task_id})")
+    return UserInputError(
+        f"{language}: no program layout for {problem.source_format!r} problems ({problem.task_id})"
+    )
 
 
 def sub_exact(pattern: str, repl: str, text: str, what: str) -> str:

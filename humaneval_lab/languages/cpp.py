@@ -75,7 +75,12 @@ def build(problem: Problem, source: str) -> Program:
     if pch:
         # The precompiled header holds exactly the headers this layout includes anyway, so it
         # changes the speed, not the meaning; without it (or with a stale one) g++ reads the text.
-        compile_step = ("sh", "-c", f'p={pch}; [ -d "$p.gch" ] && set -- -include "$p"; exec "$0" "$@" {_quote(compile_step)}', "g++")
+        compile_step = (
+            "sh",
+            "-c",
+            f'p={pch}; [ -d "$p.gch" ] && set -- -include "$p"; exec "$0" "$@" {_quote(compile_step)}',
+            "g++",
+        )
     return Program(
         language="cpp",
         files={"main.cpp": body + _WRAPPER},

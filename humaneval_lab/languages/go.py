@@ -19,7 +19,18 @@ from humaneval_lab.problems import Problem
 
 # HumanEval-X's harness imports each of these that the code uses and the test setup lacks (Go
 # rejects unused imports, and some canonical solutions use packages their prompt does not import).
-_STD_PACKAGES = ("math", "strings", "fmt", "strconv", "time", "bytes", "regexp", "sort", "math/rand", "crypto/md5")
+_STD_PACKAGES = (
+    "math",
+    "strings",
+    "fmt",
+    "strconv",
+    "time",
+    "bytes",
+    "regexp",
+    "sort",
+    "math/rand",
+    "crypto/md5",
+)
 
 _TEST_MAIN = """package %s
 
@@ -69,7 +80,7 @@ def _humaneval_x_program(problem: Problem, source: str) -> str:
     imports = str(problem.extras.get("import", ""))
     code = source
     if imports.strip() and code.startswith(imports):
-        code = code[len(imports):]
+        code = code[len(imports) :]
     elif imports.strip():
         code = code.replace(imports, "", 1)
     have = set(re.findall(r'"([\w/]+)"', setup))
@@ -95,7 +106,10 @@ def build(problem: Problem, source: str) -> Program:
     package = _PACKAGE.search(code)
     return Program(
         language="go",
-        files={"main_test.go": code, "hel_main_test.go": _TEST_MAIN % (package.group(1) if package else "main")},
+        files={
+            "main_test.go": code,
+            "hel_main_test.go": _TEST_MAIN % (package.group(1) if package else "main"),
+        },
         compile=(_SEED, _COMPILE),
         run=("./main.test", "-test.count=1"),
         env=GO_ENV,

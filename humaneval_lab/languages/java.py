@@ -70,8 +70,20 @@ def build(problem: Problem, source: str) -> Program:
         language="java",
         files={filename: code, "HelMain.java": _WRAPPER % entry},
         compile=(
-            ("javac", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-encoding", "UTF-8",
-             "-nowarn", "-cp", _CLASSPATH, "-d", ".", filename, "HelMain.java"),
+            (
+                "javac",
+                "-J-XX:+UseSerialGC",
+                "-J-XX:TieredStopAtLevel=1",
+                "-encoding",
+                "UTF-8",
+                "-nowarn",
+                "-cp",
+                _CLASSPATH,
+                "-d",
+                ".",
+                filename,
+                "HelMain.java",
+            ),
         ),  # fmt: skip
         run=("java", *_JVM_FLAGS, "-ea", "-cp", _CLASSPATH, "HelMain"),
         failure_markers=("AssertionError",),

@@ -50,7 +50,9 @@ module.exports.hex = module.exports;
 """
 
 
-def node_program(language: str, main_file: str, code: str, compile_steps: tuple[tuple[str, ...], ...] = ()) -> Program:
+def node_program(
+    language: str, main_file: str, code: str, compile_steps: tuple[tuple[str, ...], ...] = ()
+) -> Program:
     """The node run shared by JavaScript and TypeScript (which compiles to ``main.js`` first)."""
     files = {main_file: code, "run.js": RUNNER % "main.js"}
     if "js-md5" in code:

@@ -33,7 +33,16 @@ def build(problem: Problem, source: str) -> Program:
         language="php",
         files={"main.php": code, "run.php": RUNNER},
         # Errors to stderr, where the verdict looks for them (php-cli prints them on stdout).
-        run=("php", "-d", "display_errors=stderr", "-d", "error_reporting=-1", "-d", "log_errors=0", "run.php"),
+        run=(
+            "php",
+            "-d",
+            "display_errors=stderr",
+            "-d",
+            "error_reporting=-1",
+            "-d",
+            "log_errors=0",
+            "run.php",
+        ),
         failure_markers=("Test failed", "check failed"),
     )
 

@@ -110,16 +110,26 @@ def jobs_for(languages: Sequence[str] | None = None, timeout_s: float = 60.0) ->
     for name in names:
         spec = get_language(name)
         limits = Limits(timeout_s=timeout_s)
-        out.append((spec.name, "toolchain", Job(f"{spec.name}:toolchain", _toolchain_program(spec.name, spec.image_tools), limits)))
+        out.append(
+            (
+                spec.name,
+                "toolchain",
+                Job(f"{spec.name}:toolchain", _toolchain_program(spec.name, spec.image_tools), limits),
+            )
+        )
         if spec.name not in CASES:
             continue
         p = problem_for(spec.name)
         for case, completion in (("good", CASES[spec.name].good), ("bad", CASES[spec.name].bad)):
-            out.append((spec.name, case, Job(f"{spec.name}:{case}", spec.build(p, source_of(p, completion)), limits)))
+            out.append(
+                (spec.name, case, Job(f"{spec.name}:{case}", spec.build(p, source_of(p, completion)), limits))
+            )
     return out
 
 
-def run_selftest(executor: Executor, languages: Sequence[str] | None = None, timeout_s: float = 60.0) -> list[SelfTestResult]:
+def run_selftest(
+    executor: Executor, languages: Sequence[str] | None = None, timeout_s: float = 60.0
+) -> list[SelfTestResult]:
     """Judge each language's known-good and known-bad program (and its toolchain) with ``executor``.
 
     Compiled languages get a generous timeout: a cold container builds caches on first use.
@@ -129,6 +139,10 @@ def run_selftest(executor: Executor, languages: Sequence[str] | None = None, tim
     results: dict[str, SelfTestResult] = {}
     for job_id, outcome in executor.run(job for _, _, job in planned):
         lang, case = by_id[job_id]
-        ok = outcome.passed if case in ("toolchain", "good") else outcome.status in (Status.FAILED, Status.ERROR)
+        ok = (
+            outcome.passed
+            if case in ("toolchain", "good")
+            else outcome.status in (Status.FAILED, Status.ERROR)
+        )
         results[job_id] = SelfTestResult(lang, case, ok, outcome)
     return [results[job.id] for _, _, job in planned if job.id in results]

@@ -17,7 +17,15 @@ from humaneval_lab.passk import Counts, mean_pass_at_k
 from humaneval_lab.runs import FailingExample, Run, failing_examples
 from humaneval_lab.stats import Interval, check_confidence, mean_interval, per_problem_pass_at_k
 
-__all__ = ["LanguageBar", "Report", "RunView", "build_report", "render_html", "render_markdown", "write_report"]
+__all__ = [
+    "LanguageBar",
+    "Report",
+    "RunView",
+    "build_report",
+    "render_html",
+    "render_markdown",
+    "write_report",
+]
 
 MAX_CURVE_POINTS = 64  # beyond this, k is sampled geometrically (the curve is smooth in k)
 
@@ -93,7 +101,9 @@ def build_report(
     """Everything the page shows; with two or more runs, later runs are compared with the first."""
     check_confidence(confidence)
     check_comparable(runs, [k])
-    comparison = compare(runs, ks, confidence=confidence, seed=seed, resamples=resamples) if len(runs) > 1 else None
+    comparison = (
+        compare(runs, ks, confidence=confidence, seed=seed, resamples=resamples) if len(runs) > 1 else None
+    )
     first = runs[0]
     return Report(
         title=title or " vs ".join(r.name for r in runs), problem_set=dict(first.problem_set), k=k,

@@ -47,7 +47,8 @@ def pct(x: float) -> str:
 
 def _legend(names: list[str]) -> str:
     items = "".join(
-        f'<span class="key"><i style="background:{color(i)}"></i>{escape(n)}</span>' for i, n in enumerate(names)
+        f'<span class="key"><i style="background:{color(i)}"></i>{escape(n)}</span>'
+        for i, n in enumerate(names)
     )
     return f'<div class="legend">{items}</div>'
 
@@ -66,7 +67,9 @@ def curves_svg(runs: tuple[RunView, ...]) -> str:
     def y(v: float) -> float:
         return top + (1 - v) * (h - top - bottom)
 
-    parts = [f'<svg class="chart" id="chart-curves" viewBox="0 0 {w} {h}" style="max-width:{w}px" role="img" aria-label="pass@k versus k">']
+    parts = [
+        f'<svg class="chart" id="chart-curves" viewBox="0 0 {w} {h}" style="max-width:{w}px" role="img" aria-label="pass@k versus k">'
+    ]
     for t in range(0, 11, 2):
         v = t / 10
         parts.append(f'<line class="grid" x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
@@ -74,7 +77,9 @@ def curves_svg(runs: tuple[RunView, ...]) -> str:
     ticks = [k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if k <= kmax] if use_log else sorted(
         {1, kmax, *range(1, kmax + 1, max(1, kmax // 8))})  # fmt: skip
     for k in ticks:
-        parts.append(f'<text class="tick" x="{x(k):.1f}" y="{h - bottom + 16}" text-anchor="middle">{k}</text>')
+        parts.append(
+            f'<text class="tick" x="{x(k):.1f}" y="{h - bottom + 16}" text-anchor="middle">{k}</text>'
+        )
     parts.append(f'<text class="axis" x="{(left + w - right) / 2}" y="{h - 4}" text-anchor="middle">k</text>')
     for i, r in enumerate(runs):
         pts = " ".join(f"{x(k):.1f},{y(v):.1f}" for k, v in r.curve)
@@ -97,7 +102,9 @@ def bars_svg(report: Report) -> str:
     def y(v: float) -> float:
         return top + (1 - v) * (h - top - bottom)
 
-    parts = [f'<svg class="chart" id="chart-bars" viewBox="0 0 {w} {h}" style="max-width:{max(w, 240)}px" role="img" aria-label="pass@k per language">']
+    parts = [
+        f'<svg class="chart" id="chart-bars" viewBox="0 0 {w} {h}" style="max-width:{max(w, 240)}px" role="img" aria-label="pass@k per language">'
+    ]
     for t in range(0, 11, 2):
         v = t / 10
         parts.append(f'<line class="grid" x1="{left}" x2="{w - 16}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
@@ -131,12 +138,16 @@ def verdicts_svg(runs: tuple[RunView, ...]) -> str:
                                                                           if v in VERDICT_COLORS else 99, v))  # fmt: skip
     label_w, w, row_h = 150, 900, 28
     h = row_h * len(runs) + 8
-    parts = [f'<svg class="chart" id="chart-verdicts" viewBox="0 0 {w} {h}" style="max-width:{w}px" role="img" aria-label="verdicts">']
+    parts = [
+        f'<svg class="chart" id="chart-verdicts" viewBox="0 0 {w} {h}" style="max-width:{w}px" role="img" aria-label="verdicts">'
+    ]
     for i, r in enumerate(runs):
         total = sum(r.verdicts.values()) or 1
         x = float(label_w)
         yy = 4 + i * row_h
-        parts.append(f'<text class="tick" x="{label_w - 8}" y="{yy + 17}" text-anchor="end">{escape(r.name[:22])}</text>')
+        parts.append(
+            f'<text class="tick" x="{label_w - 8}" y="{yy + 17}" text-anchor="end">{escape(r.name[:22])}</text>'
+        )
         for kind in kinds:
             count = r.verdicts.get(kind, 0)
             if not count:
@@ -196,8 +207,15 @@ def comparison_html(report: Report) -> str:
             f"<td>{d.test.p_value:.3g}</td></tr>"
             for d in pair.differences
         )  # fmt: skip
+
         def flips(items: tuple[Any, ...]) -> str:
-            return " ".join(f'<a href="#task={escape(f.task_id)}" class="flip">{escape(f.task_id)}</a>' for f in items) or "none"
+            return (
+                " ".join(
+                    f'<a href="#task={escape(f.task_id)}" class="flip">{escape(f.task_id)}</a>' for f in items
+                )
+                or "none"
+            )
+
         out.append(
             f"<h3>{escape(pair.candidate)} vs {escape(pair.baseline)}</h3>"
             f"<table><thead><tr><th>metric</th><th>scope</th><th>baseline</th><th>candidate</th><th>difference</th>"
@@ -206,7 +224,7 @@ def comparison_html(report: Report) -> str:
             f"<p><b>Solved only by {escape(pair.candidate)}</b> ({len(pair.gained)}): {flips(pair.gained)}</p>"
             f"<p><b>Solved only by {escape(pair.baseline)}</b> ({len(pair.lost)}): {flips(pair.lost)}</p>"
         )  # fmt: skip
-    return '<section><h2>Paired comparison</h2>' + "".join(out) + "</section>"
+    return "<section><h2>Paired comparison</h2>" + "".join(out) + "</section>"
 
 
 def page_data(report: Report) -> dict[str, Any]:
@@ -238,7 +256,9 @@ def script_json(data: Any) -> str:
 def render(report: Report) -> str:
     ps = report.problem_set
     names = [r.name for r in report.runs]
-    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in (report.comparison.notes if report.comparison else ()))
+    notes = "".join(
+        f'<p class="note">{escape(n)}</p>' for n in (report.comparison.notes if report.comparison else ())
+    )
     infra = "".join(
         f'<p class="note">{escape(r.name)}: {r.infra_errors} samples could not be judged (sandbox failures)</p>'
         for r in report.runs if r.infra_errors and not report.comparison

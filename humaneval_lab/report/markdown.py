@@ -40,7 +40,9 @@ def render(report: Report) -> str:
     lines += ["", f"### pass@{report.k} per language ({report.confidence:.0%} CI)", "",
               "| run | " + " | ".join(scopes) + " |", "|---|" + "---:|" * len(scopes)]  # fmt: skip
     for r in report.runs:
-        cells = " | ".join(f"{_pct(b.interval.estimate)} ({_pct(b.interval.low)}–{_pct(b.interval.high)})" for b in r.bars)
+        cells = " | ".join(
+            f"{_pct(b.interval.estimate)} ({_pct(b.interval.low)}–{_pct(b.interval.high)})" for b in r.bars
+        )
         lines.append(f"| {_cell(r.name)} | {cells} |")
     c = report.comparison
     for pair in c.pairs if c else ():
@@ -58,10 +60,19 @@ def render(report: Report) -> str:
                   + _flips([f.task_id for f in pair.gained]), "",
                   f"Solved only by {_cell(pair.baseline)} ({len(pair.lost)}): " + _flips([f.task_id for f in pair.lost])]  # fmt: skip
     if c:
-        lines += ["", f"p: {c.test}; CI: paired bootstrap over problems ({c.resamples} resamples, seed {c.seed})."]
+        lines += [
+            "",
+            f"p: {c.test}; CI: paired bootstrap over problems ({c.resamples} resamples, seed {c.seed}).",
+        ]
         lines += [f"> {n}" for n in c.notes]
     kinds = sorted({v for r in report.runs for v in r.verdicts})
-    lines += ["", "### Verdicts (samples)", "", "| run | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
+    lines += [
+        "",
+        "### Verdicts (samples)",
+        "",
+        "| run | " + " | ".join(kinds) + " |",
+        "|---|" + "---:|" * len(kinds),
+    ]
     for r in report.runs:
         lines.append(f"| {_cell(r.name)} | " + " | ".join(str(r.verdicts.get(k, 0)) for k in kinds) + " |")
     return "\n".join(lines) + "\n"

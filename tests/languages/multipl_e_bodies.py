@@ -80,15 +80,15 @@ BODIES: dict[str, tuple[str, str, str]] = {
         "pl",
         "    for my $i (0 .. $#$numbers) {\n        for my $j ($i + 1 .. $#$numbers) {\n"
         "            return 1 if abs($numbers->[$i] - $numbers->[$j]) < $threshold;\n"
-        "        }\n    }\n    return \"\";\n}\n",
-        "    return \"\";\n}\n",
+        '        }\n    }\n    return "";\n}\n',
+        '    return "";\n}\n',
     ),
     "bash": (
         "sh",
         "    local -a a=($1)\n    local i j\n"
         "    for ((i = 0; i < ${#a[@]}; i++)); do\n"
         "        for ((j = i + 1; j < ${#a[@]}; j++)); do\n"
-        "            if awk -v x=\"${a[i]}\" -v y=\"${a[j]}\" -v t=\"$2\" "
+        '            if awk -v x="${a[i]}" -v y="${a[j]}" -v t="$2" '
         "'BEGIN { d = x - y; if (d < 0) d = -d; exit !(d < t) }'; then echo true; return; fi\n"
         "        done\n    done\n    echo false\n",
         "    echo false\n",

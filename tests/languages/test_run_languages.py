@@ -29,9 +29,12 @@ KNOWN_FAILING = {"javascript": {"JavaScript/112", "JavaScript/155"}}
 # A wrong answer, and an exit with status 0 before the tests ran, for HumanEval-X problem 0.
 WRONG = {
     "cpp": ("    return false;\n}\n", "    exit(0);\n}\n"),
-    "java": ("        return false;\n    }\n}\n", "        System.exit(0);\n        return false;\n    }\n}\n"),
+    "java": (
+        "        return false;\n    }\n}\n",
+        "        System.exit(0);\n        return false;\n    }\n}\n",
+    ),
     "javascript": ("  return false;\n}\n", "  process.exit(0);\n}\n"),
-    "go": ("    return false\n}\n", "    panic(\"no\")\n}\n"),
+    "go": ("    return false\n}\n", '    panic("no")\n}\n'),
     "rust": ("    return false;\n}\n", "    std::process::exit(0);\n}\n"),
 }
 
@@ -42,7 +45,19 @@ def score(tmp_path: Path, samples: list[dict[str, Any]], *problem_args: str) -> 
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
-        ["score", str(path), *problem_args, "-o", str(out), "--sandbox", SANDBOX, "-k", "1", "--timeout", "60"],
+        [
+            "score",
+            str(path),
+            *problem_args,
+            "-o",
+            str(out),
+            "--sandbox",
+            SANDBOX,
+            "-k",
+            "1",
+            "--timeout",
+            "60",
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -55,8 +70,12 @@ def test_humaneval_x_canonical_solutions_pass_and_wrong_ones_fail(tmp_path: Path
     problems = humaneval_x(language)
     samples = [{"task_id": p.task_id, "completion": p.canonical_solution} for p in problems]
     wrong, early_exit = WRONG[language]
-    samples += [{"task_id": problems[0].task_id, "completion": c, "kind": "wrong"} for c in (wrong, early_exit)]
-    results = score(tmp_path, samples, "--problems", str(HUMANEVAL_X / f"humaneval_{HX_FILES[language]}.jsonl.gz"))
+    samples += [
+        {"task_id": problems[0].task_id, "completion": c, "kind": "wrong"} for c in (wrong, early_exit)
+    ]
+    results = score(
+        tmp_path, samples, "--problems", str(HUMANEVAL_X / f"humaneval_{HX_FILES[language]}.jsonl.gz")
+    )
     canonical = [r for r in results if "kind" not in r]
     failing = {r["task_id"] for r in canonical if not r["passed"]}
     assert failing <= KNOWN_FAILING.get(language, set()), {

@@ -13,7 +13,20 @@ from humaneval_lab.problems import Problem, load_suite
 from .conftest import multipl_e
 from .multipl_e_bodies import BODIES
 
-LANGUAGES = ["bash", "cpp", "go", "java", "javascript", "lua", "perl", "php", "python", "ruby", "rust", "typescript"]
+LANGUAGES = [
+    "bash",
+    "cpp",
+    "go",
+    "java",
+    "javascript",
+    "lua",
+    "perl",
+    "php",
+    "python",
+    "ruby",
+    "rust",
+    "typescript",
+]
 
 
 def build(problem: Problem, completion: str | None = None):  # type: ignore[no-untyped-def]
@@ -37,11 +50,17 @@ def test_cpp_humaneval_x_renames_test_main_and_reads_token_first(hx) -> None:  #
     prog = build(p)
     code = prog.files["main.cpp"]
     assert code.index(p.prompt) < code.index("#define main _hel_test_main") < code.index("int main(){")
-    wrapper = code[code.index("#undef main"):]
-    assert wrapper.index("fgets(_hel_token") < wrapper.index("_hel_test_main();") < wrapper.index('printf("\\n%s\\n"')
+    wrapper = code[code.index("#undef main") :]
+    assert (
+        wrapper.index("fgets(_hel_token")
+        < wrapper.index("_hel_test_main();")
+        < wrapper.index('printf("\\n%s\\n"')
+    )
     assert "#include<algorithm>" in code  # HumanEval-X adds the standard headers the prompt lacks
     step = " ".join(prog.compile[0])
-    assert prog.compile[0][-1] == "g++" and "-std=c++11" in step and "humaneval-x.h" in step  # PCH when present
+    assert (
+        prog.compile[0][-1] == "g++" and "-std=c++11" in step and "humaneval-x.h" in step
+    )  # PCH when present
     assert prog.run == ("./main",)
     assert "-lcrypto" in " ".join(build(hx["cpp"][162]).compile[0])
     assert "-lcrypto" not in step
@@ -61,9 +80,12 @@ def test_java_wrapper_calls_tests_main(hx) -> None:  # type: ignore[no-untyped-d
 def test_javascript_console_assert_throws_and_token_in_wrapper(hx) -> None:  # type: ignore[no-untyped-def]
     prog = build(hx["javascript"][0])
     runner = prog.files["run.js"]
-    assert runner.index("readFileSync(0") < runner.index("defineProperty(console, 'assert'") < runner.index(
-        "require('./main.js')"
-    ) < runner.index("process.stdout.write('\\n' + token")
+    assert (
+        runner.index("readFileSync(0")
+        < runner.index("defineProperty(console, 'assert'")
+        < runner.index("require('./main.js')")
+        < runner.index("process.stdout.write('\\n' + token")
+    )
     assert "throw err" in runner
     assert prog.run == ("node", "run.js")
     assert "js-md5" not in str(prog.files.keys())
@@ -92,7 +114,7 @@ def test_rust_tests_run_without_libtest(hx) -> None:  # type: ignore[no-untyped-
     code = prog.files["main.rs"]
     assert "#[test]" not in code and "#[cfg(test)]" not in code
     assert "pub fn test_has_close_elements" in code
-    main = code[code.index("fn main()"):]
+    main = code[code.index("fn main()") :]
     assert main.index("read_line") < main.index("tests::test_has_close_elements();") < main.index("println!")
     # CodeGeeX's prompt lacks the signature: it comes from the declaration.
     assert code.index("fn has_close_elements") < code.index(hx["rust"][0].canonical_solution.strip()[:20])

@@ -49,5 +49,7 @@ def test_sample_help_has_examples() -> None:
 
 
 def test_named_model_for_the_wrong_backend_is_one_line(tmp_path: Path) -> None:
-    code, _, err = run("sample", "--backend", "fake", "--model", "smollm2-135m", "-o", str(tmp_path / "s.jsonl"))
+    code, _, err = run(
+        "sample", "--backend", "fake", "--model", "smollm2-135m", "-o", str(tmp_path / "s.jsonl")
+    )
     assert "fake backend: unknown model" in one_error_line(code, err)
