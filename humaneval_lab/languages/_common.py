@@ -29,6 +29,15 @@ def native_program(problem: Problem, source: str) -> str:
     return source + "\n" + problem.tests
 
 
+def script_program(problem: Problem, source: str, language: str) -> str:
+    """Script languages: MultiPL-E and native problems both run prompt + completion + "\\n" + tests."""
+    if problem.source_format == "multipl-e":
+        return multipl_e_program(problem, source)
+    if problem.source_format == "native":
+        return native_program(problem, source)
+    raise unsupported(problem, language)
+
+
 def unsupported(problem: Problem, language: str) -> UserInputError:
     return UserInputError(
         f"{language}: no program layout for {problem.source_format!r} problems ({problem.task_id})"

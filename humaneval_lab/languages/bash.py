@@ -8,7 +8,7 @@ one shell. The token sits in a shell variable that candidate code could name; se
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -17,12 +17,7 @@ _EPILOGUE = "\nprintf '\\n%s\\n' \"$__hel_token\"\n"
 
 
 def build(problem: Problem, source: str) -> Program:
-    if problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
-    else:
-        raise unsupported(problem, "bash")
+    code = script_program(problem, source, "bash")
     return Program(
         language="bash",
         files={"main.sh": _PROLOGUE + code + _EPILOGUE},

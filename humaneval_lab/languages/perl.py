@@ -7,7 +7,7 @@ its caller), runs ``main.pl`` with ``do`` and prints the token only if it return
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -27,12 +27,7 @@ sub {
 
 
 def build(problem: Problem, source: str) -> Program:
-    if problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
-    else:
-        raise unsupported(problem, "perl")
+    code = script_program(problem, source, "perl")
     return Program(
         language="perl",
         # `1;` so that `do` returns true for a file whose last statement is false.

@@ -7,7 +7,7 @@ requires ``main.php`` from a nested closure and prints the token if that returne
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -23,12 +23,7 @@ RUNNER = """<?php
 
 
 def build(problem: Problem, source: str) -> Program:
-    if problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
-    else:
-        raise unsupported(problem, "php")
+    code = script_program(problem, source, "php")
     return Program(
         language="php",
         files={"main.php": code, "run.php": RUNNER},

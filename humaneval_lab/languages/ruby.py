@@ -9,7 +9,7 @@ explicitly.
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -36,12 +36,7 @@ __hel_main
 
 
 def build(problem: Problem, source: str) -> Program:
-    if problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
-    else:
-        raise unsupported(problem, "ruby")
+    code = script_program(problem, source, "ruby")
     test_unit = "true" if "test/unit" in problem.tests else "false"
     return Program(
         language="ruby",

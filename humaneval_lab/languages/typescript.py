@@ -5,7 +5,7 @@ MultiPL-E's evaluator."""
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.languages.javascript import node_program
 from humaneval_lab.problems import Problem
@@ -14,12 +14,7 @@ TSC = ("tsc", "--target", "es2020", "--module", "commonjs", "--skipLibCheck", "-
 
 
 def build(problem: Problem, source: str) -> Program:
-    if problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
-    else:
-        raise unsupported(problem, "typescript")
+    code = script_program(problem, source, "typescript")
     return node_program("typescript", "main.ts", code, (TSC,))
 
 

@@ -23,7 +23,9 @@ def test_every_language_spec_has_stops_that_cut_trailing_code(spec) -> None:  # 
     assert spec.stop_sequences, f"{spec.name} has no stop sequences"
     for stop in spec.stop_sequences:
         body = "  x = 1;\n  y = 2;\n"
-        assert truncate(body + stop + " tail", spec.stop_sequences)[0] == body
+        cut = truncate(body + stop + " tail", spec.stop_sequences)[0]
+        # A stop made of newlines ("\n\n\n") may start at the body's own last newline.
+        assert cut in (body, body[:-1]), (stop, cut)
 
 
 def test_python_keeps_helpers_defined_after_the_function() -> None:
@@ -45,7 +47,7 @@ def test_problem_stop_tokens_override_the_language_default(datasets: Path) -> No
             continue  # a language another module adds later
         stops = spec.stops_for(p)
         assert stops == p.stop_sequences and stops
-        assert truncate("  body\n" + stops[0] + "junk", stops)[0] == "  body\n"
+        assert truncate("  body\n" + stops[0] + "junk", stops)[0] in ("  body\n", "  body")
 
 
 def test_valid_text_replaces_lone_surrogates_and_joins_pairs() -> None:
