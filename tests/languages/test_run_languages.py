@@ -24,7 +24,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 SANDBOX = os.environ.get("HEL_TEST_SANDBOX", "docker")
 
 # Canonical solutions that fail their own tests upstream (docs/languages.md says why).
-KNOWN_FAILING = {"javascript": {"JavaScript/112", "JavaScript/155"}}
+# Dataset defects (docs/languages.md): these may fail whatever the harness does. Rust/32's test draws
+# random polynomials (thread_rng) on which the canonical Newton iteration sometimes diverges.
+KNOWN_FAILING = {"javascript": {"JavaScript/112", "JavaScript/155"}, "rust": {"Rust/32"}}
 
 # A wrong answer, and an exit with status 0 before the tests ran, for HumanEval-X problem 0.
 WRONG = {
