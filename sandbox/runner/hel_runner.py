@@ -473,7 +473,7 @@ def _run_step(
     if guard:
         guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
     for r in (out, err):
-        r.thread.join(timeout=2.0)  # an escaped process may hold the pipe open: never wait forever
+        r.thread.join(timeout=5.0)  # an escaped process may hold the pipe open: never wait forever
     for r, s in ((out, sout), (err, serr)):
         if r.thread.is_alive():
             continue  # closing a buffered file that a thread is reading would block on its lock
@@ -492,6 +492,9 @@ def _run_step(
         "timed_out": timed_out,
         "overflow": state["overflow"] or out.overflow or err.overflow,
         "oom": oom,
+        # A reader still running means the capture may lack the end of the output (the token line):
+        # under heavy load that must not read as the model's failure.
+        "incomplete": out.thread.is_alive() or err.thread.is_alive(),
         "stdout": bytes(out.data),
         "stderr": bytes(err.data),
     }
@@ -610,7 +613,13 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                 "stderr_tail": _tail(res["stderr"]),
             }
         elif res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
-            if not token_seen:
+            if not token_seen and res.get("incomplete"):
+                outcome = {
+                    "status": "infra_error",
+                    "reason": "the output capture did not finish; retried",
+                    "stderr_tail": _tail(res["stderr"]),
+                }
+            elif not token_seen:
                 outcome = {
                     "status": "failed",
                     "reason": "exited 0 before the tests finished",

@@ -52,7 +52,9 @@ def test_humaneval_canonical_x10_all_pass(tmp_path: Path, sandbox_image: str) ->
                              "--jobs", "2", "--image", sandbox_image)  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["verdicts"] == {"passed": 1640}
+    results = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    failing = [(r["task_id"], r["result"], r["stderr_tail"][-300:]) for r in results if not r["passed"]]
+    assert summary["verdicts"] == {"passed": 1640}, failing
     assert summary["executions"]["executed"] == 1640
     assert summary["pass@k"] == {"pass@1": 1.0, "pass@10": 1.0}
     assert our_containers() == []
