@@ -434,7 +434,8 @@ def sandbox_build(tag: str | None, force: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON to stdout.")
 def sandbox_check(image: str | None, as_json: bool) -> None:
-    """Self-test the Docker sandbox: known-good, known-bad and hostile samples.
+    """Self-test the Docker sandbox: every language's toolchain, known-good and known-bad programs,
+    and hostile samples.
 
     Exits 0 when every verdict is the expected one, 4 otherwise.
 
@@ -447,12 +448,20 @@ def sandbox_check(image: str | None, as_json: bool) -> None:
     from humaneval_lab.errors import InfrastructureError
     from humaneval_lab.execution.docker import DockerExecutor
     from humaneval_lab.execution.selftest import run_selftest
+    from humaneval_lab.languages.selftest import run_selftest as run_language_selftest
 
     executor = DockerExecutor(jobs=2, image=image)
     try:
         results = run_selftest(executor)
+        languages = run_language_selftest(executor)
     finally:
         executor.close()
+    lt = Table(title="languages")
+    for col in ("language", "case", "verdict", "ok"):
+        lt.add_column(col)
+    for lr in languages:
+        lt.add_row(lr.language, lr.case, lr.outcome.status.value, "[green]yes[/]" if lr.ok else "[red]NO[/]")
+    console.print(lt)
     t = Table(title=f"sandbox check ({executor.image})")
     for col in ("case", "verdict", "expected", "ok", "verifies"):
         t.add_column(col)
@@ -463,13 +472,14 @@ def sandbox_check(image: str | None, as_json: bool) -> None:
     if as_json:
         rows = [{"case": r.case.name, "verdict": r.outcome.status.value, "expected": sorted(r.case.expect),
                  "ok": r.ok, "verifies": r.case.what, "reason": r.outcome.reason} for r in results]  # fmt: skip
+        rows += [{"case": f"{lr.language}/{lr.case}", "verdict": lr.outcome.status.value, "ok": lr.ok,
+                  "verifies": lr.summary, "reason": lr.outcome.reason} for lr in languages]  # fmt: skip
         click.echo(json.dumps(rows, indent=2))
-    bad = [r for r in results if not r.ok]
+    bad = [f"{r.case.name} got {r.outcome.status.value}" for r in results if not r.ok]
+    bad += [f"{lr.language}/{lr.case} got {lr.outcome.status.value}" for lr in languages if not lr.ok]
     if bad:
-        raise InfrastructureError(
-            f"sandbox check failed: {', '.join(f'{r.case.name} got {r.outcome.status.value}' for r in bad)}"
-        )
-    console.print(f"[green]sandbox ok[/]: {len(results)} checks passed")
+        raise InfrastructureError(f"sandbox check failed: {', '.join(bad)}")
+    console.print(f"[green]sandbox ok[/]: {len(results) + len(languages)} checks passed")
 
 
 # ---------------------------------------------------------------------------------------------- sample

@@ -192,5 +192,11 @@ def test_sandbox_check_reports_what_it_verified(sandbox_image: str) -> None:
         "output-flood",
     }
     assert all(r["ok"] for r in rows)
+    from humaneval_lab.languages import all_languages
+
+    for spec in all_languages():  # every language: toolchain, a known-good and a known-bad program
+        assert {f"{spec.name}/{c}" for c in ("toolchain", "good", "bad")} <= {r["case"] for r in rows}, (
+            spec.name
+        )
     assert "sandbox ok: " in err and "checks passed" in err
     assert our_containers() == []
