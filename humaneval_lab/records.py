@@ -14,6 +14,7 @@ Output JSONL is written one whole line at a time and flushed, so a killed run le
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -92,6 +93,15 @@ def read_samples(path: str | Path, problems: ProblemSet) -> list[Sample]:
     if not samples:
         raise InputFileError(p, "holds no samples")
     return samples
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def write_samples(path: str | Path, samples: Iterable[Mapping[str, Any]]) -> None:

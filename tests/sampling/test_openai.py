@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from humaneval_lab.sampling.base import derive_seed
+from tests.cli_helpers import one_error_line, run
 
 from .fake_server import FakeOpenAI
-from .helpers import by_key, one_error_line, rows, run
+from .helpers import by_key, rows
 
 
 def test_samples_from_a_real_http_server(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ from humaneval_lab.sampling import (
     sample,
 )
 from humaneval_lab.sampling.fake import FakeBackend
+from tests.cli_helpers import one_error_line, run
 
-from .helpers import by_key, one_error_line, rows, run
+from .helpers import by_key, rows
 
 
 @pytest.mark.parametrize(
