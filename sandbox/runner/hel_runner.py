@@ -568,9 +568,14 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
     program, lim = job["program"], job["limits"]
     deadline = start + float(lim["timeout_s"])
     token = secrets.token_hex(16)
-    workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
     if _GUARD:
-        _GUARD.workdirs.add(workdir)
+        # Create and register the work dir atomically with respect to sweep(): a sweep from a job
+        # finishing on another thread must never see (and delete) a dir not yet registered.
+        with _GUARD.spawn_lock:
+            workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
+            _GUARD.workdirs.add(workdir)
+    else:
+        workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
     try:
         _write_files(workdir, program["files"])
         env = _base_env(
