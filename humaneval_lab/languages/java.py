@@ -13,7 +13,7 @@ import re
 
 from humaneval_lab.errors import UserInputError
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -56,12 +56,8 @@ def _entry_class(problem: Problem) -> str:
 def build(problem: Problem, source: str) -> Program:
     if problem.source_format == "humaneval-x":
         code = source + "\n" + problem.tests
-    elif problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
     else:
-        raise unsupported(problem, "java")
+        code = script_program(problem, source, "java")
     entry = _entry_class(problem)
     # A public class must live in a file of its name; other classes may share it.
     public = re.search(r"^\s*public\s+(?:final\s+)?class\s+(\w+)", code, re.MULTILINE)

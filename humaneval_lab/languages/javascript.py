@@ -9,7 +9,7 @@ prints to stderr and exits 0: ``run.js`` first replaces it, non-writably, with o
 from __future__ import annotations
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import script_program
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -69,12 +69,8 @@ def node_program(
 def build(problem: Problem, source: str) -> Program:
     if problem.source_format == "humaneval-x":
         code = source + "\n" + problem.tests
-    elif problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
     else:
-        raise unsupported(problem, "javascript")
+        code = script_program(problem, source, "javascript")
     return node_program("javascript", "main.js", code)
 
 
