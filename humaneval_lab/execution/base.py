@@ -60,6 +60,11 @@ class Program:
     failure_markers: tuple[str, ...] = ()
     # Some test styles only print on failure (rackunit, console.assert): then stderr must be empty.
     require_empty_stderr: bool = False
+    # Python isolation, warm: the name of the tests JSON among ``files`` when ``run`` is
+    # ``python3 -I <driver> <candidate> <tests>``. A sandbox runner with a warm tester runs the tests
+    # there (never writing them to disk) and only the candidate in a fresh process; elsewhere ``run``
+    # runs as it is. Both judge the same way (sandbox/runner/hel_pydriver.py).
+    warm_tests: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,11 @@ sweeps scratch dirs after every job.
 Recovery: if a container dies (OOM, killed, daemon hiccup), the jobs it had in flight are re-run one
 at a time in a "solo" container. A job that kills its solo container twice is the sample's doing
 (it killed the runner): CRASHED. A job the sandbox keeps failing on for other reasons becomes INFRA
-after ``max_retries``. None is lost or counted twice: each job id yields exactly once.
+after ``max_retries``. None is lost or counted twice: each job id yields exactly once. Samples in one
+container share a user, so one could kill or stop another's processes: a job whose process died of
+a signal nobody in the harness sent, or was found stopped, comes back marked ``solo`` and is judged
+again alone; a runner whose zygote or test process was killed or stopped exits, so its jobs in
+flight are re-run alone too.
 
 Containers carry the labels ``org.humaneval-lab.run`` and ``org.humaneval-lab.owner-pid``; they are
 removed in ``close`` (also on errors and Ctrl-C), and a later run removes those whose owner died.
@@ -404,6 +408,10 @@ class DockerExecutor:
                 if kind == "done" and job_id is not None and job_id in box.inflight:
                     job = box.inflight.pop(job_id)
                     outcome = Outcome.from_wire(payload)
+                    if payload.get("solo") and not box.solo:
+                        # Another sample may have caused this verdict: judge it again alone.
+                        suspects.append(job)
+                        continue
                     if outcome.status is Status.INFRA:
                         attempts[job_id] += 1
                         if attempts[job_id] <= cfg.max_retries:

@@ -1,11 +1,20 @@
 """Trusted test driver for Python: the tests and the candidate run in two processes. Stdlib only.
 
-    python3 -I hel_pydriver.py CANDIDATE_FILE TESTS_FILE
+Two ways to run it:
+
+- standalone: ``python3 -I hel_pydriver.py CANDIDATE_FILE TESTS_FILE`` forks the candidate, runs the
+  tests, prints the runner's token (read from stdin) only after they returned;
+- warm (inside the sandbox): the runner keeps one long-lived trusted *tester* per worker
+  (``serve_tests``) and starts each candidate alone, from its clean zygote, as
+  ``hel_pydriver.py --candidate CANDIDATE_NAME ENTRY_POINT`` with the call pipes on fds 3 and 4 and
+  its code on fd 5. Nothing is written to the work dir, the tests go only to the tester, and the
+  verdict comes back over a private socket, so no token is needed; each sample costs one fresh
+  process instead of two.
 
 TESTS_FILE is JSON: {"entry_point", "prelude" (trusted code whose helpers the tests use, e.g. the
 problem's prompt), "tests" (top-level test code that calls the entry point)}.
 
-Order matters, and is the whole point:
+Standalone, order matters, and is the whole point:
 
 1. fork the candidate process first, before anything secret exists in this one; it points its
    stdin at /dev/null and waits for a go;
@@ -34,6 +43,10 @@ import os
 import signal
 import struct
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 
 INFRA_EXIT = 75
 MAX_MESSAGE = 64 << 20
@@ -106,16 +119,20 @@ def _encode(v: object, depth: int = 0) -> str:
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
 
 
-def _candidate(path: str, entry: str, go_r: int, req_r: int, resp_w: int) -> None:
-    """The candidate process: wait for go, load the code, serve calls until EOF."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)  # the token will arrive on the driver's stdin; never let this process read it
-    os.close(devnull)
-    sys.stdin = open(0, closefd=False)
-    if not os.read(go_r, 1):
-        os._exit(0)
-    os.close(go_r)
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int, code_fd: int = -1) -> None:
+    """The candidate process: wait for go (standalone), load the code, serve calls until EOF.
+
+    ``code_fd``: read the code from this fd (warm) instead of ``path`` (used for tracebacks only).
+    """
+    if go_r is not None:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)  # the token will arrive on the driver's stdin; never let this process read it
+        os.close(devnull)
+        sys.stdin = open(0, closefd=False)
+        if not os.read(go_r, 1):
+            os._exit(0)
+        os.close(go_r)
+    with open(path if code_fd < 0 else code_fd, encoding="utf-8", errors="surrogateescape") as f:
         source = f.read()
     ns: dict[str, object] = {"__name__": "__candidate__", "__builtins__": builtins}
     try:
@@ -174,24 +191,28 @@ def _exception(name: object, message: object) -> BaseException:
     return RuntimeError(f"{name}: {message}")
 
 
+class CandidateGone(CandidateFailed):
+    """The candidate process ended (exited, was killed) while the tests still needed it."""
+
+
+class LoadFailed(Exception):
+    """The candidate's code did not load; ``str()`` is the line to report."""
+
+
 class _Proxy:
-    def __init__(self, pid: int, req_w: int, resp_r: int, name: str) -> None:
-        self.pid, self.req_w, self.resp_r, self.__name__ = pid, req_w, resp_r, name
+    """Stands for the entry point in the tests' namespace; each call is a round trip to the candidate."""
+
+    def __init__(self, req_w: int, resp_r: int, name: str, on_gone: Any) -> None:
+        self.req_w, self.resp_r, self.__name__, self._on_gone = req_w, resp_r, name, on_gone
+        self.gone = False
 
     def _reply(self) -> tuple[object, ...]:
         try:
             raw = _recv(self.resp_r)
         except EOFError:
-            _, status = os.waitpid(self.pid, 0)
-            if os.WIFSIGNALED(status):
-                sig = os.WTERMSIG(status)
-                # Die the same way, so the runner can tell OOM kills and crashes apart.
-                sys.stderr.write(f"candidate process killed by signal {sig}\n")
-                sys.stderr.flush()
-                if sig != signal.SIGKILL:
-                    signal.signal(sig, signal.SIG_DFL)
-                os.kill(os.getpid(), sig)
-            raise CandidateFailed(f"candidate process exited with code {os.WEXITSTATUS(status)}") from None
+            self.gone = True
+            self._on_gone()
+            raise CandidateGone("candidate process ended") from None
         try:
             msg = ast.literal_eval(raw.decode("utf-8", "surrogatepass"))
         except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
@@ -219,8 +240,123 @@ class _Proxy:
         raise CandidateFailed("candidate sent a malformed reply")
 
 
+_COMPILED: dict[tuple[str, str], Any] = {}
+
+
+def _compiled(source: str, name: str) -> Any:
+    """Compiled trusted code (prelude, tests), cached: a warm tester sees each problem many times."""
+    key = (source, name)
+    code = _COMPILED.get(key)
+    if code is None:
+        if len(_COMPILED) > 512:
+            _COMPILED.clear()
+        code = _COMPILED[key] = compile(source, name, "exec")
+    return code
+
+
+def run_tests(spec: dict[str, Any], proxy: _Proxy) -> None:
+    """Wait for the candidate to load, then run the tests against it; raises on any failure."""
+    first = proxy._reply()
+    if first[0] == "load-error":
+        if first[1] in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
+            raise LoadFailed(f"CandidateFailed: the candidate raised {first[1]} while loading")
+        raise LoadFailed(f"{first[1]}: {first[2]}")
+    ns: dict[str, object] = {"__name__": "__hel_tests__", "__builtins__": builtins}
+    if spec.get("prelude"):
+        try:
+            exec(_compiled(spec["prelude"], "<prompt>"), ns)
+        except Exception:
+            pass  # helpers the tests need will show up as a NameError below
+    ns[spec["entry_point"]] = proxy
+    exec(_compiled(spec["tests"], "<tests>"), ns)
+
+
+def _read_frame(sock: socket.socket, maxfds: int = 0) -> tuple[bytes, list[int]]:
+    """A length-prefixed frame; file descriptors ride on its first bytes (SCM_RIGHTS)."""
+    import socket  # here, not at the top: every candidate process runs this module's top level
+
+    head, fds = b"", []
+    while len(head) < 4:
+        data, got, _, _ = socket.recv_fds(sock, 4 - len(head), maxfds)
+        if not data:
+            raise EOFError
+        head += data
+        fds += got
+    (n,) = struct.unpack("<I", head)
+    body = bytearray()
+    while len(body) < n:
+        chunk = sock.recv(min(n - len(body), 1 << 20))
+        if not chunk:
+            raise EOFError
+        body += chunk
+    return bytes(body), fds
+
+
+def _write_frame(sock: socket.socket, payload: bytes, fds: list[int] | None = None) -> None:
+    import socket
+
+    head = struct.pack("<I", len(payload))
+    if fds:
+        socket.send_fds(sock, [head], fds)
+        sock.sendall(payload)
+    else:
+        sock.sendall(head + payload)
+
+
+def serve_tests(sock: socket.socket) -> None:
+    """The warm tester: per request (tests JSON, the call pipes as fds), run the tests and answer.
+
+    Answers ``{"passed": bool, "gone": bool, "stderr": str}``; ``gone``: the candidate process ended
+    while the tests needed it (the runner knows how it ended). Nothing a candidate sends can do more
+    than fail its own tests: replies are parsed as literals, and this process is non-dumpable.
+    """
+    import traceback
+
+    _non_dumpable()
+
+    def gone() -> None:
+        pass
+
+    while True:
+        try:
+            body, fds = _read_frame(sock, 2)
+        except EOFError:
+            return
+        req_w, resp_r = fds
+        spec = json.loads(body)
+        proxy = _Proxy(req_w, resp_r, spec["entry_point"], gone)
+        passed, err = False, ""
+        try:
+            run_tests(spec, proxy)
+            passed = True
+        except LoadFailed as exc:
+            err = f"{exc}\n"
+        except BaseException:  # noqa: BLE001 - the tests' verdict, whatever it is
+            err = traceback.format_exc()[-4000:]
+        for fd in fds:
+            os.close(fd)
+        reply = {"passed": passed and not proxy.gone, "gone": proxy.gone, "stderr": err}
+        _write_frame(sock, json.dumps(reply).encode())
+
+
+def _die_like(pid: int) -> None:
+    """The candidate ended: die the same way it did, so the runner can tell OOM kills and crashes apart."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        sys.stderr.write(f"candidate process killed by signal {sig}\n")
+        sys.stderr.flush()
+        if sig != signal.SIGKILL:
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    raise CandidateFailed(f"candidate process exited with code {os.WEXITSTATUS(status)}")
+
+
 def main(argv: list[str]) -> int:
     _non_dumpable()
+    if argv[1] == "--candidate":  # warm: started by the runner's zygote; pipes on fds 3, 4, code on 5
+        _candidate(argv[2], argv[3], None, 3, 4, 5)
+        return 1
     candidate_path, tests_path = argv[1], argv[2]
     go_r, go_w = os.pipe()
     req_r, req_w = os.pipe()
@@ -249,22 +385,11 @@ def main(argv: list[str]) -> int:
     os.unlink(tests_path)  # the candidate, once running, must not find the tests on disk
     os.write(go_w, b"g")
     os.close(go_w)
-    proxy = _Proxy(pid, req_w, resp_r, entry)
-    first = proxy._reply()
-    if first[0] == "load-error":
-        if first[1] in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
-            sys.stderr.write(f"CandidateFailed: the candidate raised {first[1]} while loading\n")
-        else:
-            sys.stderr.write(f"{first[1]}: {first[2]}\n")
+    try:
+        run_tests(spec, _Proxy(req_w, resp_r, entry, lambda: _die_like(pid)))
+    except LoadFailed as exc:
+        sys.stderr.write(f"{exc}\n")
         return 1
-    ns: dict[str, object] = {"__name__": "__hel_tests__", "__builtins__": builtins}
-    if spec.get("prelude"):
-        try:
-            exec(compile(spec["prelude"], "<prompt>", "exec"), ns)
-        except Exception:
-            pass  # helpers the tests need will show up as a NameError below
-    ns[entry] = proxy
-    exec(compile(spec["tests"], "<tests>", "exec"), ns)
     os.close(req_w)
     try:
         os.kill(pid, signal.SIGKILL)

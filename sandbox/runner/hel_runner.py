@@ -23,20 +23,23 @@ In the container (``serve(..., contained=True)``) the runner also:
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import resource
 import secrets
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 TAIL = 2000  # bytes of stderr kept in a verdict
 INFRA_EXIT = 75  # a trusted driver could not do its job (e.g. fork failed); with the token: retry
@@ -106,11 +109,17 @@ def _kill_group(pid: int) -> None:
 
 # The zygote: a clean interpreter that forks one child per ``python3 -I script`` step. It never
 # receives a job's files, tests or token (only a path, argv, env and limits), so a forked sample
-# finds nothing secret in its inherited memory. One request per datagram with the child's stdio
-# attached as SCM_RIGHTS; it answers {"pid": ...} in request order and {"exit": pid, "rc": ...}
-# when a child ends (rc < 0: killed by that signal, as subprocess reports it).
+# finds nothing secret in its inherited memory. One request per datagram with the child's fds
+# attached as SCM_RIGHTS (stdio, then a warm candidate's call pipes and code); it answers
+# {"pid": ...} in request order and {"exit": pid, "rc": ...} when a child ends (rc < 0: killed by
+# that signal, as subprocess reports it).
+#
+# A request may name a *harness* (our own trusted script, e.g. hel_pydriver.py, by sha256; its
+# source comes along the first time): the zygote runs its top level once and each child just calls
+# its ``main(argv)``, so a child does not define the harness's functions again (copy-on-write page
+# faults: ~2 ms a child). Harnesses come from the runner, never from a job's work dir.
 ZYGOTE_SRC = r"""
-import gc, json, os, resource, signal, socket, sys, types
+import fcntl, gc, json, os, resource, signal, socket, sys, types
 try:
     import ctypes
     if ctypes.CDLL(None).prctl(4, 0, 0, 0, 0) == 0:  # non-dumpable, inherited by every child
@@ -120,7 +129,7 @@ except Exception:
 # Warm what judged programs import anyway, so each forked child finds it loaded (imports are most
 # of a small program's run time). Nothing here holds job data.
 _WARM = "ast,json,marshal,math,struct,ctypes,traceback,typing,re,collections,itertools,functools,heapq,string,copy,hashlib,datetime,statistics,fractions,decimal,random"
-for _m in (_WARM + "," + os.environ.get("HEL_PRELOAD", "")).split(","):
+for _m in (_WARM + "," + os.environ.pop("HEL_PRELOAD", "")).split(","):
     if _m:
         try:
             __import__(_m)
@@ -136,32 +145,37 @@ signal.signal(signal.SIGCHLD, lambda *a: None)
 def send(obj):
     sock.sendall(json.dumps(obj).encode() + b"\n")
 
-# Compiled harness scripts (hel_*.py, shipped by us, e.g. hel_pydriver.py) by content; never a
-# sample's file, so no sample's code or tests stay in the zygote's memory for later children to find.
-_compiled = {}
+# Harness modules (namespaces), by sha256 of their source.
+_harnesses = {}
 
 def load(req):
-    path = os.path.join(req["cwd"], req["argv"][0])
-    with open(path, "rb") as f:
-        source = f.read()
-    if not os.path.basename(path).startswith("hel_"):
-        return source, None
-    code = _compiled.get(source)
-    if code is None:
-        code = _compiled[source] = compile(source, req["argv"][0], "exec")
-        gc.freeze()  # keep it out of the children's collections (fewer copy-on-write pages)
-    return source, code
+    sha = req.get("harness")
+    if sha:
+        if sha not in _harnesses:
+            ns = {"__name__": "hel_harness", "__file__": req["argv"][0]}
+            exec(compile(req["harness_source"], req["argv"][0], "exec"), ns)
+            _harnesses[sha] = ns
+            gc.freeze()  # keep it out of the children's collections (fewer copy-on-write pages)
+        return b"", _harnesses[sha]
+    with open(os.path.join(req["cwd"], req["argv"][0]), "rb") as f:
+        return f.read(), None
 
-def child(req, fds, source, code):
+def child(req, fds, source, harness):
     os.setsid()
+    n = len(fds)
+    fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, n) for fd in fds]  # out of the way of the targets 0..n-1
     for i, fd in enumerate(fds):
         os.dup2(fd, i)
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    os.closerange(3, 1 << 16)  # the zygote's socket and pipes are not the sample's business
+    os.closerange(n, 1 << 16)  # the zygote's socket and pipes are not the sample's business
     os.chdir(req["cwd"])
-    os.environ.clear()
-    os.environ.update(req["env"])
+    env = req["env"]  # applied as a difference: every new C string costs copy-on-write faults
+    for k in [k for k in os.environ if k not in env]:
+        del os.environ[k]
+    for k, v in env.items():
+        if os.environ.get(k) != v:
+            os.environ[k] = v
     lim = req["limits"]
     resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_size_bytes"], lim["file_size_bytes"]))
@@ -170,20 +184,23 @@ def child(req, fds, source, code):
         resource.setrlimit(resource.RLIMIT_AS, (lim["address_space_bytes"], lim["address_space_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     sys.argv = list(req["argv"])
-    code = 0
+    status = 0
     try:
         # Like runpy.run_path (which costs ~2 ms of lazy imports in every child): a fresh __main__.
         main = types.ModuleType("__main__")
         main.__file__ = sys.argv[0]
         sys.modules["__main__"] = main
-        exec(code or compile(source, sys.argv[0], "exec"), main.__dict__)
+        if harness is not None:
+            status = harness["main"](sys.argv) or 0
+        else:
+            exec(compile(source, sys.argv[0], "exec"), main.__dict__)
     except SystemExit as e:
         c = e.code
-        code = c if isinstance(c, int) else (0 if c is None else (print(c, file=sys.stderr) or 1))
+        status = c if isinstance(c, int) else (0 if c is None else (print(c, file=sys.stderr) or 1))
     except BaseException:
         import traceback
         traceback.print_exc()
-        code = 1
+        status = 1
     try:
         import atexit
         atexit._run_exitfuncs()
@@ -194,7 +211,7 @@ def child(req, fds, source, code):
             s.flush()
         except BaseException:
             pass
-    os._exit(code & 0xFF)
+    os._exit(status & 0xFF)
 
 buf = b""
 while True:
@@ -212,14 +229,14 @@ while True:
         rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         send({"exit": pid, "rc": rc})
     if sock in r:
-        msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 3)
+        msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 8)
         if not msg:
             os._exit(0)
         req = json.loads(msg)
         try:
-            source, code = load(req)
+            source, harness = load(req)
         except OSError:
-            source, code = b"", None  # the child reports the missing file like python3 would
+            source, harness = b"", None  # the child reports the missing file like python3 would
         try:
             pid = os.fork()
         except OSError as exc:
@@ -229,7 +246,7 @@ while True:
             continue
         if pid == 0:
             try:
-                child(req, fds, source, code)
+                child(req, fds, source, harness)
             finally:
                 os._exit(70)
         for fd in fds:
@@ -243,8 +260,8 @@ class _Zygote:
 
     def __init__(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # fmt: skip
+        # The steps' usual environment already, so each child changes only HOME and TMPDIR.
+        env = _base_env("/", {"HEL_PRELOAD": os.environ.get("HEL_PRELOAD", "")})
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", ZYGOTE_SRC, str(child.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
@@ -256,6 +273,8 @@ class _Zygote:
         self._cond = threading.Condition()
         self._pids: list[dict[str, Any]] = []
         self._exits: dict[int, int] = {}
+        self._harnesses: set[str] = set()  # sent already (the zygote keeps them)
+        self._abandoned: set[int] = set()  # killed children whose exit status nobody needs
         self.alive = True
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -272,7 +291,10 @@ class _Zygote:
                     msg = json.loads(line)
                     with self._cond:
                         if "exit" in msg:
-                            self._exits[msg["exit"]] = msg["rc"]
+                            if msg["exit"] in self._abandoned:
+                                self._abandoned.discard(msg["exit"])
+                            else:
+                                self._exits[msg["exit"]] = msg["rc"]
                         else:
                             self._pids.append(msg)
                         self._cond.notify_all()
@@ -283,10 +305,25 @@ class _Zygote:
             self._cond.notify_all()
 
     def spawn(
-        self, argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any], fds: list[int]
+        self,
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        lim: dict[str, Any],
+        fds: list[int],
+        harness: bytes | None = None,
     ) -> int:
-        """Fork a child running ``argv[2:]`` like ``python3 -I``; returns its pid. Caller holds the spawn lock."""
-        req = {"argv": argv[2:], "cwd": cwd, "env": env, "limits": lim}
+        """Fork a child running ``argv[2:]`` like ``python3 -I``; returns its pid. Caller holds the spawn lock.
+
+        ``harness``: the source of the script ``argv[2]`` names (ours, trusted); the child calls its
+        ``main(argv)`` from the zygote's once-run copy instead of reading the file.
+        """
+        req: dict[str, Any] = {"argv": argv[2:], "cwd": cwd, "env": env, "limits": lim}
+        if harness is not None:
+            req["harness"] = sha = hashlib.sha256(harness).hexdigest()
+            if sha not in self._harnesses:
+                req["harness_source"] = harness.decode()
+                self._harnesses.add(sha)
         with self._lock:
             socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
             with self._cond:
@@ -299,6 +336,12 @@ class _Zygote:
             raise OSError(msg.get("error", "fork failed"))
         return int(msg["pid"])
 
+    def abandon(self, pid: int) -> None:
+        """Forget a (killed) child: its exit status will not be waited for."""
+        with self._cond:
+            if self._exits.pop(pid, None) is None:
+                self._abandoned.add(pid)
+
     def wait(self, pid: int, timeout: float | None) -> int | None:
         with self._cond:
             self._cond.wait_for(lambda: pid in self._exits or not self.alive, timeout=timeout)
@@ -308,6 +351,140 @@ class _Zygote:
 def warm_python(argv: list[str]) -> bool:
     """Whether a step is ``python3 -I script.py ...`` and so can start from the zygote."""
     return len(argv) >= 3 and argv[0] in ("python3", "python") and argv[1] == "-I" and argv[2].endswith(".py")
+
+
+# The warm tester's bootstrap: read hel_pydriver.py's source (a frame) and serve tests with it.
+TESTER_SRC = r"""
+import socket, struct, sys
+sock = socket.socket(fileno=int(sys.argv[1]))
+def read(n):
+    b = b""
+    while len(b) < n:
+        c = sock.recv(n - len(b))
+        if not c:
+            sys.exit(0)
+        b += c
+    return b
+src = read(struct.unpack("<I", read(4))[0])
+g = {"__name__": "hel_tester"}
+exec(compile(src, "hel_pydriver.py", "exec"), g)
+g["serve_tests"](sock)
+"""
+
+
+class Sabotage(Exception):
+    """The runner's own processes (zygote, a tester) were killed or stopped: a sample did it."""
+
+
+class _Tester:
+    """One long-lived trusted test process (hel_pydriver.serve_tests), used by one worker thread.
+
+    It runs the tests of one job at a time against a candidate started from the zygote; only plain
+    values cross between them. Started with the runner's session, so the stray reaper spares it.
+    """
+
+    def __init__(self, driver: bytes) -> None:
+        self.driver = driver
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", TESTER_SRC, str(child.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
+            pass_fds=(child.fileno(),), env=_base_env("/", {}),
+        )  # fmt: skip
+        child.close()
+        self.sock = parent
+        self.sock.sendall(struct.pack("<I", len(driver)) + driver)
+
+    def _read_exact(self, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise Sabotage("the test process ended")
+            buf += chunk
+        return bytes(buf)
+
+    def send(self, tests: bytes, fds: list[int]) -> None:
+        """Ask for ``tests`` (JSON) to run against the candidate whose call pipes are ``fds``."""
+        try:
+            socket.send_fds(self.sock, [struct.pack("<I", len(tests))], fds)
+            self.sock.sendall(tests)
+        except OSError:
+            raise Sabotage("the test process is gone") from None
+
+    def answer(self) -> dict[str, Any]:
+        """The answer, once the socket is readable: ``{"passed", "gone", "stderr"}``."""
+        self.sock.settimeout(10.0)
+        try:
+            (n,) = struct.unpack("<I", self._read_exact(4))
+            return json.loads(self._read_exact(n))  # type: ignore[no-any-return]
+        except OSError:
+            raise Sabotage("the test process is gone") from None
+
+    def close(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.sock.close()
+
+
+_TESTERS = threading.local()  # this worker thread's tester
+_ALL_TESTERS: set[_Tester] = set()
+
+
+def _tester(driver: bytes) -> _Tester:
+    """This worker thread's warm tester, started on first use (or anew after a kill)."""
+    t: _Tester | None = getattr(_TESTERS, "tester", None)
+    if t is None or t.driver != driver:
+        _drop_tester()
+        t = _TESTERS.tester = _Tester(driver)
+        _ALL_TESTERS.add(t)
+    return t
+
+
+def _drop_tester() -> None:
+    t = getattr(_TESTERS, "tester", None)
+    if t is not None:
+        _ALL_TESTERS.discard(t)
+        t.close()
+        _TESTERS.tester = None
+
+
+_SIGCHLD_BIT = 1 << (signal.SIGCHLD - 1)
+
+
+def _running(proc: subprocess.Popen[bytes]) -> bool:
+    """Alive, not stopped, and no signal on its way (a sample of the same uid can SIGKILL or SIGSTOP
+    any of our processes; the signal may still be pending when we look)."""
+    if proc.poll() is not None:
+        return False
+    try:
+        with open(f"/proc/{proc.pid}/status", "rb") as f:
+            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+        state = fields[b"State"].split()[0]
+        pending = int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
+    except (OSError, KeyError, ValueError, IndexError):
+        return False
+    return state not in (b"T", b"t", b"Z", b"X") and not pending & ~_SIGCHLD_BIT
+
+
+def _stopped(pid: int) -> bool:
+    """Whether ``pid`` is stopped (SIGSTOP/SIGTSTP...) or about to be."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+    except OSError:
+        return False
+    stops = sum(1 << (sig - 1) for sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
+    pending = int(fields.get(b"SigPnd", b"0"), 16) | int(fields.get(b"ShdPnd", b"0"), 16)
+    return fields.get(b"State", b"?").split()[0] in (b"T", b"t") or bool(pending & stops)
+
+
+def _machinery_intact() -> bool:
+    """Whether the zygote and every tester still run; checked after each job, before its verdict."""
+    return (_ZYGOTE is None or _running(_ZYGOTE.proc)) and all(_running(t.proc) for t in list(_ALL_TESTERS))
 
 
 # ------------------------------------------------------------------------------------------ contained state
@@ -405,15 +582,24 @@ _GUARD: _Guard | None = None
 
 
 def _start(
-    argv: list[str], cwd: str, env: dict[str, str], lim: dict[str, Any]
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    lim: dict[str, Any],
+    extra_fds: tuple[int, ...] = (),
+    harness: bytes | None = None,
 ) -> tuple[int, Any, Any, Any, Any]:
-    """Start a step in its own session; returns (pid, stdin, stdout, stderr, wait(timeout) -> rc|None)."""
+    """Start a step in its own session; returns (pid, stdin, stdout, stderr, wait(timeout) -> rc|None).
+
+    ``extra_fds`` become the step's fds 3, 4, ... and ``harness`` is the source of its script (zygote
+    steps only).
+    """
     if _ZYGOTE is not None and warm_python(argv):
         r0, w0 = os.pipe()
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
         try:
-            pid = _ZYGOTE.spawn(argv, cwd, env, lim, [r0, w1, w2])
+            pid = _ZYGOTE.spawn(argv, cwd, env, lim, [r0, w1, w2, *extra_fds], harness)
         finally:
             for fd in (r0, w1, w2):
                 os.close(fd)
@@ -434,23 +620,46 @@ def _start(
     return p.pid, p.stdin, p.stdout, p.stderr, wait
 
 
+def _launch(
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    lim: dict[str, Any],
+    extra_fds: tuple[int, ...] = (),
+    harness: bytes | None = None,
+) -> tuple[int, Any, Any, Any, Any] | dict[str, Any]:
+    """``_start`` registered with the guard; on failure, the step's result (infra when not its fault)."""
+    try:
+        if _GUARD:
+            with _GUARD.spawn_lock:
+                started = _start(argv, cwd, env, lim, extra_fds, harness)
+                _GUARD.sessions.add(started[0])
+            return started
+        return _start(argv, cwd, env, lim, extra_fds, harness)
+    except OSError as exc:
+        # EAGAIN/ENOMEM while another sample fork-bombs is not this sample's fault: retry it.
+        infra = _ZYGOTE is not None and warm_python(argv) or exc.errno in (errno.EAGAIN, errno.ENOMEM)
+        return {"rc": None, "error": f"cannot start {argv[0]}: {exc.strerror or exc}", "infra": infra}
+
+
+def _oom_since(before: int | None, rc: int | None) -> bool:
+    """Whether a step that died with ``rc`` was an OOM kill (the cgroup counter moved)."""
+    if before is None or rc is None or rc >= 0:
+        return False
+    after = _oom_kills()
+    return after is not None and after > before
+
+
 def _run_step(
     argv: list[str], cwd: str, env: dict[str, str], stdin: bytes, lim: dict[str, Any], deadline: float
 ) -> dict[str, Any]:
     """One command in its own session; killed with its whole process group at the deadline."""
     guard = _GUARD
     oom_before = _oom_kills() if guard else None
-    try:
-        if guard:
-            with guard.spawn_lock:
-                pid, sin, sout, serr, wait = _start(argv, cwd, env, lim)
-                guard.sessions.add(pid)
-        else:
-            pid, sin, sout, serr, wait = _start(argv, cwd, env, lim)
-    except OSError as exc:
-        # EAGAIN/ENOMEM while another sample fork-bombs is not this sample's fault: retry it.
-        infra = _ZYGOTE is not None and warm_python(argv) or exc.errno in (errno.EAGAIN, errno.ENOMEM)
-        return {"rc": None, "error": f"cannot start {argv[0]}: {exc.strerror or exc}", "infra": infra}
+    started = _launch(argv, cwd, env, lim)
+    if isinstance(started, dict):
+        return started
+    pid, sin, sout, serr, wait = started
     state = {"overflow": False}
 
     def overflow() -> None:
@@ -466,6 +675,7 @@ def _run_step(
         pass
     rc = wait(max(0.0, deadline - time.monotonic()))
     timed_out = rc is None
+    interfered = timed_out and _stopped(pid)
     # Kill the group even after a clean exit: background children must not outlive the sample.
     _kill_group(pid)
     if timed_out:
@@ -483,20 +693,124 @@ def _run_step(
             pass
     if guard:
         guard.sessions.discard(pid)
-    oom = False
-    if oom_before is not None and rc is not None and rc < 0:
-        after = _oom_kills()
-        oom = after is not None and after > oom_before
     return {
         "rc": rc,
         "timed_out": timed_out,
+        "interfered": interfered,
         "overflow": state["overflow"] or out.overflow or err.overflow,
-        "oom": oom,
+        "oom": _oom_since(oom_before, rc),
         # A reader still running means the capture may lack the end of the output (the token line):
         # under heavy load that must not read as the model's failure.
         "incomplete": out.thread.is_alive() or err.thread.is_alive(),
         "stdout": bytes(out.data),
         "stderr": bytes(err.data),
+    }
+
+
+def _run_warm(
+    warm: _Warm, cwd: str, env: dict[str, str], lim: dict[str, Any], deadline: float
+) -> dict[str, Any]:
+    """A warm Python step: the candidate (fresh, from the zygote) serves calls on fds 3 and 4, its
+    code on fd 5, while this worker's tester runs the tests against it. One thread, no readers: a
+    poll loop captures the candidate's output (capped) until the tester answers or the deadline.
+
+    Returns ``_run_step``'s fields plus ``"tester"``: the answer, None at the deadline.
+    """
+    guard = _GUARD
+    assert guard is not None  # warm needs the zygote, which only a contained runner has
+    oom_before = _oom_kills()
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    code = os.memfd_create("candidate")  # the candidate's code never sits in a shared dir
+    with open(code, "wb", closefd=False) as f:
+        f.write(warm.code)
+    os.lseek(code, 0, os.SEEK_SET)
+    try:
+        started = _launch(warm.argv, cwd, env, lim, (req_r, resp_w, code), warm.driver)
+    finally:
+        for fd in (req_r, resp_w, code):
+            os.close(fd)
+    if isinstance(started, dict):
+        os.close(req_w)
+        os.close(resp_r)
+        return started
+    pid, sin, sout, serr, wait = started
+    sin.close()
+    tester = _tester(warm.driver)
+    try:
+        tester.send(warm.tests, [req_w, resp_r])
+    finally:
+        os.close(req_w)
+        os.close(resp_r)
+    cap = lim["output_bytes"]
+    bufs = {sout.fileno(): bytearray(), serr.fileno(): bytearray()}
+    poller = select.poll()
+    for fd in (tester.sock.fileno(), *bufs):
+        poller.register(fd, select.POLLIN)
+    answer: dict[str, Any] | None = None
+    overflow = timed_out = interfered = False
+
+    def pump(fd: int) -> None:
+        nonlocal overflow
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            poller.unregister(fd)
+            del bufs[fd]
+            return
+        buf = bufs[fd]
+        if len(buf) < cap:
+            buf += chunk[: cap - len(buf)]
+        elif not overflow:
+            overflow = True
+            _kill_group(pid)
+
+    out_fd, err_fd = sout.fileno(), serr.fileno()
+    outputs = {out_fd: bufs[out_fd], err_fd: bufs[err_fd]}
+    try:
+        while answer is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                interfered = _stopped(pid) or not _running(tester.proc)
+                break
+            for fd, _ in poller.poll(left * 1000):
+                if fd == tester.sock.fileno():
+                    answer = tester.answer()
+                elif fd in bufs:
+                    pump(fd)
+    except Sabotage:
+        _kill_group(pid)
+        wait(10.0)
+        guard.sessions.discard(pid)
+        raise
+    finally:
+        if answer is None:
+            _drop_tester()  # at the deadline (or dead): its stream may be mid-answer
+    _kill_group(pid)  # done with the candidate, whatever the tests said
+    if answer is not None and not answer["gone"] and not overflow and _ZYGOTE is not None:
+        rc = None  # the tests decided: how the (now killed) candidate ends changes nothing
+        _ZYGOTE.abandon(pid)
+    else:
+        rc = wait(10.0)
+    guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
+    drain_until = time.monotonic() + 2.0
+    while bufs and time.monotonic() < drain_until:
+        for fd, _ in poller.poll(100):
+            if fd in bufs:
+                pump(fd)
+    sout.close()
+    serr.close()
+    guard.sessions.discard(pid)
+    return {
+        "tester": answer,
+        "rc": rc,
+        "timed_out": timed_out,
+        "interfered": interfered,
+        "overflow": overflow,
+        "oom": _oom_since(oom_before, rc),
+        "incomplete": bool(bufs),
+        "stdout": bytes(outputs[out_fd]),
+        "stderr": bytes(outputs[err_fd]),
     }
 
 
@@ -562,6 +876,66 @@ def _write_files(workdir: str, files: dict[str, str]) -> None:
             f.write(content)
 
 
+class _Warm(NamedTuple):
+    """How to judge a Python program warm: see ``Program.warm_tests``."""
+
+    driver: bytes  # hel_pydriver.py's source: the tester's code and the candidate's harness
+    tests: bytes  # the tests JSON, only ever sent to the tester
+    code: bytes  # the candidate's code (prompt + completion)
+    argv: list[str]
+
+
+def _warm_plan(program: dict[str, Any]) -> _Warm | None:
+    """The warm plan for ``program`` when this runner has a zygote and the program allows it."""
+    name = program.get("warm_tests")
+    if not name or _ZYGOTE is None:
+        return None
+    files = program["files"]
+    _, _, driver, candidate, _ = program["run"]  # python3 -I <driver> <candidate> <tests>
+    entry = json.loads(files[name])["entry_point"]
+    return _Warm(
+        files[driver].encode(),
+        files[name].encode("utf-8", "surrogatepass"),
+        files[candidate].encode("utf-8", "surrogatepass"),
+        ["python3", "-I", driver, "--candidate", candidate, entry],
+    )
+
+
+def _warm_outcome(res: dict[str, Any], program: dict[str, Any]) -> dict[str, str]:
+    """The verdict of a warm Python step, from the tester's answer and how the candidate ended."""
+    answer = res["tester"]
+    if answer is not None and answer["passed"] and not res["overflow"]:
+        return {"status": "passed", "reason": "", "stderr_tail": ""}
+    if answer is not None and not answer["gone"] and not res["overflow"]:
+        res = {**res, "rc": 1, "stderr": res["stderr"] + answer["stderr"].encode("utf-8", "replace")}
+    elif answer is not None and res["rc"] is not None and res["rc"] >= 0 and not res["overflow"]:
+        msg = f"CandidateFailed: candidate process exited with code {res['rc']}\n"
+        res = {**res, "rc": 1, "stderr": res["stderr"] + msg.encode()}
+    return _classify_failure(res, program, "run")
+
+
+_SHARED = False  # other samples run beside ours (a contained runner with more than one worker)
+
+
+def _final(outcome: dict[str, str], res: dict[str, Any], start: float) -> dict[str, Any]:
+    """The outcome with its duration; a verdict another sample may have caused is not final.
+
+    Every sample in a container runs as the same user, so one can kill or stop another's
+    processes. When ours died of a signal nobody in the harness sent (and not of OOM), or was
+    found stopped at the deadline, and other samples ran beside it, the host judges it again alone
+    (``"solo"``): there, whatever happens is the sample's own doing.
+    """
+    if _SHARED and (outcome["status"] == "crashed" or res.get("interfered")):
+        return {
+            "status": "infra_error",
+            "reason": f"{outcome['reason'] or outcome['status']}, with other samples beside it: judged again alone",
+            "stderr_tail": outcome.get("stderr_tail", ""),
+            "duration_s": time.monotonic() - start,
+            "solo": True,
+        }
+    return {**outcome, "duration_s": time.monotonic() - start}
+
+
 def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
     """Judge one job; returns an outcome dict (status, reason, stderr_tail, duration_s)."""
     start = time.monotonic()
@@ -576,8 +950,10 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
             _GUARD.workdirs.add(workdir)
     else:
         workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
+    warm = _warm_plan(program)
     try:
-        _write_files(workdir, program["files"])
+        # Warm, the work dir starts empty: tests, driver and code reach their processes directly.
+        _write_files(workdir, {} if warm else program["files"])
         env = _base_env(
             workdir,
             {
@@ -587,7 +963,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         )
         for argv in program.get("compile", ()):
             res = _run_step(list(argv), workdir, env, b"", lim, deadline)
-            if res["rc"] is None and not res.get("timed_out"):
+            if "error" in res:  # it did not start
                 return {
                     "status": "infra_error" if res.get("infra") else "error",
                     "reason": res["error"],
@@ -599,15 +975,20 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                 if out["status"] == "error":
                     # compilers often report on stdout (javac, tsc): keep both
                     out["stderr_tail"] = _tail(res["stdout"] + res["stderr"])
-                return {**out, "duration_s": time.monotonic() - start}
-        res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
-        if res["rc"] is None and not res.get("timed_out"):
+                return _final(out, res, start)
+        if warm is not None:
+            res = _run_warm(warm, workdir, env, lim, deadline)
+        else:
+            res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
+        if "error" in res:  # it did not start
             return {
                 "status": "infra_error" if res.get("infra") else "error",
                 "reason": res["error"],
                 "stderr_tail": "",
                 "duration_s": time.monotonic() - start,
             }
+        if warm is not None:
+            return _final(_warm_outcome(res, program), res, start)
         stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
         token_seen = token in stdout_lines
         if res["rc"] == INFRA_EXIT and f"hel-infra {token}" in stdout_lines:
@@ -637,7 +1018,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                 outcome = {"status": "passed", "reason": "", "stderr_tail": ""}
         else:
             outcome = _classify_failure(res, program, "run")
-        return {**outcome, "duration_s": time.monotonic() - start}
+        return _final(outcome, res, start)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if _GUARD:
@@ -651,10 +1032,11 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
     ``contained``: we are alone in a sandbox container (never on the user's machine): start the
     zygote, reap strays and sweep scratch dirs after every job.
     """
-    global _ZYGOTE, _GUARD
+    global _ZYGOTE, _GUARD, _SHARED
     out_lock = threading.Lock()
     stdout = sys.stdout
     if contained:
+        _SHARED = workers > 1
         set_non_dumpable()
         root = root or "/work"
         _GUARD = _Guard(root, scratch=tuple(d for d in (root, "/tmp", "/dev/shm") if os.path.isdir(d)))
@@ -673,6 +1055,13 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
     def work(job: dict[str, Any]) -> None:
         try:
             outcome = execute_job(job, root)
+            if contained and not _machinery_intact():
+                raise Sabotage("the zygote or a tester was killed or stopped")
+        except Sabotage:
+            # A sample killed or stopped the zygote or a tester (any sample in this container could
+            # have): end the runner without a verdict, so the host re-runs every job in flight alone
+            # in a fresh container, where a sample that does it again is judged crashed.
+            os._exit(70)
         except Exception as exc:  # report, never die: the host retries infrastructure errors
             outcome = {
                 "status": "infra_error",

@@ -96,6 +96,14 @@ _FORGED = [
     ),
 ]
 
+# Binds ``others``: every pid but this process, its parent, its grandparent and init.
+_SIBLINGS = (
+    "    import os, signal\n"
+    "    parent = os.getppid()\n"
+    "    grand = int(open(f'/proc/{parent}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+    "    others = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid(), parent, grand)]\n"
+)
+
 _RESOURCES = [
     Case.of(
         "infinite-loop-ignoring-signals",
@@ -150,8 +158,34 @@ _RESOURCES = [
     Case.of(
         "sigstop-parent",
         "    import os, signal\n    os.kill(os.getppid(), signal.SIGSTOP)\n    return a + b\n",
-        {"timeout"},
+        # The parent is the standalone driver (its tests stall: timeout) or, in the sandbox, the
+        # zygote: the runner notices, and a sample that does it twice alone is judged crashed.
+        {"timeout", "crashed"},
         "",
+    ),
+    Case.of(
+        "kill-test-process",
+        # Every process but itself, its parent, its grandparent (the runner) and init: the test
+        # process(es) and other samples.
+        _SIBLINGS + "    for pid in others:\n        try:\n            os.kill(pid, signal.SIGKILL)\n"
+        "        except OSError:\n            pass\n    return a + b\n",
+        {"crashed"},
+        "",
+    ),
+    Case.of(
+        "stop-test-process",
+        _SIBLINGS + "    for pid in others:\n        try:\n            os.kill(pid, signal.SIGSTOP)\n"
+        "        except OSError:\n            pass\n    return a + b\n",
+        {"crashed", "timeout"},
+        "",
+    ),
+    Case.of(
+        "ptrace-everyone",
+        _SIBLINGS + "    import ctypes\n    libc = ctypes.CDLL(None)\n"
+        "    attached = [pid for pid in [os.getppid(), *others] if libc.ptrace(16, pid, 0, 0) == 0]\n"
+        "    return a + b if not attached else 0\n",
+        {"passed"},
+        "PTRACE_ATTACH fails on every other process (all non-dumpable)",
     ),
 ]
 
