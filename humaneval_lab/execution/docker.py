@@ -28,6 +28,7 @@ removed in ``close`` (also on errors and Ctrl-C), and a later run removes those 
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import math
 import os
@@ -50,6 +51,7 @@ OWNER_LABEL = "org.humaneval-lab.owner-pid"
 HOST_LABEL = "org.humaneval-lab.owner-host"
 IMAGE_ENV = "HUMANEVAL_LAB_SANDBOX_IMAGE"
 FIX = "run `humaneval-lab sandbox build`"
+SHARED_MIN = 4096  # files at least this long that jobs repeat are kept by the runner (see _Box.send)
 
 # Reads the runner's source (length line, then bytes) from stdin and runs it; the rest of stdin is
 # the job stream. Source over stdin, not argv: argv is visible in /proc/<pid>/cmdline.
@@ -69,10 +71,14 @@ class DockerConfig:
 
     jobs: int = 1
     image: str | None = None  # default: $HUMANEVAL_LAB_SANDBOX_IMAGE, else the recipe-hash tag
-    workers_per_container: int = 2
+    # One sample at a time per container by default: no other sample can signal its processes
+    # (they share a user), and it measured a little faster than two workers sharing one zygote.
+    workers_per_container: int = 1
     memory_per_worker: int = 1 << 30  # bytes; the container's cap (swap equal) is this x workers
     pids_per_worker: int = 128
-    cpus_per_worker: float = 1.0
+    # CPU cap per worker: the sample's core plus headroom for the harness processes working beside it
+    # (runner, zygote forking the next spare, tester); at exactly 1.0 the container was throttled.
+    cpus_per_worker: float = 1.5
     work_tmpfs: str = "512m"  # the per-job work dirs live here; exec-able for compiled languages
     tmp_tmpfs: str = "256m"  # /tmp: also exec-able; holds the per-container caches below
     # Per-container persistent caches (e.g. "/tmp/.cache/go-build", "/tmp/.cargo"): kept across jobs
@@ -175,6 +181,8 @@ class _Box:
         self.last_progress = time.monotonic()
         self.stderr_tail = b""
         self._send_lock = threading.Lock()
+        self._seen: set[str] = set()  # sha256 of big files sent to this container once...
+        self._kept: set[str] = set()  # ...and those it keeps (see send)
         cfg = executor.config
         api = executor.client.api
         host_config = api.create_host_config(
@@ -268,7 +276,29 @@ class _Box:
 
     def send(self, job: Job) -> None:
         self.inflight[job.id] = job
-        line = json.dumps({"job": job.to_wire()}, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+        wire = job.to_wire()
+        files = wire["program"]["files"]
+        shared: dict[str, str] = {}
+        keep: list[str] = []
+        for name, text in files.items():
+            # Big files that jobs repeat (the Python driver, a problem's tests, harness libraries)
+            # go over in full twice per container (the second time to be kept); later jobs name
+            # them by hash. A file seen once (a completion) is never kept.
+            if len(text) >= SHARED_MIN:
+                key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                if key in self._kept:
+                    shared[name] = key
+                    files[name] = ""
+                elif key in self._seen:
+                    keep.append(name)
+                    self._kept.add(key)
+                else:
+                    self._seen.add(key)
+        if shared:
+            wire["shared"] = shared
+        if keep:
+            wire["keep"] = keep
+        line = json.dumps({"job": wire}, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
         with self._send_lock:
             try:
                 self._raw.sendall(line)

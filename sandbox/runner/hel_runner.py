@@ -6,7 +6,9 @@ one implementation means a verdict means the same thing wherever it was reached.
 
 Wire protocol (container): the host writes ``{"job": <Job as dict>}`` lines and ``{"shutdown": true}``;
 the runner answers ``{"id": ..., "outcome": {...}}`` lines, in completion order, and ``{"ready": ...}``
-once at start.
+once at start. A job may carry ``"keep": [file names]`` (keep these files' text, by sha256) and
+``"shared": {file name: sha256}`` (that file's text is one kept earlier), so big files that every
+job repeats cross the pipe once.
 
 In the container (``serve(..., contained=True)``) the runner also:
 
@@ -213,7 +215,44 @@ def child(req, fds, source, harness):
             pass
     os._exit(status & 0xFF)
 
-buf = b""
+# A spare: a child forked ahead, waiting for its request, so the fork's cost falls between jobs
+# rather than inside one. Returns (pid, socket to send it the request on), or None.
+def spare():
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = os.fork()
+    except OSError:
+        a.close()
+        b.close()
+        return None
+    if pid == 0:
+        try:
+            a.close()
+            msg, fds, _, _ = socket.recv_fds(b, 1 << 20, 8)
+            if msg:
+                req = json.loads(msg)
+                try:
+                    source, harness = load(req)
+                except OSError:
+                    source, harness = b"", None  # the child reports the missing file like python3 would
+                child(req, fds, source, harness)
+        finally:
+            os._exit(70)
+    b.close()
+    return pid, a
+
+# Whether a spare still waits as we left it: a sample (same user) may have stopped or signalled it.
+def healthy(pid):
+    try:
+        with open("/proc/%d/status" % pid, "rb") as f:
+            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+        pending = int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
+        return fields[b"State"].split()[0] in (b"S", b"R") and not pending
+    except (OSError, KeyError, ValueError, IndexError):
+        return False
+
+quiet = set()  # spares we killed: their exits are nobody's business
+waiting = spare()
 while True:
     import select
     r, _, _ = select.select([sock, rfd], [], [])
@@ -226,32 +265,53 @@ while True:
             break
         if pid == 0:
             break
+        if pid in quiet:
+            quiet.discard(pid)
+            continue
         rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        send({"exit": pid, "rc": rc})
+        sock.sendall(b'{"exit": %d, "rc": %d}\n' % (pid, rc))  # bytes: less to allocate after a fork
     if sock in r:
         msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 8)
         if not msg:
             os._exit(0)
-        req = json.loads(msg)
-        try:
-            source, harness = load(req)
-        except OSError:
-            source, harness = b"", None  # the child reports the missing file like python3 would
-        try:
-            pid = os.fork()
-        except OSError as exc:
-            for fd in fds:
-                os.close(fd)
-            send({"pid": None, "error": str(exc)})
-            continue
-        if pid == 0:
+        pid = None
+        if waiting is not None and b'"harness_source"' not in msg and healthy(waiting[0]):
             try:
-                child(req, fds, source, harness)
-            finally:
-                os._exit(70)
+                socket.send_fds(waiting[1], [msg], fds)  # the spare parses the request, not us
+                pid = waiting[0]
+            except OSError:
+                pass
+        if waiting is not None:
+            if pid is None:  # it lacks a new harness, was tampered with, or is gone
+                try:
+                    os.kill(waiting[0], signal.SIGKILL)
+                except OSError:
+                    pass
+                quiet.add(waiting[0])
+            waiting[1].close()
+            waiting = None
+        if pid is None:  # no usable spare: load here, fork now
+            req = json.loads(msg)
+            try:
+                source, harness = load(req)
+            except OSError:
+                source, harness = b"", None  # the child reports the missing file like python3 would
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                for fd in fds:
+                    os.close(fd)
+                send({"pid": None, "error": str(exc)})
+                continue
+            if pid == 0:
+                try:
+                    child(req, fds, source, harness)
+                finally:
+                    os._exit(70)
         for fd in fds:
             os.close(fd)
-        send({"pid": pid})
+        sock.sendall(b'{"pid": %d}\n' % pid)
+        waiting = spare()
 """
 
 
@@ -792,12 +852,16 @@ def _run_warm(
         _ZYGOTE.abandon(pid)
     else:
         rc = wait(10.0)
-    guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
-    drain_until = time.monotonic() + 2.0
-    while bufs and time.monotonic() < drain_until:
-        for fd, _ in poller.poll(100):
-            if fd in bufs:
-                pump(fd)
+    for wait_ms, strays_first in ((50, False), (2000, True)):
+        if not bufs:
+            break
+        if strays_first:
+            guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
+        drain_until = time.monotonic() + wait_ms / 1000
+        while bufs and time.monotonic() < drain_until:
+            for fd, _ in poller.poll(wait_ms / 10):
+                if fd in bufs:
+                    pump(fd)
     sout.close()
     serr.close()
     guard.sessions.discard(pid)
@@ -1079,6 +1143,7 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
             "oom_counter": _oom_kills() is not None,
         }
     )
+    shared: dict[str, str] = {}  # big files jobs repeat, by sha256: the host names them in later jobs
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for line in sys.stdin:
             msg = json.loads(line)
@@ -1095,7 +1160,14 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
                     }
                 )
                 continue
-            pool.submit(work, msg["job"])
+            job = msg["job"]
+            files = job["program"]["files"]
+            for name in job.get("keep", ()):
+                text = files[name]
+                shared[hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()] = text
+            for name, key in job.get("shared", {}).items():
+                files[name] = shared[key]  # the host sent it with an earlier job, to keep
+            pool.submit(work, job)
 
 
 if __name__ == "__main__":

@@ -29,12 +29,14 @@ def _run(ex: Any, cases: list[Any], timeout_s: float = 5.0) -> dict[str, Any]:
     return out
 
 
-def test_attacks_interleaved_with_honest_samples(make_executor: Any) -> None:
+@pytest.mark.parametrize("per_container", [1, 2], ids=["own-container", "shared-container"])
+def test_attacks_interleaved_with_honest_samples(make_executor: Any, per_container: int) -> None:
+    """Shared: two samples at a time in one container, where one can signal the other's processes."""
     cases: list[tuple[str, Any]] = []
     for i, attack in enumerate(ATTACKS):
         cases.append((f"attack:{attack.name}", attack))
         cases.append((f"honest:{i}", HONEST if i % 3 else WRONG))
-    ex = make_executor(jobs=2)
+    ex = make_executor(jobs=2, workers_per_container=per_container)
     out = _run(ex, cases)
     wrong = {
         name: (o.status.value, o.reason)
@@ -63,7 +65,7 @@ def test_nothing_reaches_a_later_sample(make_executor: Any) -> None:
 def test_a_sample_that_kills_its_runner_is_crashed_and_others_rerun(make_executor: Any) -> None:
     cases = [(f"honest:{i}", HONEST if i % 2 else WRONG) for i in range(8)]
     cases.insert(3, ("kill-all", KILL_ALL))
-    ex = make_executor(jobs=2)
+    ex = make_executor(jobs=2, workers_per_container=2)
     out = _run(ex, cases)
     assert out.pop("kill-all").status is Status.CRASHED
     assert {n: o.status.value for n, o in out.items()} == {
@@ -101,7 +103,7 @@ def test_containers_are_hardened(make_executor: Any) -> None:
     assert "no-new-privileges" in hc["SecurityOpt"]
     assert hc["Privileged"] is False
     assert hc["Memory"] == hc["MemorySwap"] == 512 << 20
-    assert hc["PidsLimit"] and hc["NanoCpus"]
+    assert hc["PidsLimit"] and 0 < hc["NanoCpus"] <= 2 * 1.5e9
     assert hc["Init"] is True
     assert hc["LogConfig"]["Type"] == "none"
     assert not hc["Binds"] and not attrs["Mounts"]
