@@ -8,6 +8,8 @@ mean the same thing everywhere.
 Pass rule: the last command exits 0 **and** prints, on a line of its own, a secret token that the
 runner makes per job and hands to trusted code only (on the run command's stdin). Exit code 0 alone is
 never a pass: a completion that calls ``sys.exit(0)`` before the tests run never prints the token.
+(Python judged warm in the sandbox, see ``Program.warm_tests``, gets its verdict from the trusted
+test process over a private socket instead.)
 """
 
 from __future__ import annotations

@@ -279,7 +279,7 @@ class _Box:
         wire = job.to_wire()
         files = wire["program"]["files"]
         shared: dict[str, str] = {}
-        keep: list[str] = []
+        keep: dict[str, str] = {}
         for name, text in files.items():
             # Big files that jobs repeat (the Python driver, a problem's tests, harness libraries)
             # go over in full twice per container (the second time to be kept); later jobs name
@@ -290,7 +290,7 @@ class _Box:
                     shared[name] = key
                     files[name] = ""
                 elif key in self._seen:
-                    keep.append(name)
+                    keep[name] = key
                     self._kept.add(key)
                 else:
                     self._seen.add(key)

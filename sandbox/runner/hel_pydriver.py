@@ -41,12 +41,10 @@ import marshal
 import math
 import os
 import signal
+import socket
 import struct
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import socket
+from typing import Any
 
 INFRA_EXIT = 75
 MAX_MESSAGE = 64 << 20
@@ -273,8 +271,6 @@ def run_tests(spec: dict[str, Any], proxy: _Proxy) -> None:
 
 def _read_frame(sock: socket.socket, maxfds: int = 0) -> tuple[bytes, list[int]]:
     """A length-prefixed frame; file descriptors ride on its first bytes (SCM_RIGHTS)."""
-    import socket  # here, not at the top: every candidate process runs this module's top level
-
     head, fds = b"", []
     while len(head) < 4:
         data, got, _, _ = socket.recv_fds(sock, 4 - len(head), maxfds)
@@ -283,18 +279,10 @@ def _read_frame(sock: socket.socket, maxfds: int = 0) -> tuple[bytes, list[int]]
         head += data
         fds += got
     (n,) = struct.unpack("<I", head)
-    body = bytearray()
-    while len(body) < n:
-        chunk = sock.recv(min(n - len(body), 1 << 20))
-        if not chunk:
-            raise EOFError
-        body += chunk
-    return bytes(body), fds
+    return _read_exact(sock.fileno(), n), fds
 
 
 def _write_frame(sock: socket.socket, payload: bytes, fds: list[int] | None = None) -> None:
-    import socket
-
     head = struct.pack("<I", len(payload))
     if fds:
         socket.send_fds(sock, [head], fds)

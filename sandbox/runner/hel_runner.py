@@ -6,9 +6,9 @@ one implementation means a verdict means the same thing wherever it was reached.
 
 Wire protocol (container): the host writes ``{"job": <Job as dict>}`` lines and ``{"shutdown": true}``;
 the runner answers ``{"id": ..., "outcome": {...}}`` lines, in completion order, and ``{"ready": ...}``
-once at start. A job may carry ``"keep": [file names]`` (keep these files' text, by sha256) and
-``"shared": {file name: sha256}`` (that file's text is one kept earlier), so big files that every
-job repeats cross the pipe once.
+once at start. A job may carry ``"keep": {file name: sha256}`` (keep that file's text under the
+host's hash) and ``"shared": {file name: sha256}`` (that file's text is one kept earlier), so big
+files that jobs repeat cross the pipe once or twice.
 
 In the container (``serve(..., contained=True)``) the runner also:
 
@@ -513,33 +513,33 @@ def _drop_tester() -> None:
 
 
 _SIGCHLD_BIT = 1 << (signal.SIGCHLD - 1)
+_STOP_BITS = sum(1 << (sig - 1) for sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
+
+
+def _proc_state(pid: int) -> tuple[bytes, int] | None:
+    """(state letter, pending signal mask) from /proc/<pid>/status; None if it cannot be read.
+
+    A sample of the same uid can SIGKILL or SIGSTOP any of our processes, and the signal may still
+    be pending when we look, hence the mask.
+    """
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+        return fields[b"State"].split()[0], int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
 
 
 def _running(proc: subprocess.Popen[bytes]) -> bool:
-    """Alive, not stopped, and no signal on its way (a sample of the same uid can SIGKILL or SIGSTOP
-    any of our processes; the signal may still be pending when we look)."""
-    if proc.poll() is not None:
-        return False
-    try:
-        with open(f"/proc/{proc.pid}/status", "rb") as f:
-            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
-        state = fields[b"State"].split()[0]
-        pending = int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
-    except (OSError, KeyError, ValueError, IndexError):
-        return False
-    return state not in (b"T", b"t", b"Z", b"X") and not pending & ~_SIGCHLD_BIT
+    """Alive, not stopped, and no signal on its way."""
+    st = None if proc.poll() is not None else _proc_state(proc.pid)
+    return st is not None and st[0] not in (b"T", b"t", b"Z", b"X") and not st[1] & ~_SIGCHLD_BIT
 
 
 def _stopped(pid: int) -> bool:
     """Whether ``pid`` is stopped (SIGSTOP/SIGTSTP...) or about to be."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
-    except OSError:
-        return False
-    stops = sum(1 << (sig - 1) for sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
-    pending = int(fields.get(b"SigPnd", b"0"), 16) | int(fields.get(b"ShdPnd", b"0"), 16)
-    return fields.get(b"State", b"?").split()[0] in (b"T", b"t") or bool(pending & stops)
+    st = _proc_state(pid)
+    return st is not None and (st[0] in (b"T", b"t") or bool(st[1] & _STOP_BITS))
 
 
 def _machinery_intact() -> bool:
@@ -803,7 +803,9 @@ def _run_warm(
         os.close(req_w)
         os.close(resp_r)
     cap = lim["output_bytes"]
-    bufs = {sout.fileno(): bytearray(), serr.fileno(): bytearray()}
+    out_fd, err_fd = sout.fileno(), serr.fileno()
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    open_fds = set(bufs)  # until EOF
     poller = select.poll()
     for fd in (tester.sock.fileno(), *bufs):
         poller.register(fd, select.POLLIN)
@@ -815,7 +817,7 @@ def _run_warm(
         chunk = os.read(fd, 65536)
         if not chunk:
             poller.unregister(fd)
-            del bufs[fd]
+            open_fds.discard(fd)
             return
         buf = bufs[fd]
         if len(buf) < cap:
@@ -824,8 +826,6 @@ def _run_warm(
             overflow = True
             _kill_group(pid)
 
-    out_fd, err_fd = sout.fileno(), serr.fileno()
-    outputs = {out_fd: bufs[out_fd], err_fd: bufs[err_fd]}
     try:
         while answer is None:
             left = deadline - time.monotonic()
@@ -836,7 +836,7 @@ def _run_warm(
             for fd, _ in poller.poll(left * 1000):
                 if fd == tester.sock.fileno():
                     answer = tester.answer()
-                elif fd in bufs:
+                elif fd in open_fds:
                     pump(fd)
     except Sabotage:
         _kill_group(pid)
@@ -853,14 +853,14 @@ def _run_warm(
     else:
         rc = wait(10.0)
     for wait_ms, strays_first in ((50, False), (2000, True)):
-        if not bufs:
+        if not open_fds:
             break
         if strays_first:
             guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
         drain_until = time.monotonic() + wait_ms / 1000
-        while bufs and time.monotonic() < drain_until:
+        while open_fds and time.monotonic() < drain_until:
             for fd, _ in poller.poll(wait_ms / 10):
-                if fd in bufs:
+                if fd in open_fds:
                     pump(fd)
     sout.close()
     serr.close()
@@ -872,9 +872,9 @@ def _run_warm(
         "interfered": interfered,
         "overflow": overflow,
         "oom": _oom_since(oom_before, rc),
-        "incomplete": bool(bufs),
-        "stdout": bytes(outputs[out_fd]),
-        "stderr": bytes(outputs[err_fd]),
+        "incomplete": bool(open_fds),
+        "stdout": bytes(bufs[out_fd]),
+        "stderr": bytes(bufs[err_fd]),
     }
 
 
@@ -978,6 +978,16 @@ def _warm_outcome(res: dict[str, Any], program: dict[str, Any]) -> dict[str, str
     return _classify_failure(res, program, "run")
 
 
+def _not_started(res: dict[str, Any], start: float) -> dict[str, Any]:
+    """The outcome of a step that could not start (infra when that was not the sample's fault)."""
+    return {
+        "status": "infra_error" if res.get("infra") else "error",
+        "reason": res["error"],
+        "stderr_tail": "",
+        "duration_s": time.monotonic() - start,
+    }
+
+
 _SHARED = False  # other samples run beside ours (a contained runner with more than one worker)
 
 
@@ -1028,12 +1038,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         for argv in program.get("compile", ()):
             res = _run_step(list(argv), workdir, env, b"", lim, deadline)
             if "error" in res:  # it did not start
-                return {
-                    "status": "infra_error" if res.get("infra") else "error",
-                    "reason": res["error"],
-                    "stderr_tail": "",
-                    "duration_s": time.monotonic() - start,
-                }
+                return _not_started(res, start)
             if res["rc"] != 0 or res["timed_out"] or res["overflow"]:
                 out = _classify_failure(res, program, "compile")
                 if out["status"] == "error":
@@ -1045,12 +1050,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         else:
             res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
         if "error" in res:  # it did not start
-            return {
-                "status": "infra_error" if res.get("infra") else "error",
-                "reason": res["error"],
-                "stderr_tail": "",
-                "duration_s": time.monotonic() - start,
-            }
+            return _not_started(res, start)
         if warm is not None:
             return _final(_warm_outcome(res, program), res, start)
         stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
@@ -1162,9 +1162,8 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
                 continue
             job = msg["job"]
             files = job["program"]["files"]
-            for name in job.get("keep", ()):
-                text = files[name]
-                shared[hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()] = text
+            for name, key in job.get("keep", {}).items():
+                shared[key] = files[name]
             for name, key in job.get("shared", {}).items():
                 files[name] = shared[key]  # the host sent it with an earlier job, to keep
             pool.submit(work, job)
