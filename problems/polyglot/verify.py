@@ -11,6 +11,7 @@ For every problem in problems/polyglot/<language>.jsonl:
 Usage: python3 problems/polyglot/verify.py [--ts-strict] [LANGUAGE ...]
 Prints "N passed, M failed" and exits 1 on any failure.
 """
+
 import json
 import os
 import re
@@ -21,8 +22,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LANGUAGES = ["typescript", "ruby", "lua", "php", "perl", "bash"]
-FIELDS = {"task_id", "language", "entry_point", "prompt", "canonical_solution",
-          "tests", "stop_sequences"}
+FIELDS = {"task_id", "language", "entry_point", "prompt", "canonical_solution", "tests", "stop_sequences"}
 TIMEOUT = 20
 
 # A completion that returns a fixed wrong value and closes the function.
@@ -35,8 +35,7 @@ WRONG = {
     "bash": "  echo __wrong__\n}\n",
 }
 
-EXT = {"typescript": ".ts", "ruby": ".rb", "lua": ".lua", "php": ".php",
-       "perl": ".pl", "bash": ".sh"}
+EXT = {"typescript": ".ts", "ruby": ".rb", "lua": ".lua", "php": ".php", "perl": ".pl", "bash": ".sh"}
 
 # TypeScript: compile errors must fail the run, so --noEmitOnError is set and a
 # non-zero tsc exit status counts as failure. No @types/node is needed: the
@@ -74,19 +73,20 @@ def run_program(language, source):
             f.write(source)
         if language == "typescript":
             out_dir = os.path.join(tmp, "out")
-            cmds = [["tsc", *TSC_FLAGS, "--outDir", out_dir, path],
-                    ["node", os.path.join(out_dir, "main.js")]]
+            cmds = [
+                ["tsc", *TSC_FLAGS, "--outDir", out_dir, path],
+                ["node", os.path.join(out_dir, "main.js")],
+            ]
         elif language == "lua":
             cmds = [[lua_binary(), path]]
         else:
-            cmds = [[{"ruby": "ruby", "php": "php", "perl": "perl",
-                      "bash": "bash"}[language], path]]
+            cmds = [[{"ruby": "ruby", "php": "php", "perl": "perl", "bash": "bash"}[language], path]]
         stdout = stderr = ""
         for cmd in cmds:
             try:
-                proc = subprocess.run(cmd, cwd=tmp, stdin=subprocess.DEVNULL,
-                                      capture_output=True, text=True,
-                                      timeout=TIMEOUT)
+                proc = subprocess.run(
+                    cmd, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT
+                )
             except subprocess.TimeoutExpired:
                 return 124, stdout, stderr + f"timeout after {TIMEOUT}s: {cmd[0]}\n"
             stdout += proc.stdout
@@ -128,8 +128,7 @@ def check_record(language, index, rec, seen):
     if not rec["canonical_solution"].endswith("\n"):
         errors.append("canonical_solution must end with a newline")
     stops = rec["stop_sequences"]
-    if (not isinstance(stops, list) or not stops
-            or not all(isinstance(s, str) and s for s in stops)):
+    if not isinstance(stops, list) or not stops or not all(isinstance(s, str) and s for s in stops):
         errors.append("stop_sequences must be a non-empty list of non-empty strings")
     else:
         for s in stops:
@@ -167,8 +166,7 @@ def main(argv):
             lines = [line for line in f.read().split("\n") if line.strip()]
         missing = toolchain(lang)
         if missing:
-            print(f"note: {lang}: {', '.join(missing)} not on PATH, "
-                  f"only static checks are run")
+            print(f"note: {lang}: {', '.join(missing)} not on PATH, only static checks are run")
         for index, line in enumerate(lines):
             try:
                 rec = json.loads(line)

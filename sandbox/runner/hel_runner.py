@@ -1141,6 +1141,7 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
             "pid": os.getpid(),
             "zygote": _ZYGOTE is not None,
             "oom_counter": _oom_kills() is not None,
+            "cpus": sorted(os.sched_getaffinity(0)),  # the host may pin this container to some of them
         }
     )
     shared: dict[str, str] = {}  # big files jobs repeat, by sha256: the host names them in later jobs

@@ -115,3 +115,41 @@ def test_containers_are_hardened(make_executor: Any) -> None:
 def test_selftest_cases_get_their_verdicts(make_executor: Any) -> None:
     results = run_selftest(make_executor(jobs=2))
     assert [(r.case.name, r.outcome.status.value) for r in results if not r.ok] == []
+
+
+def _cpusets(ex: Any) -> list[str]:
+    return [
+        ex.client.api.inspect_container(b.id)["HostConfig"]["CpusetCpus"] for b in ex._boxes if not b.dead
+    ]
+
+
+def test_containers_are_pinned_to_their_own_cpus(make_executor: Any) -> None:
+    import os
+
+    jobs = len(os.sched_getaffinity(0))  # the engine runs here: its containers may use these CPUs
+    ex = make_executor(jobs=jobs, workers_per_container=1)
+    out = _run(ex, [(f"h{i}", HONEST) for i in range(2 * jobs)])
+    assert {o.status for o in out.values()} == {Status.PASSED}
+    sets = _cpusets(ex)
+    assert len(sets) == jobs and all(sets), f"unpinned containers: {sets}"
+    assert len(set(sets)) == jobs, f"two containers share a CPU while others are free: {sets}"
+    assert {int(s) for s in sets} <= os.sched_getaffinity(0)
+    # A container that dies frees its CPU for the one that replaces it.
+    ex.client.api.kill(ex._boxes[0].id)
+    out = _run(ex, [(f"again{i}", HONEST) for i in range(2 * jobs)])
+    assert {o.status for o in out.values()} == {Status.PASSED}
+    sets = _cpusets(ex)
+    assert len(sets) == jobs and len(set(sets)) == jobs, sets
+
+
+def test_an_engine_that_cannot_pin_still_runs(make_executor: Any) -> None:
+    ex = make_executor(jobs=2, workers_per_container=1)
+
+    def refuse(*a: Any, **kw: Any) -> None:
+        raise RuntimeError("cpuset not delegated")
+
+    ex.client.api.update_container = refuse
+    out = _run(ex, [(f"h{i}", HONEST) for i in range(4)] + [("wrong", WRONG)])
+    assert out["wrong"].status is Status.FAILED
+    assert {out[f"h{i}"].status for i in range(4)} == {Status.PASSED}
+    assert _cpusets(ex) == ["", ""]
