@@ -169,12 +169,19 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @click.option(
     "--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>)."
 )
+@click.option(
+    "--pin-cpus/--no-pin-cpus",
+    default=True,
+    show_default=True,
+    help="Pin each sandbox container to its own CPU (faster; unpin on a host busy with other work).",
+)
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: str | None, out_dir: str, sandbox: str,
-    jobs: int | None, timeout: float, calibrate: bool, image: str | None, only_sampled: bool, as_json: bool,
+    jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, only_sampled: bool,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
 
@@ -219,7 +226,9 @@ def score(
         from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
 
         numpy = any(p.language == "python" and p.source_format == "humaneval-x" for p in ps)
-        config = DockerConfig(jobs=settings.jobs, image=image, preload=("numpy",) if numpy else ())
+        config = DockerConfig(
+            jobs=settings.jobs, image=image, preload=("numpy",) if numpy else (), pin_cpus=pin_cpus
+        )
         executor: Executor = DockerExecutor(config=config)
     else:
         executor = make_executor(sandbox, settings.jobs)

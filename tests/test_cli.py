@@ -95,3 +95,24 @@ def test_resume_with_other_settings_refused(tmp_path: Path) -> None:
     assert run(*base)[0] == 0
     line = one_error_line(*run(*base, "--timeout", "3")[::2])
     assert "other inputs or settings" in line
+
+
+@pytest.mark.parametrize("flag, pinned", [([], True), (["--no-pin-cpus"], False)])
+def test_score_passes_cpu_pinning_to_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str], pinned: bool
+) -> None:
+    from humaneval_lab.errors import DockerUnavailableError
+    from humaneval_lab.execution import docker
+
+    seen = []
+
+    def fake_executor(config: docker.DockerConfig) -> None:
+        seen.append(config)
+        raise DockerUnavailableError("stop here")  # a real engine is tested in tests/sandbox
+
+    monkeypatch.setattr(docker, "DockerExecutor", fake_executor)
+    p = load_problems().problems[0]
+    s = write_jsonl(tmp_path / "s.jsonl", [{"task_id": p.task_id, "completion": p.canonical_solution}])
+    code, _, err = run("score", str(s), "--task", p.task_id, "-o", str(tmp_path / "o"), *flag)
+    assert "stop here" in one_error_line(code, err)
+    assert [c.pin_cpus for c in seen] == [pinned]
