@@ -338,6 +338,7 @@ class _Zygote:
         self._pids: list[dict[str, Any]] = []
         self._exits: dict[int, int] = {}
         self._harnesses: set[str] = set()  # sent already (the zygote keeps them)
+        self._last: tuple[bytes, str] = (b"", "")  # the last harness and its sha256
         self._abandoned: set[int] = set()  # killed children whose exit status nobody needs
         self.alive = True
         threading.Thread(target=self._read, daemon=True).start()
@@ -384,7 +385,9 @@ class _Zygote:
         """
         req: dict[str, Any] = {"argv": argv[2:], "cwd": cwd, "env": env, "limits": lim}
         if harness is not None:
-            req["harness"] = sha = hashlib.sha256(harness).hexdigest()
+            if harness != self._last[0]:  # the same driver, job after job: hash it once
+                self._last = (harness, hashlib.sha256(harness).hexdigest())
+            req["harness"] = sha = self._last[1]
             if sha not in self._harnesses:
                 req["harness_source"] = harness.decode()
                 self._harnesses.add(sha)
