@@ -12,6 +12,10 @@ profile, a non-root user, an init process, no log driver (output floods cannot f
 no host mounts, never the Docker socket. The runner adds per-sample limits, kills leftovers and
 sweeps scratch dirs after every job.
 
+Speed: each container is pinned to a CPU of its own (``DockerConfig.pin_cpus``): a Python sample's
+test process and candidate hand every call to each other, a context switch on one CPU but an
+inter-processor wakeup across two (many times dearer on a VM).
+
 Recovery: if a container dies (OOM, killed, daemon hiccup), the jobs it had in flight are re-run one
 at a time in a "solo" container. A job that kills its solo container twice is the sample's doing
 (it killed the runner): CRASHED. A job the sandbox keeps failing on for other reasons becomes INFRA
@@ -81,7 +85,7 @@ class DockerConfig:
     cpus_per_worker: float = 1.5
     # Pin each container to its own CPUs (the least used of those its runner may run on). A sample's
     # test process and candidate hand every call back and forth: on one CPU that is a plain context
-    # switch, across CPUs an inter-processor wakeup (~50 us on a VM). The host feeds whichever
+    # switch, across CPUs an inter-processor wakeup. The host feeds whichever
     # container is free, so a CPU busy with something else only slows the container pinned there.
     # If the engine refuses a cpuset (e.g. not delegated to it), containers run unpinned.
     pin_cpus: bool = True
