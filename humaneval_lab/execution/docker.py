@@ -82,6 +82,7 @@ class DockerConfig:
     pids_per_worker: int = 128
     # CPU cap per worker: the sample's core plus headroom for the harness processes working beside it
     # (runner, zygote forking the next spare, tester); at exactly 1.0 the container was throttled.
+    # Pinned (below), a container cannot use more CPUs than it is pinned to: one per worker.
     cpus_per_worker: float = 1.5
     # Pin each container to its own CPUs (the least used of those its runner may run on). A sample's
     # test process and candidate hand every call back and forth: on one CPU that is a plain context
