@@ -23,6 +23,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Group(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Click's own usage errors (a missing option, an unknown command) also print one line."""
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx else "humaneval-lab"
+            console.print(
+                f"[red]error:[/red] {escape(exc.format_message())} (see `{escape(path)} --help`)",
+                soft_wrap=True,
+            )
+            sys.exit(int(ExitCode.USAGE))
+        except click.ClickException as exc:
+            console.print(f"[red]error:[/red] {escape(exc.format_message())}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            console.print("interrupted", style="yellow")
+            sys.exit(int(ExitCode.INTERRUPTED))
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

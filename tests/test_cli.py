@@ -116,3 +116,23 @@ def test_score_passes_cpu_pinning_to_the_sandbox(
     code, _, err = run("score", str(s), "--task", p.task_id, "-o", str(tmp_path / "o"), *flag)
     assert "stop here" in one_error_line(code, err)
     assert [c.pin_cpus for c in seen] == [pinned]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["score", "s.jsonl"], "Missing option '-o'"),
+        (["scor"], "No such command 'scor'"),
+        (["score", "s.jsonl", "-o", "out", "--bogus"], "No such option '--bogus'"),
+        (["score", "s.jsonl", "-o", "out", "--jobs", "many"], "'many' is not a valid integer"),
+    ],
+)
+def test_click_usage_errors_are_one_line_exit_2(args: list[str], message: str) -> None:
+    line = one_error_line(*run(*args)[::2])
+    assert message in line and "--help" in line
+
+
+def test_help_and_version_still_exit_0() -> None:
+    for args in (["--help"], ["score", "--help"], ["--version"]):
+        code, out, _ = run(*args)
+        assert code == 0 and out.strip()
