@@ -5,7 +5,7 @@ cache). Naive: one fresh ``docker exec`` per sample in a container of the same i
 CodeGeeX-style commands (g++ then ./a.out; javac then java; node; go test with an empty build cache;
 rustc --test then the test binary), with the program written into a fresh directory.
 
-    python benchmarks/bench_languages.py --image IMAGE [-n 20] [-j 2] [--language cpp ...]
+    python benchmarks/bench_languages.py [--image IMAGE] [-n 20] [-j 2] [--language cpp ...]
     python benchmarks/bench_languages.py --sandbox local --naive local   # no Docker: smoke test only
 
 Prints one line per language: samples/s for both and the ratio. No number here is asserted anywhere.
@@ -100,12 +100,14 @@ def main() -> int:
     ap.add_argument("--language", action="append", choices=sorted(FILES))
     ap.add_argument("--sandbox", default="docker")
     ap.add_argument("--naive", default="docker", choices=["docker", "local"])
-    ap.add_argument("--image", default=None, help="image for the naive container (docker naive only)")
+    ap.add_argument("--image", default=None, help="image for the naive container (default: the sandbox's)")
     args = ap.parse_args()
     container = None
     if args.naive == "docker":
         if not args.image:
-            ap.error("--image is required for the docker naive recipe")
+            from humaneval_lab.execution.docker import default_image
+
+            args.image = default_image()  # the image our sandbox uses, so both run the same toolchains
         container = subprocess.run(
             ["docker", "run", "-d", "--rm", "--network", "none", "--user", "10001:10001",
              "--tmpfs", "/tmp:exec", "--read-only", args.image, "sleep", "infinity"],

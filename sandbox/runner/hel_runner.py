@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import os
 import resource
@@ -172,12 +173,13 @@ def child(req, fds, source, harness):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.closerange(n, 1 << 16)  # the zygote's socket and pipes are not the sample's business
     os.chdir(req["cwd"])
-    env = req["env"]  # applied as a difference: every new C string costs copy-on-write faults
-    for k in [k for k in os.environ if k not in env]:
-        del os.environ[k]
-    for k, v in env.items():
-        if os.environ.get(k) != v:
-            os.environ[k] = v
+    env = req.get("env")  # absent: ours already (~0.1 ms of copy-on-write faults a child saved)
+    if env is not None:  # applied as a difference: every new C string costs copy-on-write faults
+        for k in [k for k in os.environ if k not in env]:
+            del os.environ[k]
+        for k, v in env.items():
+            if os.environ.get(k) != v:
+                os.environ[k] = v
     lim = req["limits"]
     resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_size_bytes"], lim["file_size_bytes"]))
@@ -320,12 +322,16 @@ while True:
 
 
 class _Zygote:
-    """The runner's handle on its zygote process; thread-safe."""
+    """The runner's handle on its zygote process; thread-safe.
 
-    def __init__(self) -> None:
+    ``workdir``: the first worker's work dir. The zygote starts with the environment a step there
+    gets, so a child of that worker's jobs (the only one, by default) changes nothing.
+    """
+
+    def __init__(self, workdir: str = "/") -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        # The steps' usual environment already, so each child changes only HOME and TMPDIR.
-        env = _base_env("/", {"HEL_PRELOAD": os.environ.get("HEL_PRELOAD", "")})
+        self.env = _base_env(workdir, {})  # the zygote's own, once it has read HEL_PRELOAD
+        env = {**self.env, "HEL_PRELOAD": os.environ.get("HEL_PRELOAD", "")}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", ZYGOTE_SRC, str(child.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
@@ -383,7 +389,9 @@ class _Zygote:
         ``harness``: the source of the script ``argv[2]`` names (ours, trusted); the child calls its
         ``main(argv)`` from the zygote's once-run copy instead of reading the file.
         """
-        req: dict[str, Any] = {"argv": argv[2:], "cwd": cwd, "env": env, "limits": lim}
+        req: dict[str, Any] = {"argv": argv[2:], "cwd": cwd, "limits": lim}
+        if env != self.env:
+            req["env"] = env
         if harness is not None:
             if harness != self._last[0]:  # the same driver, job after job: hash it once
                 self._last = (harness, hashlib.sha256(harness).hexdigest())
@@ -624,12 +632,42 @@ class _Guard:
                         continue
                     self.files_swept += 1
                     if os.path.isdir(path) and not os.path.islink(path):
-                        shutil.rmtree(path, ignore_errors=True)
+                        _remove_tree(path)
                     else:
                         try:
                             os.unlink(path)
                         except OSError:
                             pass
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a tree a sample made, also the dirs it took every permission off (we are its owner).
+
+    Giving up on them would leave their files to later samples.
+    """
+
+    def retry(func: Any, p: str, _exc: Any, depth: int = 0) -> None:
+        if depth > 64:
+            return
+        # The dir that refused: p itself when opening or listing it, else its parent. Never through
+        # a symlink (os.chmod follows them; Linux has no lchmod).
+        target = p if func in (os.scandir, os.open, os.listdir) else os.path.dirname(p)
+        try:
+            if os.path.islink(target):
+                return
+            os.chmod(target, 0o700)
+        except OSError:
+            return
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p, onerror=lambda f, q, e: retry(f, q, e, depth + 1))
+        else:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=retry)
 
 
 def _oom_kills() -> int | None:
@@ -1022,6 +1060,34 @@ def _final(outcome: dict[str, str], res: dict[str, Any], start: float) -> dict[s
     return {**outcome, "duration_s": time.monotonic() - start}
 
 
+_SLOT = threading.local()  # this worker thread's number: its work dir is <root>/job<number>
+_SLOTS = itertools.count()
+
+
+def _workdir_of(root: str, slot: int) -> str:
+    return os.path.join(root, f"job{slot}")
+
+
+def _own_workdir(root: str) -> str:
+    """This worker's work dir, created empty (contained runners only).
+
+    The same path job after job, so a warm child's environment (HOME, TMPDIR) is the zygote's own
+    and need not change. Removed after every job like any work dir; should a removal have failed
+    (a sample may leave a file it made unremovable), a fresh random dir serves instead.
+    """
+    slot = getattr(_SLOT, "n", None)
+    if slot is None:
+        slot = _SLOT.n = next(_SLOTS)
+    path = _workdir_of(root, slot)
+    for _ in range(2):
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            _remove_tree(path)
+    return tempfile.mkdtemp(prefix="hel-", dir=root)
+
+
 def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
     """Judge one job; returns an outcome dict (status, reason, stderr_tail, duration_s)."""
     start = time.monotonic()
@@ -1032,7 +1098,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         # Create and register the work dir atomically with respect to sweep(): a sweep from a job
         # finishing on another thread must never see (and delete) a dir not yet registered.
         with _GUARD.spawn_lock:
-            workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
+            workdir = _own_workdir(root or "/work")
             _GUARD.workdirs.add(workdir)
     else:
         workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
@@ -1096,7 +1162,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
             outcome = _classify_failure(res, program, "run")
         return _final(outcome, res, start)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove_tree(workdir)
         if _GUARD:
             _GUARD.workdirs.discard(workdir)
             _GUARD.reap()
@@ -1117,7 +1183,7 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
         root = root or "/work"
         _GUARD = _Guard(root, scratch=tuple(d for d in (root, "/tmp", "/dev/shm") if os.path.isdir(d)))
         try:
-            _ZYGOTE = _Zygote()
+            _ZYGOTE = _Zygote(_workdir_of(root, 0))
             _GUARD.zygote_pid = _ZYGOTE.proc.pid
         except OSError:
             _ZYGOTE = None

@@ -249,12 +249,27 @@ PLANT = Case.of(
     "",
 )
 
-# Runs after PLANT/daemons in the same container: right only if nothing was left behind.
+# Leaves files in dirs it then makes unreadable and unremovable (mode 000, nested), so a removal
+# that gives up on them would hand them to later samples.
+LOCK = Case.of(
+    "locked-leftovers",
+    "    import os\n    for d in (os.getcwd(), '/tmp', '/dev/shm'):\n        try:\n"
+    "            inner = os.path.join(d, 'hel-locked', 'inner')\n            os.makedirs(inner)\n"
+    "            open(os.path.join(inner, 'note.py'), 'w').write('LEFT = 1\\n')\n"
+    "            os.chmod(inner, 0)\n            os.chmod(os.path.dirname(inner), 0)\n"
+    "        except OSError:\n            pass\n    return a + b\n",
+    {"passed"},
+    "",
+)
+
+# Runs after PLANT/LOCK/daemons in the same container: right only if nothing was left behind.
 PROBE = Case.of(
     "probe-leftovers",
     "    import os\n    for d in ('/tmp', '/work', '/dev/shm'):\n"
     "        for m in ('typing.py', 'json.py', 'sitecustomize.py', 'fill'):\n"
     "            if os.path.exists(os.path.join(d, m)):\n                return -1\n"
+    "    for d in ('/tmp', '/work', '/dev/shm', os.getcwd()):\n        for top, dirs, files in os.walk(d):\n"
+    "            if 'hel-locked' in dirs:\n                return -3\n"
     "    driver = os.getppid()\n    zygote = int(open(f'/proc/{driver}/stat').read().rsplit(')', 1)[1].split()[1])\n"
     "    allowed = {os.getsid(0), os.getsid(zygote), os.getsid(1)}\n"
     "    for pid in os.listdir('/proc'):\n        if pid.isdigit():\n            try:\n"
@@ -272,5 +287,5 @@ KILL_ALL = Case.of(
 )
 
 ATTACKS: tuple[Case, ...] = tuple(
-    {c.name: c for c in (*CASES, *_FORGED, *_RESOURCES, *_ESCAPES, PLANT)}.values()
+    {c.name: c for c in (*CASES, *_FORGED, *_RESOURCES, *_ESCAPES, PLANT, LOCK)}.values()
 )

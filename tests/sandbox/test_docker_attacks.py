@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from attack_corpus import ATTACKS, HONEST, KILL_ALL, PLANT, PROBE, WRONG
+from attack_corpus import ATTACKS, HONEST, KILL_ALL, LOCK, PLANT, PROBE, WRONG
 
 from humaneval_lab.execution.base import Job, Limits, Status
 from humaneval_lab.execution.selftest import PROBLEM, run_selftest
@@ -48,16 +48,17 @@ def test_attacks_interleaved_with_honest_samples(make_executor: Any, per_contain
 
 
 def test_nothing_reaches_a_later_sample(make_executor: Any) -> None:
-    """Planted modules, filled disks and daemons of one sample are gone before the next starts."""
+    """Planted modules, filled disks, locked dirs and daemons of one sample are gone before the next starts."""
     daemon = next(c for c in ATTACKS if c.name == "daemonised-leftover")
     fill = next(c for c in ATTACKS if c.name == "disk-fill")
     sequence = [("plant", PLANT), ("probe1", PROBE), ("honest1", HONEST), ("daemon", daemon), ("probe2", PROBE),
-                ("fill", fill), ("probe3", PROBE), ("honest2", HONEST)]  # fmt: skip
+                ("fill", fill), ("probe3", PROBE), ("lock", LOCK), ("probe4", PROBE), ("honest2", HONEST)]  # fmt: skip
     ex = make_executor(jobs=1)  # one container, one job at a time: each sample follows the one before
     out = _run(ex, sequence)
     assert {n: o.status.value for n, o in out.items()} == {
         "plant": "passed", "probe1": "passed", "honest1": "passed", "daemon": "passed",
-        "probe2": "passed", "fill": "passed", "probe3": "passed", "honest2": "passed",
+        "probe2": "passed", "fill": "passed", "probe3": "passed", "lock": "passed", "probe4": "passed",
+        "honest2": "passed",
     }  # fmt: skip
     assert len(set(ex.container_ids)) == 1
 
