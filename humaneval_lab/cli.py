@@ -10,7 +10,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.markup import escape
@@ -22,6 +22,15 @@ from humaneval_lab.problems import ProblemSet, load_problems, suite_names
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _exit(message: str, code: int) -> NoReturn:
+    """A user's error (or an interruption): one line on stderr, then exit ``code``."""
+    if code == ExitCode.INTERRUPTED:
+        console.print(message, style="yellow")
+    else:
+        console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    sys.exit(int(code))
+
+
 class _Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Click's own usage errors (a missing option, an unknown command) also print one line."""
@@ -30,27 +39,19 @@ class _Group(click.Group):
             return super().main(*args, **kwargs)
         except click.UsageError as exc:
             path = exc.ctx.command_path if exc.ctx else "humaneval-lab"
-            console.print(
-                f"[red]error:[/red] {escape(exc.format_message())} (see `{escape(path)} --help`)",
-                soft_wrap=True,
-            )
-            sys.exit(int(ExitCode.USAGE))
+            _exit(f"{exc.format_message()} (see `{path} --help`)", ExitCode.USAGE)
         except click.ClickException as exc:
-            console.print(f"[red]error:[/red] {escape(exc.format_message())}", soft_wrap=True)
-            sys.exit(exc.exit_code)
+            _exit(exc.format_message(), exc.exit_code)
         except click.exceptions.Abort:
-            console.print("interrupted", style="yellow")
-            sys.exit(int(ExitCode.INTERRUPTED))
+            _exit("interrupted", ExitCode.INTERRUPTED)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HumanEvalLabError as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-            sys.exit(int(exc.exit_code))
+            _exit(str(exc), exc.exit_code)
         except KeyboardInterrupt:
-            console.print("interrupted", style="yellow")
-            sys.exit(int(ExitCode.INTERRUPTED))
+            _exit("interrupted", ExitCode.INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception:

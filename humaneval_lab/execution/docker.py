@@ -84,11 +84,10 @@ class DockerConfig:
     # (runner, zygote forking the next spare, tester); at exactly 1.0 the container was throttled.
     # Pinned (below), a container cannot use more CPUs than it is pinned to: one per worker.
     cpus_per_worker: float = 1.5
-    # Pin each container to its own CPUs (the least used of those its runner may run on). A sample's
-    # test process and candidate hand every call back and forth: on one CPU that is a plain context
-    # switch, across CPUs an inter-processor wakeup. The host feeds whichever
-    # container is free, so a CPU busy with something else only slows the container pinned there.
-    # If the engine refuses a cpuset (e.g. not delegated to it), containers run unpinned.
+    # Pin each container to its own CPUs, the least used of those its runner may run on (why: see
+    # the module docstring). The host feeds whichever container is free, so a CPU busy with something
+    # else only slows the container pinned there. If the engine refuses a cpuset (e.g. not delegated
+    # to it), containers run unpinned.
     pin_cpus: bool = True
     work_tmpfs: str = "512m"  # the per-job work dirs live here; exec-able for compiled languages
     tmp_tmpfs: str = "256m"  # /tmp: also exec-able; holds the per-container caches below
