@@ -173,7 +173,7 @@ def child(req, fds, source, harness):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.closerange(n, 1 << 16)  # the zygote's socket and pipes are not the sample's business
     os.chdir(req["cwd"])
-    env = req.get("env")  # absent: ours already (~0.1 ms of copy-on-write faults a child saved)
+    env = req.get("env")  # absent: ours already (copy-on-write faults a child is spared)
     if env is not None:  # applied as a difference: every new C string costs copy-on-write faults
         for k in [k for k in os.environ if k not in env]:
             del os.environ[k]
@@ -220,7 +220,7 @@ def child(req, fds, source, harness):
 # A spare: a child forked ahead, waiting for its request, so the fork's cost falls between jobs
 # rather than inside one. Returns (pid, socket to send it the request on), or None. Only when this
 # container may use more than one CPU: pinned to one, the spare's fork competes with the job it
-# would speed up, and the pages it shares make our own writes copy-on-write (~10% slower).
+# would speed up, and the pages it shares make our own writes copy-on-write.
 def spare():
     if len(os.sched_getaffinity(0)) < 2:
         return None
