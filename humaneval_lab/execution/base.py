@@ -9,7 +9,8 @@ Pass rule: the last command exits 0 **and** prints, on a line of its own, a secr
 runner makes per job and hands to trusted code only (on the run command's stdin). Exit code 0 alone is
 never a pass: a completion that calls ``sys.exit(0)`` before the tests run never prints the token.
 (Python judged warm in the sandbox, see ``Program.warm_tests``, gets its verdict from the trusted
-test process over a private socket instead.)
+test process over a private socket instead, and two-process languages, see ``Program.judge``, from
+their trusted judge's exit code.)
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ class Program:
     # there (never writing them to disk) and only the candidate in a fresh process; elsewhere ``run``
     # runs as it is. Both judge the same way (sandbox/runner/hel_pydriver.py).
     warm_tests: str = ""
+    # Two processes (interpreted languages): ``judge`` is the argv of a trusted judge that runs the
+    # tests in its own dir, which holds ``judge_files``; ``run`` then starts the candidate, which
+    # only serves calls. Both read on fd 3 and write on fd 4 (the judge's writes are the
+    # candidate's reads and back); one JSON message a line. The candidate first writes
+    # ``{"ready": true}`` once its code loaded, then answers each ``{"call": name, "args": [...]}``
+    # with ``{"value": ...}`` or ``{"error": "..."}``. The judge's exit code is the verdict: 0 passed,
+    # 1 failed (a test assertion), 2 error (the candidate raised, sent something unusable), 3 the
+    # candidate ended or never became ready (then how it ended decides); its last stderr line is
+    # the reason. In the sandbox the judge runs under a uid of its own that the candidate cannot
+    # signal or read, and nothing the candidate prints reaches the verdict.
+    judge: tuple[str, ...] = ()
+    judge_files: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Job:
         d = asdict(self)
         d["program"]["files"] = dict(self.program.files)
         d["program"]["env"] = dict(self.program.env)
+        d["program"]["judge_files"] = dict(self.program.judge_files)
         return d
 
 

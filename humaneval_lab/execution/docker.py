@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import json
 import math
 import os
 import queue
@@ -49,6 +48,12 @@ from typing import Any
 
 from humaneval_lab.errors import DockerUnavailableError, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, Status
+from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
+
+
+class ProtocolError(Exception):
+    """The runner broke the protocol (a bad mac, an unknown message...): its container is dead."""
+
 
 RUN_LABEL = "org.humaneval-lab.run"
 OWNER_LABEL = "org.humaneval-lab.owner-pid"
@@ -56,6 +61,9 @@ HOST_LABEL = "org.humaneval-lab.owner-host"
 IMAGE_ENV = "HUMANEVAL_LAB_SANDBOX_IMAGE"
 FIX = "run `humaneval-lab sandbox build`"
 SHARED_MIN = 4096  # files at least this long that jobs repeat are kept by the runner (see _Box.send)
+RUNNER_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "IPC_OWNER", "KILL", "SETGID", "SETUID")
+MAX_LINE = 256 << 10  # the runner's longest honest line is ~10 KB (an outcome with its stderr tail)
+OVERRUN_GRACE_S = 15.0  # past a job's time limit, what the runner may take to kill it and answer
 
 # Reads the runner's source (length line, then bytes) from stdin and runs it; the rest of stdin is
 # the job stream. Source over stdin, not argv: argv is visible in /proc/<pid>/cmdline.
@@ -91,9 +99,6 @@ class DockerConfig:
     pin_cpus: bool = True
     work_tmpfs: str = "512m"  # the per-job work dirs live here; exec-able for compiled languages
     tmp_tmpfs: str = "256m"  # /tmp: also exec-able; holds the per-container caches below
-    # Per-container persistent caches (e.g. "/tmp/.cache/go-build", "/tmp/.cargo"): kept across jobs
-    # in one container for speed, never the per-job work dir. Languages that need one add it here.
-    cache_dirs: tuple[str, ...] = ()
     # Imported once by the warm zygote. Each costs every fork (page tables, copy-on-write: numpy
     # ~10% of a HumanEval sample), so only what the problems need: HumanEval-X Python imports numpy.
     preload: tuple[str, ...] = ()
@@ -194,14 +199,20 @@ class _Box:
         self._seen: set[str] = set()  # sha256 of big files sent to this container once...
         self._kept: set[str] = set()  # ...and those it keeps (see send)
         self.cpus: list[int] = []  # pinned to (see DockerExecutor._pin)
+        self.key = secrets.token_bytes(32)  # the channel's (see hel_runner.seal)
+        self.started: dict[str, float] = {}  # job id -> when the runner said it began
+        self.violation = ""  # how the runner broke the protocol, if it did
+        self.overrun = ""  # the job that ran past its limit when we killed the box, if one did
+        self.stats: dict[str, Any] = {}
         cfg = executor.config
         api = executor.client.api
         host_config = api.create_host_config(
             network_mode="none",
             read_only=True,
             tmpfs={
-                # uid/gid, not mode=1777: Docker ignores mode when the image has the directory
-                "/work": f"rw,nosuid,nodev,exec,size={cfg.work_tmpfs},uid=10001,gid=10001,mode=0700",
+                # The runner (root) makes each job's dirs here and gives them to the job's uids;
+                # 0711: no sample can list the other slots' dirs.
+                "/work": f"rw,nosuid,nodev,exec,size={cfg.work_tmpfs},uid=0,gid=0,mode=0711",
                 "/tmp": f"rw,nosuid,nodev,exec,size={cfg.tmp_tmpfs},mode=1777",
             },
             shm_size="16m",
@@ -211,22 +222,24 @@ class _Box:
             nano_cpus=int(
                 min(cfg.cpus_per_worker * workers, executor.host_cpus) * 1e9
             ),  # the engine refuses more
+            # The runner starts as root with only what it needs to run each job under uids of its
+            # own and to clean up after it (see hel_runner's "identities"); no job process keeps
+            # any of these: each drops to a uid that is not 0 before it runs.
             cap_drop=["ALL"],
+            cap_add=list(RUNNER_CAPS),
             security_opt=["no-new-privileges"],
             init=True,
             log_config={"type": "none"},
             ipc_mode="private",
         )
         env = {"HEL_PRELOAD": ",".join(cfg.preload)}
-        if cfg.cache_dirs:
-            env["HEL_CACHE_DIRS"] = ":".join(cfg.cache_dirs)
         self.id: str = api.create_container(
             executor.image,
             # init=True already gives an init (PID 1) that reaps orphans: skip the image's own tini.
             entrypoint=["python3", "-u", "-I", "-c", BOOTSTRAP, str(workers)],
             stdin_open=True,
             tty=False,
-            user="10001:10001",
+            user="0:0",
             working_dir="/",  # not /work: Docker resets the mode of a tmpfs that is the working dir
             environment=env,
             labels=executor.labels,
@@ -240,7 +253,7 @@ class _Box:
             self._raw.settimeout(None)
             api.start(self.id)
             src = runner_source()
-            self._raw.sendall(str(len(src)).encode() + b"\n" + src)
+            self._raw.sendall(str(len(src)).encode() + b"\n" + src + self.key.hex().encode() + b"\n")
         except Exception:
             self.kill()
             raise
@@ -259,7 +272,12 @@ class _Box:
         return bytes(buf)
 
     def _read(self) -> None:
-        pending = b""
+        """Read the runner's stream until it ends or breaks the protocol; then the box is dead.
+
+        Everything from the container is untrusted input: lines are bounded (a newline is looked
+        for only in the new chunk) and every message is checked before anything acts on it.
+        """
+        pending = bytearray()
         try:
             while True:
                 kind, _, _, _, size = struct.unpack(">BBBBI", self._read_exact(8))
@@ -267,25 +285,75 @@ class _Box:
                 if kind == 2:
                     self.stderr_tail = (self.stderr_tail + data)[-4000:]
                     continue
-                pending += data
-                while b"\n" in pending:
-                    line, pending = pending.split(b"\n", 1)
-                    self._handle(json.loads(line))
-        except (EOFError, OSError, ValueError, struct.error):
+                start = 0
+                cut = data.find(b"\n")
+                while cut >= 0:
+                    pending += data[start:cut]
+                    self._handle(bytes(pending))
+                    pending.clear()
+                    start = cut + 1
+                    cut = data.find(b"\n", start)
+                pending += data[start:]
+                if len(pending) > MAX_LINE:
+                    raise ProtocolError(f"a line of more than {MAX_LINE} bytes")
+        except (ProtocolError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            self.violation = f"protocol: {exc}"
+            self.kill()
+        except (EOFError, OSError, struct.error):
             pass
         self.dead = True
         self.ex._unpin(self)  # now, not when the run loop hears of it: a replacement may pin first
         self.ready.set()
         self.ex._events.put(("dead", self, None, None))
 
-    def _handle(self, msg: dict[str, Any]) -> None:
+    def _handle(self, line: bytes) -> None:
+        """Act on one line of the runner's, or raise ProtocolError."""
+        try:
+            msg = unseal(self.key, line)
+        except ValueError:
+            raise ProtocolError("a line without the channel's mac") from None
+        if not isinstance(msg, dict) or len(msg) == 0:
+            raise ProtocolError("a message that is not an object")
         self.last_progress = time.monotonic()
-        if msg.get("ready"):
-            self.ex._pin(self, msg.get("cpus") or [])
+        if "ready" in msg:
+            if self.was_ready:
+                raise ProtocolError("a second ready")
+            cpus = msg.get("cpus", [])
+            if not isinstance(cpus, list) or not all(
+                type(c) is int and 0 <= c < self.ex.host_cpus for c in cpus
+            ):
+                raise ProtocolError(f"a ready with cpus outside the host's: {cpus!r:.80}")
+            self.ex._pin(self, cpus)
             self.was_ready = True
             self.ready.set()
+        elif not self.was_ready:
+            raise ProtocolError("a message before ready")
+        elif "start" in msg:
+            job_id = msg["start"]
+            if job_id not in self.inflight or job_id in self.started:
+                raise ProtocolError(f"a start of a job not waiting here: {job_id!r:.80}")
+            self.started[job_id] = time.monotonic()
         elif "id" in msg:
-            self.ex._events.put(("done", self, msg["id"], msg["outcome"]))
+            job_id = msg["id"]
+            if job_id not in self.started:
+                raise ProtocolError(f"an outcome for a job not running here: {job_id!r:.80}")
+            try:
+                outcome = Outcome.from_wire(msg["outcome"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise ProtocolError("a malformed outcome") from None
+            if not (
+                isinstance(outcome.reason, str)
+                and isinstance(outcome.stderr_tail, str)
+                and isinstance(outcome.duration_s, (int, float))
+            ):
+                raise ProtocolError("a malformed outcome")
+            del self.started[job_id]
+            solo = msg["outcome"].get("solo") is True
+            self.ex._events.put(("done", self, job_id, (outcome, solo)))
+        elif "stats" in msg:
+            self.stats = msg["stats"]
+        else:
+            raise ProtocolError(f"an unknown message: {sorted(msg)!r:.80}")
 
     def send(self, job: Job) -> None:
         self.inflight[job.id] = job
@@ -311,7 +379,7 @@ class _Box:
             wire["shared"] = shared
         if keep:
             wire["keep"] = keep
-        line = json.dumps({"job": wire}, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+        line = seal(self.key, {"job": wire})
         with self._send_lock:
             try:
                 self._raw.sendall(line)
@@ -475,8 +543,8 @@ class DockerExecutor:
                     kind, box, job_id, payload = "tick", None, None, None  # type: ignore[assignment]
                 if kind == "done" and job_id is not None and job_id in box.inflight:
                     job = box.inflight.pop(job_id)
-                    outcome = Outcome.from_wire(payload)
-                    if payload.get("solo") and not box.solo:
+                    outcome, solo_wanted = payload
+                    if solo_wanted and not box.solo:
                         # Another sample may have caused this verdict: judge it again alone.
                         suspects.append(job)
                         continue
@@ -490,7 +558,10 @@ class DockerExecutor:
                 elif kind == "dead" and box is not None:
                     self.deaths += 1
                     self.death_log.append(
-                        (sorted(box.inflight), box.stderr_tail.decode("utf-8", "replace")[-500:])
+                        (
+                            sorted(box.inflight),
+                            box.violation or box.overrun or box.stderr_tail.decode("utf-8", "replace")[-500:],
+                        )
                     )
                     box.kill()
                     lost = list(box.inflight.values())
@@ -505,6 +576,13 @@ class DockerExecutor:
                                 f"sandbox containers from {self.image} exit at start ({tail[0][:300]}); {FIX}"
                             )
                     for job in lost:
+                        if box.solo and box.overrun == job.id:
+                            # Alone, it ran past its limit and the runner did not stop it: the host did.
+                            yield (
+                                job.id,
+                                Outcome(Status.TIMEOUT, "ran past its time limit; stopped by the host"),
+                            )
+                            continue
                         if box.solo and box.was_ready:
                             solo_deaths[job.id] += 1
                             if solo_deaths[job.id] >= 2:
@@ -522,11 +600,25 @@ class DockerExecutor:
                             yield job.id, Outcome(Status.INFRA, "the sandbox container kept dying")
                         else:
                             suspects.append(job)
-                # Watchdog: a runner that says nothing for far longer than any job may take is hung.
+                # Watchdogs: time is the host's to enforce. A job running past its limit plus a grace,
+                # or a runner that says nothing for far longer than any job may take, kills the box;
+                # its reader then reports it dead and its jobs are re-run alone.
                 now = time.monotonic()
                 for b in live:
-                    if b.inflight and now - b.last_progress > 2 * max_timeout + 60:
-                        b.kill()  # its reader sees EOF and reports it dead; its jobs are re-run
+                    late = next(
+                        (
+                            jid
+                            for jid, began in list(b.started.items())
+                            if jid in b.inflight
+                            and now - began > b.inflight[jid].limits.timeout_s + OVERRUN_GRACE_S
+                        ),
+                        None,
+                    )
+                    if late is not None:
+                        b.overrun = late
+                        b.kill()
+                    elif b.inflight and now - b.last_progress > 2 * max_timeout + 60:
+                        b.kill()
         finally:
             if not finished:  # an error, Ctrl-C or an abandoned generator: tear everything down now
                 self._close_boxes()

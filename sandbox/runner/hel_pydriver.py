@@ -111,9 +111,17 @@ def _encode(v: object, depth: int = 0) -> str:
         return f"{{{items}}}" if items else "set()"
     if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
         return _encode(v.tolist(), depth + 1)  # type: ignore[attr-defined]
-    for base in (bool, int, float, str):  # subclasses (IntEnum, str subclasses, ...) by value
+    for base in (bool, int, float, str, bytes):  # subclasses (IntEnum, str subclasses, ...) by value
         if isinstance(v, base):
             return _encode(base(v), depth + 1)  # type: ignore[call-overload]
+    # Containers' subclasses (Counter, OrderedDict, defaultdict, namedtuple, ...) cross by value, as
+    # == with a plain value compares them. Read through the base type's own methods: an overridden
+    # __iter__ or items() cannot change what crosses, and no method of theirs runs here.
+    if isinstance(v, dict):
+        return _encode(dict(dict.items(v)), depth + 1)
+    if isinstance(v, (list, tuple, set, frozenset)):
+        base = next(b for b in (list, tuple, set, frozenset) if isinstance(v, b))
+        return _encode(base(base.__iter__(v)), depth + 1)  # type: ignore[attr-defined]
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
 
 
@@ -134,7 +142,9 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
         source = f.read()
     ns: dict[str, object] = {"__name__": "__candidate__", "__builtins__": builtins}
     try:
-        exec(compile(source, path, "exec"), ns)
+        # dont_inherit: plain Python semantics, not this file's ``from __future__ import annotations``
+        # (under which ``-> List[int]`` without importing List would not fail as python3 fails it).
+        exec(compile(source, path, "exec", dont_inherit=True), ns)
         fn = ns[entry]
         if not callable(fn):
             raise TypeError(f"{entry} is not callable")
@@ -151,7 +161,13 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
         except EOFError:
             os._exit(0)
         try:
-            reply = "('ok', " + _encode(fn(*args, **kwargs)) + ")"  # type: ignore[operator]
+            value = fn(*args, **kwargs)  # type: ignore[operator]
+            limit = sys.get_int_max_str_digits()
+            sys.set_int_max_str_digits(0)  # an int of any size crosses; the candidate's own limit stays
+            try:
+                reply = "('ok', " + _encode(value) + ")"
+            finally:
+                sys.set_int_max_str_digits(limit)
         except BaseException as exc:  # noqa: BLE001
             reply = repr(("raise", type(exc).__name__, str(exc)[:2000]))
         _send(resp_w, reply.encode("utf-8", "surrogatepass"))
@@ -211,10 +227,14 @@ class _Proxy:
             self.gone = True
             self._on_gone()
             raise CandidateGone("candidate process ended") from None
+        limit = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)  # an int over 4,300 digits is still a plain value
         try:
             msg = ast.literal_eval(raw.decode("utf-8", "surrogatepass"))
         except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
             raise CandidateFailed(f"candidate sent an unreadable reply ({type(exc).__name__})") from None
+        finally:
+            sys.set_int_max_str_digits(limit)
         if type(msg) is not tuple or not msg or msg[0] not in ("ok", "raise", "load-error"):
             raise CandidateFailed("candidate sent a malformed reply")
         return msg  # type: ignore[no-any-return]
@@ -248,7 +268,7 @@ def _compiled(source: str, name: str) -> Any:
     if code is None:
         if len(_COMPILED) > 512:
             _COMPILED.clear()
-        code = _COMPILED[key] = compile(source, name, "exec")
+        code = _COMPILED[key] = compile(source, name, "exec", dont_inherit=True)
     return code
 
 

@@ -4,37 +4,44 @@ This file runs in two places: imported by the host's ``local`` executor, and ins
 container, where the host sends this very source over stdin and then one JSON job per line. Keeping
 one implementation means a verdict means the same thing wherever it was reached.
 
-Wire protocol (container): the host writes ``{"job": <Job as dict>}`` lines and ``{"shutdown": true}``;
-the runner answers ``{"id": ..., "outcome": {...}}`` lines, in completion order, and ``{"ready": ...}``
-once at start. A job may carry ``"keep": {file name: sha256}`` (keep that file's text under the
-host's hash) and ``"shared": {file name: sha256}`` (that file's text is one kept earlier), so big
-files that jobs repeat cross the pipe once or twice.
+Wire protocol (container): the host writes the channel key (hex) on the first line, then sealed
+lines (see ``seal``: an HMAC, a space, JSON) ``{"job": <Job as dict>}`` and ``{"shutdown": true}``;
+the runner answers sealed ``{"ready": ...}`` once at start, ``{"start": id}`` when a job begins and
+``{"id": ..., "outcome": {...}}`` when it ends, in completion order. A job may carry ``"keep": {file
+name: sha256}`` (keep that file's text, under its hash, checked here) and ``"shared": {file name:
+sha256}`` (that file's text is one kept earlier), so big files jobs repeat cross the pipe once or twice.
 
-In the container (``serve(..., contained=True)``) the runner also:
+In the container (``serve(..., contained=True)``, started as root with a handful of capabilities):
 
-- starts ``python3 -I script.py`` steps from a warm *zygote*: a clean interpreter started once, that
-  never sees a job's data or token, and forks one child per step (a Python start costs ~20 ms of
-  CPU, a fork ~1 ms; this is most of the sandbox's speed);
-- after every job, kills processes that escaped their job's session (``setsid`` daemons) and removes
-  files left in the writable scratch dirs (/tmp, /dev/shm, the job root) outside running jobs'
-  work dirs, so nothing a sample leaves behind reaches a later sample;
-- makes itself non-dumpable, so a sample (same uid) cannot read tokens out of /proc/<pid>/mem;
-- tells an out-of-memory kill from another SIGKILL with the cgroup's oom_kill counter.
+- every process of a job is forked by a warm *zygote* (a clean interpreter started once, that never
+  sees a job's data or token) and drops to a uid of its own before it reads anything the job
+  controls: in worker slot n the sample runs as SAMPLE_UID + n, a trusted judge as JUDGE_UID + n, the
+  Python tester as TESTER_UID, none shared with init, the runner or the zygote (see "identities");
+  ``python3 -I script.py`` steps run in the forked child itself (a Python start costs ~20 ms of CPU,
+  a fork ~1 ms: most of the sandbox's speed), other programs are exec'd;
+- after every job, kills every process of the slot's uids (kill(-1) as that uid: no fork outruns
+  it), removes every file they own in the writable dirs (/work, /tmp, /dev/shm, /dev/mqueue) and
+  every SysV IPC object, iteratively; if anything stays, the runner ends after its answer and the
+  host starts a fresh container;
+- tells an out-of-memory kill from another SIGKILL with the cgroup's oom_kill counter, never by
+  what a sample printed.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
+import hmac
 import itertools
 import json
 import os
 import resource
 import secrets
 import select
-import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -46,9 +53,6 @@ from typing import Any, NamedTuple
 
 TAIL = 2000  # bytes of stderr kept in a verdict
 INFRA_EXIT = 75  # a trusted driver could not do its job (e.g. fork failed); with the token: retry
-# Extra cache dirs (colon-separated, e.g. GOCACHE/CARGO_HOME under /tmp) that persist across jobs
-# within one container for speed; the sweeper leaves them alone. They are NOT per-job work dirs.
-CACHE_DIRS_ENV = "HEL_CACHE_DIRS"
 
 
 def _tail(b: bytes, n: int = TAIL) -> str:
@@ -80,16 +84,14 @@ class _Capped:
     def __init__(self, stream: Any, cap: int, on_overflow: Any) -> None:
         self.data = bytearray()
         self.overflow = False
-        self._stream, self._cap, self._cb = stream, cap, on_overflow
+        self.stream, self._cap, self._cb = stream, cap, on_overflow
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
 
     def _pump(self) -> None:
         try:
             while True:
-                chunk = (
-                    self._stream.read1(65536) if hasattr(self._stream, "read1") else self._stream.read(65536)
-                )
+                chunk = self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536)
                 if not chunk:
                     return
                 if len(self.data) < self._cap:
@@ -110,12 +112,19 @@ def _kill_group(pid: int) -> None:
 
 # ------------------------------------------------------------------------------------------ zygote
 
-# The zygote: a clean interpreter that forks one child per ``python3 -I script`` step. It never
-# receives a job's files, tests or token (only a path, argv, env and limits), so a forked sample
-# finds nothing secret in its inherited memory. One request per datagram with the child's fds
-# attached as SCM_RIGHTS (stdio, then a warm candidate's call pipes and code); it answers
-# {"pid": ...} in request order and {"exit": pid, "rc": ...} when a child ends (rc < 0: killed by
-# that signal, as subprocess reports it).
+# The zygote: a clean interpreter, started once, that forks every process a job runs. It never
+# receives a job's files, tests or token (only argv, cwd, env, limits, a uid and the child's fds),
+# so a forked sample finds nothing secret in its inherited memory. One request per datagram with
+# the child's fds attached as SCM_RIGHTS (stdio, then e.g. a warm candidate's call pipes and code);
+# it answers {"pid": ...} in request order and {"exit": pid, "rc": ...} when a child ends (rc < 0:
+# killed by that signal, as subprocess reports it).
+#
+# In the sandbox the zygote runs as root with the few capabilities the runner keeps; a child drops
+# to the request's uid (groups, gid, uid: every capability goes with it) before it reads anything
+# the job controls, so a file a sample replaced with a symlink is read with the sample's rights.
+# A request either runs ``python3 -I script`` in-process (the fork is the start), ``exec``s a
+# program, or ``reap``s: kills every process of its uid (kill(-1) as that uid, atomic against
+# fork) and exits.
 #
 # A request may name a *harness* (our own trusted script, e.g. hel_pydriver.py, by sha256; its
 # source comes along the first time): the zygote runs its top level once and each child just calls
@@ -151,19 +160,38 @@ def send(obj):
 # Harness modules (namespaces), by sha256 of their source.
 _harnesses = {}
 
-def load(req):
+def harness_of(req):
     sha = req.get("harness")
-    if sha:
-        if sha not in _harnesses:
-            ns = {"__name__": "hel_harness", "__file__": req["argv"][0]}
-            exec(compile(req["harness_source"], req["argv"][0], "exec"), ns)
-            _harnesses[sha] = ns
-            gc.freeze()  # keep it out of the children's collections (fewer copy-on-write pages)
-        return b"", _harnesses[sha]
-    with open(os.path.join(req["cwd"], req["argv"][0]), "rb") as f:
-        return f.read(), None
+    if not sha:
+        return None
+    if sha not in _harnesses:
+        ns = {"__name__": "hel_harness", "__file__": req["argv"][0]}
+        exec(compile(req["harness_source"], req["argv"][0], "exec", dont_inherit=True), ns)
+        _harnesses[sha] = ns
+        gc.freeze()  # keep it out of the children's collections (fewer copy-on-write pages)
+    return _harnesses[sha]
 
-def child(req, fds, source, harness):
+def drop(uid):
+    # Groups, then gid, then uid: once the uid is not 0 every capability is gone for good.
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+
+def reap(uid):
+    # One kill(-1) as that uid reaches every process of it but us, atomically: a fork either made
+    # its child before (the child is killed too) or fails, its parent's SIGKILL pending. (It says
+    # success whenever other processes exist, so there is nothing to learn from its return.)
+    drop(uid)
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    os._exit(0)
+
+def child(req, fds, harness):
+    if "reap" in req:
+        reap(req["reap"])
     os.setsid()
     n = len(fds)
     fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, n) for fd in fds]  # out of the way of the targets 0..n-1
@@ -172,7 +200,6 @@ def child(req, fds, source, harness):
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.closerange(n, 1 << 16)  # the zygote's socket and pipes are not the sample's business
-    os.chdir(req["cwd"])
     env = req.get("env")  # absent: ours already (copy-on-write faults a child is spared)
     if env is not None:  # applied as a difference: every new C string costs copy-on-write faults
         for k in [k for k in os.environ if k not in env]:
@@ -187,7 +214,15 @@ def child(req, fds, source, harness):
     if lim.get("address_space_bytes"):
         resource.setrlimit(resource.RLIMIT_AS, (lim["address_space_bytes"], lim["address_space_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    drop(req.get("uid"))
+    os.chdir(req["cwd"])
     sys.argv = list(req["argv"])
+    if req.get("exec"):
+        try:
+            os.execvpe(sys.argv[0], sys.argv, os.environ)
+        except OSError as exc:
+            os.write(2, ("cannot start %s: %s\n" % (sys.argv[0], exc.strerror or exc)).encode())
+            os._exit(127)
     status = 0
     try:
         # Like runpy.run_path (which costs ~2 ms of lazy imports in every child): a fresh __main__.
@@ -197,7 +232,9 @@ def child(req, fds, source, harness):
         if harness is not None:
             status = harness["main"](sys.argv) or 0
         else:
-            exec(compile(source, sys.argv[0], "exec"), main.__dict__)
+            with open(sys.argv[0], "rb") as f:  # read with the sample's rights, never ours
+                source = f.read()
+            exec(compile(source, sys.argv[0], "exec", dont_inherit=True), main.__dict__)
     except SystemExit as e:
         c = e.code
         status = c if isinstance(c, int) else (0 if c is None else (print(c, file=sys.stderr) or 1))
@@ -217,48 +254,6 @@ def child(req, fds, source, harness):
             pass
     os._exit(status & 0xFF)
 
-# A spare: a child forked ahead, waiting for its request, so the fork's cost falls between jobs
-# rather than inside one. Returns (pid, socket to send it the request on), or None. Only when this
-# container may use more than one CPU: pinned to one, the spare's fork competes with the job it
-# would speed up, and the pages it shares make our own writes copy-on-write.
-def spare():
-    if len(os.sched_getaffinity(0)) < 2:
-        return None
-    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        pid = os.fork()
-    except OSError:
-        a.close()
-        b.close()
-        return None
-    if pid == 0:
-        try:
-            a.close()
-            msg, fds, _, _ = socket.recv_fds(b, 1 << 20, 8)
-            if msg:
-                req = json.loads(msg)
-                try:
-                    source, harness = load(req)
-                except OSError:
-                    source, harness = b"", None  # the child reports the missing file like python3 would
-                child(req, fds, source, harness)
-        finally:
-            os._exit(70)
-    b.close()
-    return pid, a
-
-# Whether a spare still waits as we left it: a sample (same user) may have stopped or signalled it.
-def healthy(pid):
-    try:
-        with open("/proc/%d/status" % pid, "rb") as f:
-            fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
-        pending = int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
-        return fields[b"State"].split()[0] in (b"S", b"R") and not pending
-    except (OSError, KeyError, ValueError, IndexError):
-        return False
-
-quiet = set()  # spares we killed: their exits are nobody's business
-waiting = None  # the first job comes after the host has pinned us (or not)
 while True:
     import select
     r, _, _ = select.select([sock, rfd], [], [])
@@ -271,53 +266,29 @@ while True:
             break
         if pid == 0:
             break
-        if pid in quiet:
-            quiet.discard(pid)
-            continue
         rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         sock.sendall(b'{"exit": %d, "rc": %d}\n' % (pid, rc))  # bytes: less to allocate after a fork
     if sock in r:
         msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 8)
         if not msg:
             os._exit(0)
-        pid = None
-        if waiting is not None and b'"harness_source"' not in msg and healthy(waiting[0]):
+        req = json.loads(msg)
+        try:
+            harness = harness_of(req)
+            pid = os.fork()
+        except Exception as exc:
+            for fd in fds:
+                os.close(fd)
+            send({"pid": None, "error": str(exc)})
+            continue
+        if pid == 0:
             try:
-                socket.send_fds(waiting[1], [msg], fds)  # the spare parses the request, not us
-                pid = waiting[0]
-            except OSError:
-                pass
-        if waiting is not None:
-            if pid is None:  # it lacks a new harness, was tampered with, or is gone
-                try:
-                    os.kill(waiting[0], signal.SIGKILL)
-                except OSError:
-                    pass
-                quiet.add(waiting[0])
-            waiting[1].close()
-            waiting = None
-        if pid is None:  # no usable spare: load here, fork now
-            req = json.loads(msg)
-            try:
-                source, harness = load(req)
-            except OSError:
-                source, harness = b"", None  # the child reports the missing file like python3 would
-            try:
-                pid = os.fork()
-            except OSError as exc:
-                for fd in fds:
-                    os.close(fd)
-                send({"pid": None, "error": str(exc)})
-                continue
-            if pid == 0:
-                try:
-                    child(req, fds, source, harness)
-                finally:
-                    os._exit(70)
+                child(req, fds, harness)
+            finally:
+                os._exit(70)
         for fd in fds:
             os.close(fd)
         sock.sendall(b'{"pid": %d}\n' % pid)
-        waiting = spare()
 """
 
 
@@ -383,13 +354,18 @@ class _Zygote:
         lim: dict[str, Any],
         fds: list[int],
         harness: bytes | None = None,
+        uid: int | None = None,
+        exec_: bool = False,
     ) -> int:
-        """Fork a child running ``argv[2:]`` like ``python3 -I``; returns its pid. Caller holds the spawn lock.
+        """Fork a child; returns its pid. ``fds`` become its fds 0, 1, 2, 3, ...
 
-        ``harness``: the source of the script ``argv[2]`` names (ours, trusted); the child calls its
-        ``main(argv)`` from the zygote's once-run copy instead of reading the file.
+        The child drops to ``uid`` first, then ``exec``s ``argv`` (``exec_``) or runs ``argv[2:]``
+        like ``python3 -I`` in-process. ``harness``: the source of the script ``argv[2]`` names (ours,
+        trusted); the child calls its ``main(argv)`` from the zygote's once-run copy.
         """
-        req: dict[str, Any] = {"argv": argv[2:], "cwd": cwd, "limits": lim}
+        req: dict[str, Any] = {"argv": argv if exec_ else argv[2:], "cwd": cwd, "limits": lim, "uid": uid}
+        if exec_:
+            req["exec"] = True
         if env != self.env:
             req["env"] = env
         if harness is not None:
@@ -399,6 +375,9 @@ class _Zygote:
             if sha not in self._harnesses:
                 req["harness_source"] = harness.decode()
                 self._harnesses.add(sha)
+        return self._request(req, fds)
+
+    def _request(self, req: dict[str, Any], fds: list[int]) -> int:
         with self._lock:
             socket.send_fds(self.sock, [json.dumps(req).encode()], fds)
             with self._cond:
@@ -410,6 +389,11 @@ class _Zygote:
         if msg["pid"] is None:
             raise OSError(msg.get("error", "fork failed"))
         return int(msg["pid"])
+
+    def reap(self, uid: int) -> bool:
+        """Kill every process of ``uid`` (a child does kill(-1) as that uid); whether it finished."""
+        pid = self._request({"reap": uid, "limits": {}, "argv": [], "cwd": "/"}, [])
+        return self.wait(pid, 10.0) == 0
 
     def abandon(self, pid: int) -> None:
         """Forget a (killed) child: its exit status will not be waited for."""
@@ -424,7 +408,7 @@ class _Zygote:
 
 
 def warm_python(argv: list[str]) -> bool:
-    """Whether a step is ``python3 -I script.py ...`` and so can start from the zygote."""
+    """Whether a step is ``python3 -I script.py ...`` and so can start from the zygote in-process."""
     return len(argv) >= 3 and argv[0] in ("python3", "python") and argv[1] == "-I" and argv[2].endswith(".py")
 
 
@@ -442,29 +426,32 @@ def read(n):
     return b
 src = read(struct.unpack("<I", read(4))[0])
 g = {"__name__": "hel_tester"}
-exec(compile(src, "hel_pydriver.py", "exec"), g)
+exec(compile(src, "hel_pydriver.py", "exec", dont_inherit=True), g)
 g["serve_tests"](sock)
 """
 
 
 class Sabotage(Exception):
-    """The runner's own processes (zygote, a tester) were killed or stopped: a sample did it."""
+    """The runner's own processes (zygote, a tester) were killed or stopped."""
 
 
 class _Tester:
     """One long-lived trusted test process (hel_pydriver.serve_tests), used by one worker thread.
 
     It runs the tests of one job at a time against a candidate started from the zygote; only plain
-    values cross between them. Started with the runner's session, so the stray reaper spares it.
+    values cross between them. In the sandbox it runs as ``TESTER_UID``: no sample shares it.
     """
 
     def __init__(self, driver: bytes) -> None:
         self.driver = driver
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        drop: dict[str, Any] = {}
+        if _IDS:
+            drop = {"user": TESTER_UID, "group": TESTER_UID, "extra_groups": []}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", TESTER_SRC, str(child.fileno())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
-            pass_fds=(child.fileno(),), env=_base_env("/", {}),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None, cwd="/",
+            pass_fds=(child.fileno(),), env=_base_env("/", {}), **drop,
         )  # fmt: skip
         child.close()
         self.sock = parent
@@ -528,15 +515,10 @@ def _drop_tester() -> None:
 
 
 _SIGCHLD_BIT = 1 << (signal.SIGCHLD - 1)
-_STOP_BITS = sum(1 << (sig - 1) for sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
 
 
 def _proc_state(pid: int) -> tuple[bytes, int] | None:
-    """(state letter, pending signal mask) from /proc/<pid>/status; None if it cannot be read.
-
-    A sample of the same uid can SIGKILL or SIGSTOP any of our processes, and the signal may still
-    be pending when we look, hence the mask.
-    """
+    """(state letter, pending signal mask) from /proc/<pid>/status; None if it cannot be read."""
     try:
         with open(f"/proc/{pid}/status", "rb", buffering=0) as f:
             data = f.read()
@@ -556,118 +538,268 @@ def _running(proc: subprocess.Popen[bytes]) -> bool:
     return st is not None and st[0] not in (b"T", b"t", b"Z", b"X") and not st[1] & ~_SIGCHLD_BIT
 
 
-def _stopped(pid: int) -> bool:
-    """Whether ``pid`` is stopped (SIGSTOP/SIGTSTP...) or about to be."""
-    st = _proc_state(pid)
-    return st is not None and (st[0] in (b"T", b"t") or bool(st[1] & _STOP_BITS))
-
-
 def _machinery_intact() -> bool:
-    """Whether the zygote and every tester still run; checked after each job, before its verdict."""
+    """Whether the zygote and every tester still run; checked after each job, before its verdict.
+
+    No sample can signal them (other uids); the kernel's OOM killer still can.
+    """
     return (_ZYGOTE is None or _running(_ZYGOTE.proc)) and all(_running(t.proc) for t in list(_ALL_TESTERS))
 
 
-# ------------------------------------------------------------------------------------------ contained state
+# ------------------------------------------------------------------------------------------ identities
+
+# Who runs what in the sandbox (a contained runner started as root; a local runner changes no uid):
+# - the runner and its zygote: root, with only the capabilities the host grants the container
+#   (CHOWN DAC_OVERRIDE FOWNER IPC_OWNER KILL SETGID SETUID; no-new-privileges);
+# - the warm Python tester: TESTER_UID, no capabilities;
+# - worker slot n: the job's own processes run as SAMPLE_UID + n, a two-process language's trusted
+#   judge as JUDGE_UID + n (both killed and cleaned after every job).
+# So no process a sample starts shares a uid with init (whose stdio is the host's stream), the
+# runner, the zygote, a tester or a judge: it can neither signal, ptrace nor open their /proc files.
+TESTER_UID = 10001
+SAMPLE_UID = 10100
+JUDGE_UID = 10200
+_IDS = False  # whether this runner switches uids (contained, started as root)
+
+_SLOT = threading.local()  # this worker thread's number n (work dir <root>/job<n>, uids above)
+_SLOTS = itertools.count()
+
+
+def _slot() -> int:
+    n: int | None = getattr(_SLOT, "n", None)
+    if n is None:
+        n = _SLOT.n = next(_SLOTS)
+    return n
+
+
+def _uids(slot: int) -> tuple[int, int]:
+    """(sample uid, judge uid) of a worker slot."""
+    return SAMPLE_UID + slot, JUDGE_UID + slot
+
+
+# ------------------------------------------------------------------------------------------ cleanup
+
+
+def _remove_tree(path: str) -> bool:
+    """Remove a file or a whole tree a sample made; whether it is gone.
+
+    Iterative (a tree thousands of levels deep is no RecursionError), one directory fd open at a
+    time (climbing back through ".."), never through a symlink. Dirs a sample took every permission
+    off are opened anyway (DAC_OVERRIDE in the sandbox) or given back their owner's rights first.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    parent, name = os.path.split(path.rstrip("/"))
+    if not stat.S_ISDIR(st.st_mode):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return False
+        return True
+    try:
+        top = os.open(parent or "/", os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        return _remove_dir_at(top, name)
+    finally:
+        os.close(top)
+
+
+def _open_dir_at(dir_fd: int, name: str) -> int:
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
+    except PermissionError:
+        os.chmod(name, 0o700, dir_fd=dir_fd)  # a real dir (O_NOFOLLOW said so), no sample runs
+        return os.open(name, flags, dir_fd=dir_fd)
+
+
+def _remove_dir_at(top: int, name: str) -> bool:
+    try:
+        cur = _open_dir_at(top, name)
+    except OSError:
+        return False
+    names: list[str] = []  # the path from ``name`` down to ``cur``
+    try:
+        while True:
+            sub = None
+            with os.scandir(cur) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        sub = entry.name
+                        break
+                    try:
+                        os.unlink(entry.name, dir_fd=cur)
+                    except FileNotFoundError:
+                        pass
+            if sub is not None:
+                nxt = _open_dir_at(cur, sub)
+                os.close(cur)
+                cur = nxt
+                names.append(sub)
+                continue
+            if not names:
+                break
+            up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=cur)
+            os.close(cur)
+            cur = up
+            os.rmdir(names.pop(), dir_fd=cur)
+        os.rmdir(name, dir_fd=top)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(cur)
+
+
+def _pids_current() -> int | None:
+    """Tasks in this container's pids cgroup (v2 or v1), if readable: an exact kernel count."""
+    for path in ("/sys/fs/cgroup/pids.current", "/sys/fs/cgroup/pids/pids.current"):
+        try:
+            with open(path, "rb", buffering=0) as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+_IPC_KINDS = (("shm", "shmid"), ("sem", "semid"), ("msg", "msqid"))
+
+
+def _ipc_objects(uids: set[int] | None) -> list[tuple[str, int]]:
+    """SysV IPC objects (kind, id) of ``uids`` (None: all) in this container's IPC namespace."""
+    found = []
+    for kind, id_col in _IPC_KINDS:
+        try:
+            with open(f"/proc/sysvipc/{kind}", "rb", buffering=0) as f:
+                lines = f.read().decode().splitlines()
+        except OSError:
+            continue
+        if len(lines) < 2:
+            continue
+        head = lines[0].split()
+        ix, iu, ic = head.index(id_col), head.index("uid"), head.index("cuid")
+        for line in lines[1:]:
+            cols = line.split()
+            if uids is None or int(cols[iu]) in uids or int(cols[ic]) in uids:
+                found.append((kind, int(cols[ix])))
+    return found
+
+
+def _remove_ipc(objects: list[tuple[str, int]]) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, ident in objects:  # IPC_RMID is 0 for all three
+        if kind == "shm":
+            libc.shmctl(ident, 0, None)
+        elif kind == "sem":
+            libc.semctl(ident, 0, 0)
+        else:
+            libc.msgctl(ident, 0, None)
 
 
 class _Guard:
-    """What a contained runner knows about running jobs: their sessions and work dirs.
+    """What a contained runner knows about its jobs, and the cleanup after each.
 
-    ``spawn_lock`` is held while a step starts and while strays are reaped, so a step that has just
-    called setsid but is not registered yet is never mistaken for a stray.
+    ``lock`` is held while a job's dirs are created and while a sweep runs, so a sweep never sees
+    a dir not registered yet.
     """
 
-    def __init__(self, root: str, scratch: tuple[str, ...]) -> None:
-        self.spawn_lock = threading.Lock()
-        self.sessions: set[int] = set()
-        self.workdirs: set[str] = set()
+    def __init__(self, root: str, scratch: tuple[str, ...], shared: bool) -> None:
+        self.lock = threading.Lock()
         self.root = root
         self.scratch = scratch
-        self.keep = {p for p in os.environ.get(CACHE_DIRS_ENV, "").split(":") if p}
-        self.me = os.getpid()
-        self.my_sid = os.getsid(0)
-        self.zygote_pid = 0
+        self.shared = shared  # other slots' jobs may run beside ours
         self.strays_killed = 0
         self.files_swept = 0
+        self.ipc_removed = 0
+        self.dirty = ""  # why the last cleanup failed: the runner then ends after its answer
 
-    def reap(self) -> None:
-        """Kill processes outside every running job's session; remove unclaimed scratch files."""
-        self.kill_strays()
-        self.sweep()
+    def _expected_tasks(self) -> int:
+        """Tasks that are ours when no job runs: init, our threads, the zygote, the testers."""
+        return 1 + threading.active_count() + (1 if _ZYGOTE is not None else 0) + len(_ALL_TESTERS)
 
-    def kill_strays(self) -> None:
-        with self.spawn_lock:
-            for name in os.listdir("/proc"):
-                if not name.isdigit():
-                    continue
-                pid = int(name)
-                if pid in (1, self.me, self.zygote_pid):
-                    continue
+    def _quiet(self) -> bool:
+        """Whether no process but ours exists (never sure while another slot's job runs)."""
+        if self.shared:
+            return False
+        n = _pids_current()
+        return n is not None and n == self._expected_tasks()
+
+    def _alive(self, uids: tuple[int, ...]) -> bool:
+        """Whether a live (not zombie) process of ``uids`` exists (a /proc scan)."""
+        wanted = {str(u).encode() for u in uids}
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/status", "rb", buffering=0) as f:
+                    data = f.read()
+            except OSError:
+                continue
+            i = data.find(b"\nUid:")
+            state = data[data.find(b"State:") + 6 :].split(None, 1)[:1]
+            if i >= 0 and data[i + 5 :].split(None, 1)[0] in wanted and state != [b"Z"]:
+                return True
+        return False
+
+    def kill_slot(self, slot: int) -> bool:
+        """Kill every process of the slot's uids; whether none is left."""
+        if not _IDS or _ZYGOTE is None or self._quiet():
+            return True
+        uids = _uids(slot)
+        for _ in range(3):
+            for uid in uids:
                 try:
-                    sid = os.getsid(pid)
-                except (ProcessLookupError, PermissionError):
-                    continue
-                if sid == self.my_sid or sid in self.sessions:
-                    continue
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    self.strays_killed += 1
-                except (ProcessLookupError, PermissionError):
-                    pass
+                    _ZYGOTE.reap(uid)
+                except OSError:
+                    return False
+            self.strays_killed += 1
+            until = time.monotonic() + 2.0
+            while time.monotonic() < until:  # SIGKILLed processes still need their parents to reap them
+                if self._quiet() or ((self.shared or _pids_current() is None) and not self._alive(uids)):
+                    return True
+                time.sleep(0.002)
+        return False
 
-    def sweep(self) -> None:
-        with self.spawn_lock:
+    def clean(self, slot: int, dirs: tuple[str, ...]) -> None:
+        """After a job: its processes, dirs, files, IPC objects and queues are gone, or ``dirty`` says why."""
+        if not self.kill_slot(slot):
+            self.dirty = "processes of a sample could not be killed"
+        with self.lock:
+            for d in dirs:
+                if not _remove_tree(d):
+                    self.dirty = self.dirty or f"cannot remove {d}"
+            uids = set(_uids(slot)) if _IDS else None
             for d in self.scratch:
                 try:
-                    entries = os.listdir(d)
+                    entries = list(os.scandir(d))
                 except OSError:
                     continue
                 for e in entries:
-                    path = os.path.join(d, e)
-                    if (
-                        path in self.workdirs
-                        or path in self.keep
-                        or any(k.startswith(path + "/") for k in self.keep)
-                    ):
+                    try:
+                        owner = e.stat(follow_symlinks=False).st_uid
+                    except OSError:
                         continue
+                    if uids is not None and owner not in uids:
+                        continue  # another slot's, or ours (trusted)
                     self.files_swept += 1
-                    if os.path.isdir(path) and not os.path.islink(path):
-                        _remove_tree(path)
-                    else:
-                        try:
-                            os.unlink(path)
-                        except OSError:
-                            pass
-
-
-def _remove_tree(path: str) -> None:
-    """Remove a tree a sample made, also the dirs it took every permission off (we are its owner).
-
-    Giving up on them would leave their files to later samples.
-    """
-
-    def retry(func: Any, p: str, _exc: Any, depth: int = 0) -> None:
-        if depth > 64:
-            return
-        # The dir that refused: p itself when opening or listing it, else its parent. Never through
-        # a symlink (os.chmod follows them; Linux has no lchmod).
-        target = p if func in (os.scandir, os.open, os.listdir) else os.path.dirname(p)
-        try:
-            if os.path.islink(target):
-                return
-            os.chmod(target, 0o700)
-        except OSError:
-            return
-        if os.path.isdir(p) and not os.path.islink(p):
-            shutil.rmtree(p, onerror=lambda f, q, e: retry(f, q, e, depth + 1))
-        else:
-            try:
-                os.unlink(p)
-            except OSError:
-                pass
-
-    if os.path.lexists(path):
-        shutil.rmtree(path, onerror=retry)
+                    if not _remove_tree(e.path):
+                        self.dirty = self.dirty or f"cannot remove {e.path}"
+            objects = _ipc_objects(uids if self.shared else None)
+            if objects:
+                _remove_ipc(objects)
+                self.ipc_removed += len(objects)
+                if _ipc_objects(uids if self.shared else None):
+                    self.dirty = self.dirty or "cannot remove a sample's IPC objects"
 
 
 def _oom_kills() -> int | None:
@@ -691,6 +823,24 @@ _GUARD: _Guard | None = None
 # ------------------------------------------------------------------------------------------ steps
 
 
+class _Started(NamedTuple):
+    pid: int
+    stdin: Any
+    stdout: Any
+    stderr: Any
+    wait: Any  # wait(timeout) -> rc | None
+
+
+def _local_preexec(lim: dict[str, Any], extra: tuple[int, ...]) -> Any:
+    def pre() -> None:
+        _apply_limits(lim)
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in extra]  # out of the targets' way
+        for i, fd in enumerate(high):
+            os.dup2(fd, 3 + i)
+
+    return pre
+
+
 def _start(
     argv: list[str],
     cwd: str,
@@ -698,27 +848,36 @@ def _start(
     lim: dict[str, Any],
     extra_fds: tuple[int, ...] = (),
     harness: bytes | None = None,
-) -> tuple[int, Any, Any, Any, Any]:
-    """Start a step in its own session; returns (pid, stdin, stdout, stderr, wait(timeout) -> rc|None).
+    uid: int | None = None,
+) -> _Started:
+    """Start a step in its own session, as ``uid`` (contained runners).
 
-    ``extra_fds`` become the step's fds 3, 4, ... and ``harness`` is the source of its script (zygote
-    steps only).
+    ``extra_fds`` become the step's fds 3, 4, ... and ``harness`` is the source of its script (warm
+    Python steps only). In a container every step is a child of the zygote; locally, of ours.
     """
-    if _ZYGOTE is not None and warm_python(argv):
+    if _ZYGOTE is not None:
         r0, w0 = os.pipe()
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
         try:
-            pid = _ZYGOTE.spawn(argv, cwd, env, lim, [r0, w1, w2, *extra_fds], harness)
+            pid = _ZYGOTE.spawn(
+                argv, cwd, env, lim, [r0, w1, w2, *extra_fds], harness, uid, exec_=not warm_python(argv)
+            )
+        except BaseException:
+            for fd in (w0, r1, r2):
+                os.close(fd)
+            raise
         finally:
             for fd in (r0, w1, w2):
                 os.close(fd)
         z = _ZYGOTE
-        return pid, os.fdopen(w0, "wb"), os.fdopen(r1, "rb"), os.fdopen(r2, "rb"), lambda t: z.wait(pid, t)
+        return _Started(
+            pid, os.fdopen(w0, "wb"), os.fdopen(r1, "rb"), os.fdopen(r2, "rb"), lambda t: z.wait(pid, t)
+        )
     p = subprocess.Popen(
         argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, so the kill reaches its children
-        preexec_fn=lambda: _apply_limits(lim),
+        preexec_fn=_local_preexec(lim, extra_fds), pass_fds=tuple(range(3, 3 + len(extra_fds))),
     )  # fmt: skip
 
     def wait(t: float | None) -> int | None:
@@ -727,7 +886,7 @@ def _start(
         except subprocess.TimeoutExpired:
             return None
 
-    return p.pid, p.stdin, p.stdout, p.stderr, wait
+    return _Started(p.pid, p.stdin, p.stdout, p.stderr, wait)
 
 
 def _launch(
@@ -737,18 +896,14 @@ def _launch(
     lim: dict[str, Any],
     extra_fds: tuple[int, ...] = (),
     harness: bytes | None = None,
-) -> tuple[int, Any, Any, Any, Any] | dict[str, Any]:
-    """``_start`` registered with the guard; on failure, the step's result (infra when not its fault)."""
+    uid: int | None = None,
+) -> _Started | dict[str, Any]:
+    """``_start``; on failure, the step's result (infra when not its fault)."""
     try:
-        if _GUARD:
-            with _GUARD.spawn_lock:
-                started = _start(argv, cwd, env, lim, extra_fds, harness)
-                _GUARD.sessions.add(started[0])
-            return started
-        return _start(argv, cwd, env, lim, extra_fds, harness)
+        return _start(argv, cwd, env, lim, extra_fds, harness, uid)
     except OSError as exc:
         # EAGAIN/ENOMEM while another sample fork-bombs is not this sample's fault: retry it.
-        infra = _ZYGOTE is not None and warm_python(argv) or exc.errno in (errno.EAGAIN, errno.ENOMEM)
+        infra = _ZYGOTE is not None or exc.errno in (errno.EAGAIN, errno.ENOMEM)
         return {"rc": None, "error": f"cannot start {argv[0]}: {exc.strerror or exc}", "infra": infra}
 
 
@@ -760,65 +915,153 @@ def _oom_since(before: int | None, rc: int | None) -> bool:
     return after is not None and after > before
 
 
-def _run_step(
-    argv: list[str], cwd: str, env: dict[str, str], stdin: bytes, lim: dict[str, Any], deadline: float
-) -> dict[str, Any]:
-    """One command in its own session; killed with its whole process group at the deadline."""
-    guard = _GUARD
-    oom_before = _oom_kills() if guard else None
-    started = _launch(argv, cwd, env, lim)
-    if isinstance(started, dict):
-        return started
-    pid, sin, sout, serr, wait = started
-    state = {"overflow": False}
-
-    def overflow() -> None:
-        state["overflow"] = True
-        _kill_group(pid)
-
-    out = _Capped(sout, lim["output_bytes"], overflow)
-    err = _Capped(serr, lim["output_bytes"], overflow)
-    try:
-        sin.write(stdin)
-        sin.close()
-    except (BrokenPipeError, OSError):
-        pass
-    rc = wait(max(0.0, deadline - time.monotonic()))
+def _finish(started: _Started, readers: list[_Capped], deadline: float, slot: int | None) -> dict[str, Any]:
+    """Wait for a started step until ``deadline``, kill its group, collect what it wrote."""
+    rc = started.wait(max(0.0, deadline - time.monotonic()))
     timed_out = rc is None
-    interfered = timed_out and _stopped(pid)
     # Kill the group even after a clean exit: background children must not outlive the sample.
-    _kill_group(pid)
+    _kill_group(started.pid)
     if timed_out:
-        rc = wait(10.0)
-    if guard:
-        guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
-    for r in (out, err):
+        rc = started.wait(10.0)
+    if _GUARD is not None and slot is not None and any(r.thread.is_alive() for r in readers):
+        _GUARD.kill_slot(slot)  # a setsid daemon may hold the pipes open: every process of the slot goes
+    for r in readers:
         r.thread.join(timeout=5.0)  # an escaped process may hold the pipe open: never wait forever
-    for r, s in ((out, sout), (err, serr)):
+    for r in readers:
         if r.thread.is_alive():
             continue  # closing a buffered file that a thread is reading would block on its lock
         try:
-            s.close()
+            r.stream.close()
         except OSError:
             pass
-    if guard:
-        guard.sessions.discard(pid)
     return {
         "rc": rc,
         "timed_out": timed_out,
-        "interfered": interfered,
-        "overflow": state["overflow"] or out.overflow or err.overflow,
-        "oom": _oom_since(oom_before, rc),
+        "overflow": any(r.overflow for r in readers),
         # A reader still running means the capture may lack the end of the output (the token line):
         # under heavy load that must not read as the model's failure.
-        "incomplete": out.thread.is_alive() or err.thread.is_alive(),
-        "stdout": bytes(out.data),
-        "stderr": bytes(err.data),
+        "incomplete": any(r.thread.is_alive() for r in readers),
     }
 
 
+def _run_step(
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    stdin: bytes,
+    lim: dict[str, Any],
+    deadline: float,
+    uid: int | None = None,
+    slot: int | None = None,
+) -> dict[str, Any]:
+    """One command in its own session; killed with its whole process group at the deadline."""
+    oom_before = _oom_kills() if _GUARD else None
+    started = _launch(argv, cwd, env, lim, uid=uid)
+    if isinstance(started, dict):
+        return started
+    out = _Capped(started.stdout, lim["output_bytes"], lambda: _kill_group(started.pid))
+    err = _Capped(started.stderr, lim["output_bytes"], lambda: _kill_group(started.pid))
+    try:
+        started.stdin.write(stdin)
+        started.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass
+    res = _finish(started, [out, err], deadline, slot)
+    res["oom"] = _oom_since(oom_before, res["rc"])
+    res["stdout"], res["stderr"] = bytes(out.data), bytes(err.data)
+    return res
+
+
+def _run_pair(
+    program: dict[str, Any],
+    workdir: str,
+    judgedir: str,
+    env: dict[str, str],
+    lim: dict[str, Any],
+    deadline: float,
+    slot: int,
+) -> dict[str, Any]:
+    """A two-process language: the trusted judge runs the tests, the candidate serves calls.
+
+    Both get two pipes as fds 3 (read) and 4 (write): the judge's requests are the candidate's fd 3,
+    its answers the judge's fd 3. The judge runs as the slot's judge uid in its own dir, which the
+    candidate (the slot's sample uid) cannot read; only what the candidate writes on fd 4 reaches it.
+    """
+    sample_uid, judge_uid = _uids(slot) if _IDS else (None, None)
+    oom_before = _oom_kills() if _GUARD else None
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    judge_env = {**env, "HOME": judgedir, "TMPDIR": judgedir}
+    try:
+        cand = _launch(list(program["run"]), workdir, env, lim, (req_r, resp_w), uid=sample_uid)
+        if isinstance(cand, dict):
+            return cand
+        judge = _launch(list(program["judge"]), judgedir, judge_env, lim, (resp_r, req_w), uid=judge_uid)
+        if isinstance(judge, dict):
+            _kill_group(cand.pid)
+            cand.wait(10.0)
+            return {**judge, "infra": True}  # our own judge did not start
+    finally:
+        for fd in (req_r, req_w, resp_r, resp_w):
+            os.close(fd)
+    for s in (cand.stdin, judge.stdin):
+        s.close()
+    cap = lim["output_bytes"]
+    c_out = _Capped(cand.stdout, cap, lambda: _kill_group(cand.pid))
+    c_err = _Capped(cand.stderr, cap, lambda: _kill_group(cand.pid))
+    j_out = _Capped(judge.stdout, cap, lambda: _kill_group(judge.pid))
+    j_err = _Capped(judge.stderr, cap, lambda: _kill_group(judge.pid))
+    jres = _finish(judge, [j_out, j_err], deadline, None)
+    # The judge is done (or out of time): the candidate has nothing more to answer.
+    cres = _finish(cand, [c_out, c_err], time.monotonic() + 0.05, slot)
+    return {
+        "judge_rc": jres["rc"],
+        "judge_stderr": bytes(j_err.data),
+        "rc": cres["rc"],
+        "timed_out": jres["timed_out"],
+        "overflow": cres["overflow"] or jres["overflow"],
+        "oom": _oom_since(
+            oom_before, jres["rc"] if jres["rc"] is not None and jres["rc"] < 0 else cres["rc"]
+        ),
+        "incomplete": jres["incomplete"],
+        "stdout": bytes(c_out.data),
+        "stderr": bytes(c_err.data),
+    }
+
+
+# What a two-process judge's exit code says (see Program.judge).
+JUDGE_PASSED, JUDGE_FAILED, JUDGE_ERROR, JUDGE_GONE = 0, 1, 2, 3
+
+
+def _pair_outcome(res: dict[str, Any], program: dict[str, Any]) -> dict[str, str]:
+    """The verdict of a two-process step, from the judge's exit code and how the candidate ended."""
+    jrc = res["judge_rc"]
+    jerr = _tail(res["judge_stderr"])
+    if not res["timed_out"] and not res["overflow"]:
+        if jrc == JUDGE_PASSED:
+            return {"status": "passed", "reason": "", "stderr_tail": ""}
+        if jrc in (JUDGE_FAILED, JUDGE_ERROR):
+            last = next((ln for ln in reversed(jerr.splitlines()) if ln.strip()), "the tests failed")
+            tail = _tail(res["stderr"] + b"\n" + res["judge_stderr"]) if res["stderr"].strip() else jerr
+            status = "failed" if jrc == JUDGE_FAILED else "error"
+            return {"status": status, "reason": last.strip()[:200], "stderr_tail": tail}
+        if jrc != JUDGE_GONE and not res["oom"]:
+            return {
+                "status": "error",
+                "reason": f"the judge ended with {jrc}",
+                "stderr_tail": jerr,
+            }
+    # The candidate ended (or the time did): judge the candidate by how it ended.
+    cand = {**res, "rc": res["rc"] if res["rc"] not in (None, 0) else 1}
+    if res["rc"] == 0 and not res["timed_out"]:
+        cand["stderr"] = (
+            res["stderr"] + b"\nCandidateFailed: the candidate exited while the tests needed it\n"
+        )
+    return _classify_failure(cand, program, "run")
+
+
 def _run_warm(
-    warm: _Warm, cwd: str, env: dict[str, str], lim: dict[str, Any], deadline: float
+    warm: _Warm, cwd: str, env: dict[str, str], lim: dict[str, Any], deadline: float, slot: int
 ) -> dict[str, Any]:
     """A warm Python step: the candidate (fresh, from the zygote) serves calls on fds 3 and 4, its
     code on fd 5, while this worker's tester runs the tests against it. One thread, no readers: a
@@ -826,8 +1069,6 @@ def _run_warm(
 
     Returns ``_run_step``'s fields plus ``"tester"``: the answer, None at the deadline.
     """
-    guard = _GUARD
-    assert guard is not None  # warm needs the zygote, which only a contained runner has
     oom_before = _oom_kills()
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
@@ -836,7 +1077,9 @@ def _run_warm(
         f.write(warm.code)
     os.lseek(code, 0, os.SEEK_SET)
     try:
-        started = _launch(warm.argv, cwd, env, lim, (req_r, resp_w, code), warm.driver)
+        started = _launch(
+            warm.argv, cwd, env, lim, (req_r, resp_w, code), warm.driver, _uids(slot)[0] if _IDS else None
+        )
     finally:
         for fd in (req_r, resp_w, code):
             os.close(fd)
@@ -860,7 +1103,7 @@ def _run_warm(
     for fd in (tester.sock.fileno(), *bufs):
         poller.register(fd, select.POLLIN)
     answer: dict[str, Any] | None = None
-    overflow = timed_out = interfered = False
+    overflow = timed_out = False
 
     def pump(fd: int) -> None:
         nonlocal overflow
@@ -881,7 +1124,6 @@ def _run_warm(
             left = deadline - time.monotonic()
             if left <= 0:
                 timed_out = True
-                interfered = _stopped(pid) or not _running(tester.proc)
                 break
             for fd, _ in poller.poll(left * 1000):
                 if fd == tester.sock.fileno():
@@ -891,22 +1133,19 @@ def _run_warm(
     except Sabotage:
         _kill_group(pid)
         wait(10.0)
-        guard.sessions.discard(pid)
         raise
     finally:
         if answer is None:
             _drop_tester()  # at the deadline (or dead): its stream may be mid-answer
     _kill_group(pid)  # done with the candidate, whatever the tests said
-    if answer is not None and not answer["gone"] and not overflow and _ZYGOTE is not None:
+    rc = wait(10.0)  # also lets the cleanup's count of processes see it gone
+    if answer is not None and not answer["gone"] and not overflow:
         rc = None  # the tests decided: how the (now killed) candidate ends changes nothing
-        _ZYGOTE.abandon(pid)
-    else:
-        rc = wait(10.0)
     for wait_ms, strays_first in ((50, False), (2000, True)):
         if not open_fds:
             break
-        if strays_first:
-            guard.kill_strays()  # a setsid daemon may hold the pipes open; in a container we can kill it
+        if strays_first and _GUARD is not None:
+            _GUARD.kill_slot(slot)  # a setsid daemon may hold the pipes open
         drain_until = time.monotonic() + wait_ms / 1000
         while open_fds and time.monotonic() < drain_until:
             for fd, _ in poller.poll(wait_ms / 10):
@@ -914,12 +1153,10 @@ def _run_warm(
                     pump(fd)
     sout.close()
     serr.close()
-    guard.sessions.discard(pid)
     return {
         "tester": answer,
         "rc": rc,
         "timed_out": timed_out,
-        "interfered": interfered,
         "overflow": overflow,
         "oom": _oom_since(oom_before, rc),
         "incomplete": bool(open_fds),
@@ -929,6 +1166,8 @@ def _run_warm(
 
 
 def _classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str) -> dict[str, str]:
+    """A failed step's verdict. ``oom`` only from the cgroup's counter (or, outside a container, a
+    SIGKILL nobody in the harness sent): never from what the sample printed."""
     err: bytes = res["stderr"]
     tail = _tail(err)
     if res["timed_out"]:
@@ -953,8 +1192,6 @@ def _classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str) 
             # Outside a container there is no cgroup counter to tell; the kernel's OOM killer is the usual cause.
             return {"status": "oom", "reason": "killed (SIGKILL): out of memory", "stderr_tail": tail}
         return {"status": "crashed", "reason": f"killed by {name}", "stderr_tail": tail}
-    if b"MemoryError" in err or b"OutOfMemoryError" in err or b"std::bad_alloc" in err:
-        return {"status": "oom", "reason": "out of memory", "stderr_tail": tail}
     if stage == "compile":
         return {"status": "error", "reason": "compile error", "stderr_tail": tail}
     last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), f"exit code {rc}")
@@ -972,7 +1209,9 @@ def _base_env(workdir: str, extra: dict[str, str]) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
+        # One fixed hash seed for every Python process (the zygote's children share its hash
+        # secret): set iteration order, and so a verdict, is the same on every run.
+        "PYTHONHASHSEED": PYTHON_HASH_SEED,
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
     }
@@ -980,14 +1219,28 @@ def _base_env(workdir: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _write_files(workdir: str, files: dict[str, str]) -> None:
+PYTHON_HASH_SEED = "0"
+
+
+def _write_files(workdir: str, files: dict[str, str], owner: int | None) -> None:
+    """Write a job's files into its (new, empty) dir; ``owner``: chown them to that uid."""
     for rel, content in files.items():
         path = os.path.normpath(os.path.join(workdir, rel))
         if not path.startswith(workdir + os.sep):
             raise ValueError(f"file path escapes the work dir: {rel!r}")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
+        parent = os.path.dirname(path)
+        if parent != workdir and not os.path.isdir(parent):
+            os.makedirs(parent, exist_ok=True)
+            if owner is not None:
+                d = parent
+                while d != workdir:
+                    os.chown(d, owner, owner)
+                    d = os.path.dirname(d)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with open(fd, "w", encoding="utf-8", errors="surrogatepass") as f:
             f.write(content)
+        if owner is not None:
+            os.chown(path, owner, owner)
 
 
 class _Warm(NamedTuple):
@@ -1041,71 +1294,106 @@ def _not_started(res: dict[str, Any], start: float) -> dict[str, Any]:
 _SHARED = False  # other samples run beside ours (a contained runner with more than one worker)
 
 
-def _final(outcome: dict[str, str], res: dict[str, Any], start: float) -> dict[str, Any]:
+def _final(outcome: dict[str, str], res: dict[str, Any], start: float, timeout_s: float) -> dict[str, Any]:
     """The outcome with its duration; a verdict another sample may have caused is not final.
 
-    Every sample in a container runs as the same user, so one can kill or stop another's
-    processes. When ours died of a signal nobody in the harness sent (and not of OOM), or was
-    found stopped at the deadline, and other samples ran beside it, the host judges it again alone
-    (``"solo"``): there, whatever happens is the sample's own doing.
+    The deadline is checked again on the monotonic clock: an answer that came later than the
+    limit (plus what the harness itself needs) is a timeout whatever it says.
+
+    Samples in one container share its memory and pids: when ours died of a signal nobody in the
+    harness sent, and other samples ran beside it, the host judges it again alone (``"solo"``).
     """
-    if _SHARED and (outcome["status"] == "crashed" or res.get("interfered")):
+    elapsed = time.monotonic() - start
+    if outcome["status"] == "passed" and elapsed > timeout_s + 1.0:
+        outcome = {"status": "timeout", "reason": "answered after the time limit", "stderr_tail": ""}
+    if _SHARED and outcome["status"] in ("crashed", "oom"):
         return {
             "status": "infra_error",
             "reason": f"{outcome['reason'] or outcome['status']}, with other samples beside it: judged again alone",
             "stderr_tail": outcome.get("stderr_tail", ""),
-            "duration_s": time.monotonic() - start,
+            "duration_s": elapsed,
             "solo": True,
         }
-    return {**outcome, "duration_s": time.monotonic() - start}
+    return {**outcome, "duration_s": elapsed}
 
 
-_SLOT = threading.local()  # this worker thread's number: its work dir is <root>/job<number>
-_SLOTS = itertools.count()
-
-
-def _workdir_of(root: str, slot: int) -> str:
-    return os.path.join(root, f"job{slot}")
-
-
-def _own_workdir(root: str) -> str:
-    """This worker's work dir, created empty (contained runners only).
-
-    The same path job after job, so a warm child's environment (HOME, TMPDIR) is the zygote's own
-    and need not change. Removed after every job like any work dir; should a removal have failed
-    (a sample may leave a file it made unremovable), a fresh random dir serves instead.
-    """
-    slot = getattr(_SLOT, "n", None)
-    if slot is None:
-        slot = _SLOT.n = next(_SLOTS)
-    path = _workdir_of(root, slot)
+def _new_dir(path: str, owner: int | None) -> str:
+    """An empty dir at ``path`` (a fresh random one if a removal failed), owned by ``owner``."""
     for _ in range(2):
         try:
             os.mkdir(path, 0o700)
-            return path
+            break
         except FileExistsError:
             _remove_tree(path)
-    return tempfile.mkdtemp(prefix="hel-", dir=root)
+    else:
+        path = tempfile.mkdtemp(prefix="hel-", dir=os.path.dirname(path))
+    if owner is not None:
+        os.chown(path, owner, owner)
+    return path
+
+
+def _token_outcome(res: dict[str, Any], program: dict[str, Any], token: str) -> dict[str, str]:
+    """The verdict of a token-judged run step (see humaneval_lab.execution.base)."""
+    stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
+    token_seen = token in stdout_lines
+    if res["rc"] == INFRA_EXIT and f"hel-infra {token}" in stdout_lines:
+        # Only trusted code knows the token: the driver itself could not work (fork failed...).
+        return {
+            "status": "infra_error",
+            "reason": "the test driver could not start the candidate",
+            "stderr_tail": _tail(res["stderr"]),
+        }
+    if res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
+        if not token_seen and res.get("incomplete"):
+            return {
+                "status": "infra_error",
+                "reason": "the output capture did not finish; retried",
+                "stderr_tail": _tail(res["stderr"]),
+            }
+        if not token_seen:
+            return {
+                "status": "failed",
+                "reason": "exited 0 before the tests finished",
+                "stderr_tail": _tail(res["stderr"]),
+            }
+        if program.get("require_empty_stderr") and res["stderr"].strip():
+            last = res["stderr"].decode("utf-8", "replace").strip().splitlines()[-1]
+            return {"status": "failed", "reason": last[:200], "stderr_tail": _tail(res["stderr"])}
+        return {"status": "passed", "reason": "", "stderr_tail": ""}
+    return _classify_failure(res, program, "run")
 
 
 def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
     """Judge one job; returns an outcome dict (status, reason, stderr_tail, duration_s)."""
     start = time.monotonic()
     program, lim = job["program"], job["limits"]
-    deadline = start + float(lim["timeout_s"])
+    timeout_s = float(lim["timeout_s"])
+    deadline = start + timeout_s
     token = secrets.token_hex(16)
-    if _GUARD:
-        # Create and register the work dir atomically with respect to sweep(): a sweep from a job
-        # finishing on another thread must never see (and delete) a dir not yet registered.
-        with _GUARD.spawn_lock:
-            workdir = _own_workdir(root or "/work")
-            _GUARD.workdirs.add(workdir)
+    guard = _GUARD
+    slot = _slot()
+    sample_uid, judge_uid = _uids(slot) if _IDS else (None, None)
+    dirs: list[str] = []
+    if guard:
+        # Create and register the dirs under the guard's lock, so a sweep from a job finishing on
+        # another thread never sees (and deletes) a dir not yet registered.
+        with guard.lock:
+            workdir = _new_dir(os.path.join(root or "/work", f"job{slot}"), sample_uid)
+            dirs.append(workdir)
+            judgedir = ""
+            if program.get("judge"):
+                judgedir = _new_dir(os.path.join(root or "/work", f"judge{slot}"), judge_uid)
+                dirs.append(judgedir)
     else:
         workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
+        judgedir = tempfile.mkdtemp(prefix="hel-judge-", dir=root) if program.get("judge") else ""
+        dirs += [d for d in (workdir, judgedir) if d]
     warm = _warm_plan(program)
     try:
         # Warm, the work dir starts empty: tests, driver and code reach their processes directly.
-        _write_files(workdir, {} if warm else program["files"])
+        _write_files(workdir, {} if warm else program["files"], sample_uid)
+        if judgedir:
+            _write_files(judgedir, program.get("judge_files", {}), judge_uid)
         env = _base_env(
             workdir,
             {
@@ -1114,7 +1402,7 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
             },
         )
         for argv in program.get("compile", ()):
-            res = _run_step(list(argv), workdir, env, b"", lim, deadline)
+            res = _run_step(list(argv), workdir, env, b"", lim, deadline, sample_uid, slot)
             if "error" in res:  # it did not start
                 return _not_started(res, start)
             if res["rc"] != 0 or res["timed_out"] or res["overflow"]:
@@ -1122,87 +1410,95 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
                 if out["status"] == "error":
                     # compilers often report on stdout (javac, tsc): keep both
                     out["stderr_tail"] = _tail(res["stdout"] + res["stderr"])
-                return _final(out, res, start)
+                return _final(out, res, start, timeout_s)
         if warm is not None:
-            res = _run_warm(warm, workdir, env, lim, deadline)
-        else:
-            res = _run_step(list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline)
+            res = _run_warm(warm, workdir, env, lim, deadline, slot)
+            if "error" in res:
+                return _not_started(res, start)
+            return _final(_warm_outcome(res, program), res, start, timeout_s)
+        if judgedir:
+            res = _run_pair(program, workdir, judgedir, env, lim, deadline, slot)
+            if "error" in res:
+                return _not_started(res, start)
+            return _final(_pair_outcome(res, program), res, start, timeout_s)
+        res = _run_step(
+            list(program["run"]), workdir, env, (token + "\n").encode(), lim, deadline, sample_uid, slot
+        )
         if "error" in res:  # it did not start
             return _not_started(res, start)
-        if warm is not None:
-            return _final(_warm_outcome(res, program), res, start)
-        stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
-        token_seen = token in stdout_lines
-        if res["rc"] == INFRA_EXIT and f"hel-infra {token}" in stdout_lines:
-            # Only trusted code knows the token: the driver itself could not work (fork failed...).
-            outcome = {
-                "status": "infra_error",
-                "reason": "the test driver could not start the candidate",
-                "stderr_tail": _tail(res["stderr"]),
-            }
-        elif res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
-            if not token_seen and res.get("incomplete"):
-                outcome = {
-                    "status": "infra_error",
-                    "reason": "the output capture did not finish; retried",
-                    "stderr_tail": _tail(res["stderr"]),
-                }
-            elif not token_seen:
-                outcome = {
-                    "status": "failed",
-                    "reason": "exited 0 before the tests finished",
-                    "stderr_tail": _tail(res["stderr"]),
-                }
-            elif program.get("require_empty_stderr") and res["stderr"].strip():
-                last = res["stderr"].decode("utf-8", "replace").strip().splitlines()[-1]
-                outcome = {"status": "failed", "reason": last[:200], "stderr_tail": _tail(res["stderr"])}
-            else:
-                outcome = {"status": "passed", "reason": "", "stderr_tail": ""}
-        else:
-            outcome = _classify_failure(res, program, "run")
-        return _final(outcome, res, start)
+        return _final(_token_outcome(res, program, token), res, start, timeout_s)
     finally:
-        _remove_tree(workdir)
-        if _GUARD:
-            _GUARD.workdirs.discard(workdir)
-            _GUARD.reap()
+        if guard:
+            guard.clean(slot, tuple(dirs))
+        else:
+            for d in dirs:
+                _remove_tree(d)
+
+
+# ------------------------------------------------------------------------------------------ channel
+
+# Every line between host and runner, both ways, is "<mac> <json>": the mac is HMAC-SHA256 (first
+# 32 hex digits) of the json under a per-container key the host sends before any job. No sample can
+# reach the stream (other uids), and a line without the right mac is tampering: the runner ends, the
+# host declares the container dead and re-runs its jobs elsewhere.
+MAC_HEX = 32
+
+
+def mac_of(key: bytes, body: bytes) -> bytes:
+    return hmac.digest(key, body, "sha256").hex()[:MAC_HEX].encode()
+
+
+def seal(key: bytes, obj: dict[str, Any]) -> bytes:
+    body = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return mac_of(key, body) + b" " + body + b"\n"
+
+
+def unseal(key: bytes, line: bytes) -> Any:
+    """The message of a sealed line; ValueError when its mac is wrong."""
+    mac, _, body = line.rstrip(b"\n").partition(b" ")
+    if not hmac.compare_digest(mac, mac_of(key, body)):
+        raise ValueError("bad mac")
+    return json.loads(body)
 
 
 def serve(workers: int, root: str | None = None, contained: bool = False) -> None:
     """Read jobs from stdin, judge them on ``workers`` threads, write outcomes to stdout.
 
-    ``contained``: we are alone in a sandbox container (never on the user's machine): start the
-    zygote, reap strays and sweep scratch dirs after every job.
+    The first line on stdin is the channel's key (hex). ``contained``: we are alone in a sandbox
+    container (never on the user's machine): start the zygote, run every job's processes under
+    uids of their own (when started as root), clean up after every job.
     """
-    global _ZYGOTE, _GUARD, _SHARED
+    global _ZYGOTE, _GUARD, _SHARED, _IDS
     out_lock = threading.Lock()
-    stdout = sys.stdout
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    key = bytes.fromhex(stdin.readline().decode().strip())
     if contained:
         _SHARED = workers > 1
+        _IDS = os.geteuid() == 0
         set_non_dumpable()
         root = root or "/work"
-        _GUARD = _Guard(root, scratch=tuple(d for d in (root, "/tmp", "/dev/shm") if os.path.isdir(d)))
+        scratch = tuple(d for d in (root, "/tmp", "/dev/shm", "/dev/mqueue") if os.path.isdir(d))
+        _GUARD = _Guard(root, scratch, shared=_SHARED)
         try:
-            _ZYGOTE = _Zygote(_workdir_of(root, 0))
-            _GUARD.zygote_pid = _ZYGOTE.proc.pid
+            _ZYGOTE = _Zygote(os.path.join(root, "job0"))
         except OSError:
             _ZYGOTE = None
 
     def emit(obj: dict[str, Any]) -> None:
-        line = json.dumps(obj) + "\n"
+        line = seal(key, obj)
         with out_lock:
             stdout.write(line)
             stdout.flush()
 
     def work(job: dict[str, Any]) -> None:
+        emit({"start": job["id"]})
         try:
             outcome = execute_job(job, root)
             if contained and not _machinery_intact():
                 raise Sabotage("the zygote or a tester was killed or stopped")
         except Sabotage:
-            # A sample killed or stopped the zygote or a tester (any sample in this container could
-            # have): end the runner without a verdict, so the host re-runs every job in flight alone
-            # in a fresh container, where a sample that does it again is judged crashed.
+            # The zygote or a tester died under us (the OOM killer may pick them): end the runner
+            # without a verdict, so the host re-runs every job in flight in a fresh container.
             os._exit(70)
         except Exception as exc:  # report, never die: the host retries infrastructure errors
             outcome = {
@@ -1212,20 +1508,29 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
                 "duration_s": 0.0,
             }
         emit({"id": job["id"], "outcome": outcome})
+        if _GUARD is not None and _GUARD.dirty:
+            # What a sample left could not be removed: this container serves no later sample.
+            sys.stderr.write(f"runner: {_GUARD.dirty}; ending\n")
+            sys.stderr.flush()
+            os._exit(71)
 
     emit(
         {
             "ready": True,
             "pid": os.getpid(),
             "zygote": _ZYGOTE is not None,
+            "uids": _IDS,
             "oom_counter": _oom_kills() is not None,
             "cpus": sorted(os.sched_getaffinity(0)),  # the host may pin this container to some of them
         }
     )
     shared: dict[str, str] = {}  # big files jobs repeat, by sha256: the host names them in later jobs
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for line in sys.stdin:
-            msg = json.loads(line)
+        for line in stdin:
+            try:
+                msg = unseal(key, line)
+            except ValueError:
+                os._exit(72)  # not from the host
             if msg.get("shutdown"):
                 break
             if msg.get("stats"):
@@ -1235,16 +1540,19 @@ def serve(workers: int, root: str | None = None, contained: bool = False) -> Non
                         "stats": {
                             "strays_killed": g.strays_killed if g else 0,
                             "files_swept": g.files_swept if g else 0,
+                            "ipc_removed": g.ipc_removed if g else 0,
                         }
                     }
                 )
                 continue
             job = msg["job"]
             files = job["program"]["files"]
-            for name, key in job.get("keep", {}).items():
-                shared[key] = files[name]
-            for name, key in job.get("shared", {}).items():
-                files[name] = shared[key]  # the host sent it with an earlier job, to keep
+            for name, digest in job.get("keep", {}).items():
+                text = files[name]
+                if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() == digest:
+                    shared[digest] = text  # kept only under its true hash
+            for name, digest in job.get("shared", {}).items():
+                files[name] = shared[digest]  # the host sent it with an earlier job, to keep
             pool.submit(work, job)
 
 

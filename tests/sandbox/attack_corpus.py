@@ -151,33 +151,33 @@ _RESOURCES = [
     ),
     Case.of(
         "kill-parent",
-        "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n",
-        {"crashed"},
-        "",
+        "    import os, signal\n    try:\n        os.kill(os.getppid(), signal.SIGKILL)\n    except OSError:\n"
+        "        return a + b\n    return 0\n",
+        {"passed"},
+        "the parent (the zygote) runs under another uid: the kill is refused",
     ),
     Case.of(
         "sigstop-parent",
-        "    import os, signal\n    os.kill(os.getppid(), signal.SIGSTOP)\n    return a + b\n",
-        # The parent is the standalone driver (its tests stall: timeout) or, in the sandbox, the
-        # zygote: the runner notices, and a sample that does it twice alone is judged crashed.
-        {"timeout", "crashed"},
-        "",
+        "    import os, signal\n    try:\n        os.kill(os.getppid(), signal.SIGSTOP)\n    except OSError:\n"
+        "        return a + b\n    return 0\n",
+        {"passed"},
+        "the parent (the zygote) runs under another uid: the stop is refused",
     ),
     Case.of(
         "kill-test-process",
         # Every process but itself, its parent, its grandparent (the runner) and init: the test
         # process(es) and other samples.
-        _SIBLINGS + "    for pid in others:\n        try:\n            os.kill(pid, signal.SIGKILL)\n"
-        "        except OSError:\n            pass\n    return a + b\n",
-        {"crashed"},
-        "",
+        _SIBLINGS + "    hit = []\n    for pid in others:\n        try:\n            os.kill(pid, signal.SIGKILL)\n"
+        "            hit.append(pid)\n        except OSError:\n            pass\n    return a + b if not hit else 0\n",
+        {"passed"},
+        "the test process (and every other sample) runs under another uid: every kill is refused",
     ),
     Case.of(
         "stop-test-process",
-        _SIBLINGS + "    for pid in others:\n        try:\n            os.kill(pid, signal.SIGSTOP)\n"
-        "        except OSError:\n            pass\n    return a + b\n",
-        {"crashed", "timeout"},
-        "",
+        _SIBLINGS + "    hit = []\n    for pid in others:\n        try:\n            os.kill(pid, signal.SIGSTOP)\n"
+        "            hit.append(pid)\n        except OSError:\n            pass\n    return a + b if not hit else 0\n",
+        {"passed"},
+        "every other process runs under another uid: every stop is refused",
     ),
     Case.of(
         "ptrace-everyone",
@@ -190,6 +190,16 @@ _RESOURCES = [
 ]
 
 _ESCAPES = [
+    Case.of(
+        "identity",
+        "    import os\n    st = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines())\n"
+        "    uid = int(st['Uid'].split()[0])\n    capeff = int(st['CapEff'].strip(), 16)\n"
+        "    try:\n        os.open('/proc/1/fd/1', os.O_WRONLY)\n        reach = True\n"
+        "    except OSError:\n        reach = False\n"
+        "    return a + b if uid >= 10100 and capeff == 0 and not reach and os.getgroups() in ([], [uid]) else 0\n",
+        {"passed"},
+        "a sample runs as a uid of its own, no capabilities, and cannot open init's (the host's) stream",
+    ),
     Case.of(
         "network",
         "    import socket\n    for host in (('1.1.1.1', 53), ('8.8.8.8', 443), ('172.17.0.1', 2375)):\n"
@@ -282,8 +292,8 @@ PROBE = Case.of(
 KILL_ALL = Case.of(
     "kill-everything",
     "    import os, signal\n    os.kill(-1, signal.SIGKILL)\n    return a + b\n",
-    {"crashed"},
-    "a sample that kills its runner is judged crashed; others are re-run",
+    {"passed"},
+    "kill(-1) reaches only the sample's own uid: the runner, testers and neighbours live on",
 )
 
 ATTACKS: tuple[Case, ...] = tuple(
