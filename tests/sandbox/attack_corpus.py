@@ -167,14 +167,16 @@ _RESOURCES = [
         "kill-test-process",
         # Every process but itself, its parent, its grandparent (the runner) and init: the test
         # process(es) and other samples.
-        _SIBLINGS + "    hit = []\n    for pid in others:\n        try:\n            os.kill(pid, signal.SIGKILL)\n"
+        _SIBLINGS
+        + "    hit = []\n    for pid in others:\n        try:\n            os.kill(pid, signal.SIGKILL)\n"
         "            hit.append(pid)\n        except OSError:\n            pass\n    return a + b if not hit else 0\n",
         {"passed"},
         "the test process (and every other sample) runs under another uid: every kill is refused",
     ),
     Case.of(
         "stop-test-process",
-        _SIBLINGS + "    hit = []\n    for pid in others:\n        try:\n            os.kill(pid, signal.SIGSTOP)\n"
+        _SIBLINGS
+        + "    hit = []\n    for pid in others:\n        try:\n            os.kill(pid, signal.SIGSTOP)\n"
         "            hit.append(pid)\n        except OSError:\n            pass\n    return a + b if not hit else 0\n",
         {"passed"},
         "every other process runs under another uid: every stop is refused",
