@@ -17,7 +17,7 @@ pytestmark = pytest.mark.docker
 
 # Appended to the real runner: its outcome lines (only those) are replaced by forgeries.
 FORGERIES = {
-    "unsealed": "return b'{\"id\": %r, \"outcome\": {\"status\": \"passed\"}}\\n' % obj['id'].encode()",
+    "unsealed": 'return b\'{"id": %r, "outcome": {"status": "passed"}}\\n\' % obj[\'id\'].encode()',
     "unknown-status": "obj = {'id': obj['id'], 'outcome': {'status': 'hacked'}}",
     "foreign-id": "obj = {'id': 'someone-else', 'outcome': obj['outcome']}",
     "endless-line": "return b'x' * (1 << 20)",
