@@ -24,14 +24,11 @@ Speed: each container is pinned to a CPU of its own (``DockerConfig.pin_cpus``):
 test process and candidate hand every call to each other, a context switch on one CPU but an
 inter-processor wakeup across two (many times dearer on a VM).
 
-Recovery: if a container dies (OOM, killed, daemon hiccup, a protocol violation), the jobs it had in
-flight are re-run one at a time in a "solo" container. A job that kills its solo container twice is
-the sample's doing: CRASHED (TIMEOUT when the host had to stop it for running past its limit). A job
-the sandbox keeps failing on for other reasons becomes INFRA after ``max_retries``. None is lost or
-counted twice: each job id yields exactly once. With several samples in one container
-(``workers_per_container`` > 1) each has a uid of its own, but they share its memory and pids: a job
-that died of a signal or the OOM killer beside others comes back marked ``solo`` and is judged again
-alone.
+Recovery (what a dead container, an infra error or a protocol violation means, and the
+watchdogs) is the scheduler's: ``humaneval_lab.execution.scheduler``; this module is the container
+I/O under it. With several samples in one container (``workers_per_container`` > 1) each has a uid
+of its own, but they share its memory and pids: a job that died of a signal or the OOM killer beside
+others comes back marked ``solo`` and is judged again alone.
 
 Containers carry the labels ``org.humaneval-lab.run`` and ``org.humaneval-lab.owner-pid``; they are
 removed in ``close`` (also on errors and Ctrl-C), and a later run removes those whose owner died.
@@ -41,7 +38,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import math
 import os
 import queue
 import secrets
@@ -55,7 +51,8 @@ from importlib import resources
 from typing import Any
 
 from humaneval_lab.errors import DockerUnavailableError, InfrastructureError
-from humaneval_lab.execution.base import Job, Outcome, Status
+from humaneval_lab.execution.base import Job, Outcome
+from humaneval_lab.execution.scheduler import Box, Deaths, Policy, schedule
 from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
 
 
@@ -394,6 +391,9 @@ class _Box:
             except OSError:
                 self.kill()
 
+    def last_words(self) -> str:
+        return self.stderr_tail.decode("utf-8", "replace")
+
     def kill(self) -> None:
         self.dead = True
         self.ex._unpin(self)
@@ -427,9 +427,9 @@ class DockerExecutor:
                        **self.config.labels}  # fmt: skip
         self._boxes: list[_Box] = []
         self._events: queue.Queue[tuple[str, _Box, str | None, Any]] = queue.Queue()
-        self.deaths = 0  # containers that died under us (for tests and reports)
+        self._deaths = Deaths()
+        self.policy = Policy(max_retries=self.config.max_retries, overrun_grace_s=OVERRUN_GRACE_S)
         self.container_ids: list[str] = []  # every container this executor started
-        self.death_log: list[tuple[list[str], str]] = []  # (jobs in flight, runner stderr) per death
         self._pinned: collections.Counter[int] = collections.Counter()  # CPU -> live containers on it
         self._pin_lock = threading.Lock()
         self._pinning = self.config.pin_cpus
@@ -498,139 +498,53 @@ class DockerExecutor:
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]:
         cfg = self.config
-        source = iter(jobs)
-        k = min(cfg.workers_per_container, cfg.jobs)
-        target = math.ceil(cfg.jobs / k)
-        # Containers outlive one run() call (calibration, then scoring) and are removed in close().
-        boxes = [b for b in self._boxes if not b.dead and not b.solo]
-        if len(boxes) < target:
-            boxes += self._start_boxes(target - len(boxes), k)
         finished = False
-        early_deaths = 0
-        suspects: collections.deque[Job] = collections.deque()  # re-run alone after a container died
-        retry: collections.deque[tuple[float, Job]] = collections.deque()  # (not before, job)
-        attempts: collections.Counter[str] = collections.Counter()
-        solo_deaths: collections.Counter[str] = collections.Counter()
-        solo: _Box | None = None
-        exhausted = False
-        max_timeout = 0.0
         try:
-            while True:
-                boxes = [b for b in boxes if not b.dead]
-                if len(boxes) < target and (retry or not exhausted):
-                    boxes += self._start_boxes(target - len(boxes), k)
-                # Feed: keep each runner's queue two deep per worker so no worker idles.
-                for box in boxes:
-                    while len(box.inflight) < 2 * box.workers:
-                        if retry and retry[0][0] <= time.monotonic():
-                            job = retry.popleft()[1]
-                        elif exhausted:
-                            break
-                        else:
-                            fresh = next(source, None)
-                            if fresh is None:
-                                exhausted = True
-                                break
-                            job = fresh
-                        max_timeout = max(max_timeout, job.limits.timeout_s)
-                        box.send(job)
-                if suspects and (solo is None or solo.dead):
-                    solo = self._start_box(1, solo=True)
-                if solo is not None and not solo.dead and not solo.inflight and suspects:
-                    solo.send(suspects.popleft())
-                live = [b for b in (*boxes, solo) if b is not None and not b.dead]
-                # Every box counts, dead ones too: their jobs are re-queued only when their death is handled.
-                if exhausted and not retry and not suspects and not any(b.inflight for b in self._boxes):
-                    finished = True
-                    if solo is not None:
-                        solo.kill()
-                    return
-                try:
-                    kind, box, job_id, payload = self._events.get(timeout=1.0)
-                except queue.Empty:
-                    kind, box, job_id, payload = "tick", None, None, None  # type: ignore[assignment]
-                if kind == "done" and job_id is not None and job_id in box.inflight:
-                    job = box.inflight.pop(job_id)
-                    outcome, solo_wanted = payload
-                    if solo_wanted and not box.solo:
-                        # Another sample may have caused this verdict: judge it again alone.
-                        suspects.append(job)
-                        continue
-                    if outcome.status is Status.INFRA:
-                        attempts[job_id] += 1
-                        if attempts[job_id] <= cfg.max_retries:
-                            # Back off: a neighbour's fork bomb holds the pids for up to its time limit.
-                            retry.append((time.monotonic() + 2.0 * attempts[job_id], job))
-                            continue
-                    yield job_id, outcome
-                elif kind == "dead" and box is not None:
-                    self.deaths += 1
-                    self.death_log.append(
-                        (
-                            sorted(box.inflight),
-                            box.violation or box.overrun or box.stderr_tail.decode("utf-8", "replace")[-500:],
-                        )
-                    )
-                    box.kill()
-                    lost = list(box.inflight.values())
-                    box.inflight.clear()
-                    if not box.was_ready:
-                        early_deaths += 1
-                        if early_deaths >= 3:
-                            tail = box.stderr_tail.decode("utf-8", "replace").strip().splitlines()[-1:] or [
-                                "no output"
-                            ]
-                            raise InfrastructureError(
-                                f"sandbox containers from {self.image} exit at start ({tail[0][:300]}); {FIX}"
-                            )
-                    for job in lost:
-                        if box.solo and box.overrun == job.id:
-                            # Alone, it ran past its limit and the runner did not stop it: the host did.
-                            yield (
-                                job.id,
-                                Outcome(Status.TIMEOUT, "ran past its time limit; stopped by the host"),
-                            )
-                            continue
-                        if box.solo and box.was_ready and not box.violation:
-                            # (A protocol violation is never the sample's: it cannot reach the stream.)
-                            solo_deaths[job.id] += 1
-                            if solo_deaths[job.id] >= 2:
-                                yield (
-                                    job.id,
-                                    Outcome(
-                                        Status.CRASHED,
-                                        "the sample killed its sandbox's runner (twice, running alone)",
-                                        box.stderr_tail.decode("utf-8", "replace")[-2000:],
-                                    ),
-                                )
-                                continue
-                        attempts[job.id] += 1
-                        if attempts[job.id] > cfg.max_retries + 2:
-                            yield job.id, Outcome(Status.INFRA, "the sandbox container kept dying")
-                        else:
-                            suspects.append(job)
-                # Watchdogs: time is the host's to enforce. A job running past its limit plus a grace,
-                # or a runner that says nothing for far longer than any job may take, kills the box;
-                # its reader then reports it dead and its jobs are re-run alone.
-                now = time.monotonic()
-                for b in live:
-                    late = next(
-                        (
-                            jid
-                            for jid, began in list(b.started.items())
-                            if jid in b.inflight
-                            and now - began > b.inflight[jid].limits.timeout_s + OVERRUN_GRACE_S
-                        ),
-                        None,
-                    )
-                    if late is not None:
-                        b.overrun = late
-                        b.kill()
-                    elif b.inflight and now - b.last_progress > 2 * max_timeout + 60:
-                        b.kill()
+            # Containers outlive one run() call (calibration, then scoring) and are removed in close().
+            yield from schedule(
+                jobs,
+                self,
+                self.policy,
+                cfg.jobs,
+                cfg.workers_per_container,
+                self._deaths,
+                lambda: list(self._boxes),
+            )
+            finished = True
         finally:
             if not finished:  # an error, Ctrl-C or an abandoned generator: tear everything down now
                 self._close_boxes()
+
+    # the scheduler's Pool
+
+    @property
+    def events(self) -> queue.Queue[tuple[str, Any, str | None, Any]]:
+        return self._events
+
+    def start(self, workers: int, solo: bool) -> _Box:
+        return self._start_box(workers, solo)
+
+    def start_many(self, n: int, workers: int) -> list[Box]:
+        return list(self._start_boxes(n, workers))
+
+    def all_boxes(self) -> list[Box]:
+        return list(self._boxes)
+
+    def cannot_start(self, box: Any) -> InfrastructureError:
+        tail = box.last_words().strip().splitlines()[-1:] or ["no output"]
+        return InfrastructureError(
+            f"sandbox containers from {self.image} exit at start ({tail[0][:300]}); {FIX}"
+        )
+
+    @property
+    def deaths(self) -> int:
+        """Containers that died under us (for tests and reports)."""
+        return self._deaths.count
+
+    @property
+    def death_log(self) -> list[tuple[list[str], str]]:
+        """(jobs in flight, why) per death."""
+        return self._deaths.log
 
     # ----------------------------------------------------------------------------------------- close
 
