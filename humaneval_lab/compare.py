@@ -17,6 +17,7 @@ any n >= k.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -70,6 +71,37 @@ def check_comparable(runs: Sequence[Run], ks: Sequence[int] | None = None) -> tu
                 f"{_keys(r.ks)}; choose a k every run supports explicitly (e.g. --k 1)"
             )
     return first.ks
+
+
+# What in a sandbox description can change a verdict: the image, the judging code, the limits.
+SANDBOX_KEYS = ("executor", "image_id", "judge_sha256", "limits")
+
+
+def check_same_sandbox(runs: Sequence[Run], allow_mixed: bool = False) -> tuple[str, ...]:
+    """Refuse runs judged by different sandboxes (another image, runner or limits: their verdicts
+    are not the same measurement); with ``allow_mixed``, return a note saying so instead. A run
+    that records no sandbox (scored before it was recorded) gets a note, never a refusal."""
+    first = runs[0]
+    notes = [f"{r.name}: the sandbox that judged it is not recorded" for r in runs if not r.sandbox]
+    for r in runs[1:]:
+        if not (first.sandbox and r.sandbox):
+            continue
+        differ = [key for key in SANDBOX_KEYS if first.sandbox.get(key) != r.sandbox.get(key)]
+        if not differ:
+            continue
+        what = ", ".join(
+            f"{key} {_short(first.sandbox.get(key))} vs {_short(r.sandbox.get(key))}" for key in differ
+        )
+        line = f"{first.name} and {r.name} were judged by different sandboxes ({what})"
+        if not allow_mixed:
+            raise UserInputError(f"{line}; re-score both with one sandbox, or pass --allow-mixed-sandboxes")
+        notes.append(line)
+    return tuple(notes)
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
+    return text.removeprefix("sha256:")[:12] if len(text) > 40 else text
 
 
 def _describe(r: Run) -> str:
@@ -188,13 +220,14 @@ def flips(baseline: Run, candidate: Run) -> tuple[tuple[Flip, ...], tuple[Flip, 
 
 def compare(
     runs: Sequence[Run], ks: Sequence[int] | None = None, *, confidence: float = 0.95, seed: int = 0,
-    resamples: int = DEFAULT_RESAMPLES,
+    resamples: int = DEFAULT_RESAMPLES, allow_mixed_sandboxes: bool = False,
 ) -> Comparison:  # fmt: skip
     """Every run's pass@k, and each later run against the first (the baseline)."""
     check_confidence(confidence)
     if len(runs) < 2:
         raise UserInputError("compare needs at least two runs")
     use_ks = check_comparable(runs, ks)
+    sandbox_notes = check_same_sandbox(runs, allow_mixed_sandboxes)
     if not use_ks:
         raise UserInputError("the runs report no pass@k; choose one with --k")
     scores = []
@@ -213,7 +246,7 @@ def compare(
         )  # fmt: skip
         gained, lost = flips(base, cand)
         pairs.append(PairComparison(base.name, cand.name, diffs, gained, lost))
-    notes = tuple(
+    notes = sandbox_notes + tuple(
         f"{r.name}: {r.infra_errors} samples could not be judged (sandbox failures count as failures here)"
         for r in runs if r.infra_errors
     )  # fmt: skip
@@ -236,6 +269,7 @@ class GateDecision:
     difference: Difference
     verdict: str  # one line a release manager can read
     rule: str = "pass iff the one-sided lower confidence bound of (candidate - baseline) >= -max_drop"
+    notes: tuple[str, ...] = ()
 
 
 def _pts(x: float) -> str:
@@ -244,7 +278,7 @@ def _pts(x: float) -> str:
 
 def gate(
     baseline: Run, candidate: Run, max_drop: float, *, metric: str = "pass@1", language: str | None = None,
-    confidence: float = 0.95, seed: int = 0, resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95, seed: int = 0, resamples: int = DEFAULT_RESAMPLES, allow_mixed_sandboxes: bool = False,
 ) -> GateDecision:  # fmt: skip
     """Decide whether ``candidate`` may replace ``baseline``: a non-inferiority test.
 
@@ -266,6 +300,7 @@ def gate(
     if max_drop >= 1:
         raise UserInputError(f"--max-drop is a fraction of 1 (0.01 = one point), got {max_drop}")
     k = parse_metric(metric)
+    notes = check_same_sandbox([baseline, candidate], allow_mixed_sandboxes)
     if language is not None and language not in baseline.languages:
         raise UserInputError(
             f"language {language!r} is not in the runs (they have: {', '.join(baseline.languages)})"
@@ -284,4 +319,4 @@ def gate(
     else:
         verdict = (f"FAIL (inconclusive): {head}: a drop of more than {allowed} cannot be ruled out at "
                    f"{confidence:.0%} confidence; more problems or samples would narrow the interval")  # fmt: skip
-    return GateDecision(passed, metric, scope, max_drop, confidence, d, verdict)
+    return GateDecision(passed, metric, scope, max_drop, confidence, d, verdict, notes=notes)

@@ -73,6 +73,7 @@ class Summary:
     settings: dict[str, Any]
     harness: dict[str, Any]
     duration_s: float
+    sandbox: dict[str, Any] = field(default_factory=dict)  # what judged: Executor.describe()
     infra_errors: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -148,7 +149,7 @@ def _prepare_output(
             old = json.loads(mpath.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ResumeMismatchError(f"{mpath} is corrupt; use a new output folder") from None
-        for key in ("problem_set_sha256", "samples_sha256", "verdict_settings"):
+        for key in ("problem_set_sha256", "samples_sha256", "verdict_settings", "sandbox"):
             if old.get(key) != manifest[key]:
                 raise ResumeMismatchError(
                     f"{out} holds results for other inputs or settings ({key} differs); "
@@ -231,10 +232,12 @@ def score(
         if samples_path
         else hashlib.sha256("\n".join(dedup_key(s) for s in samples).encode()).hexdigest()
     )
+    sandbox = executor.describe()
     manifest = {
         "problem_set_sha256": problems.content_hash,
         "samples_sha256": samples_sha,
         "verdict_settings": settings.verdict_relevant(),
+        "sandbox": sandbox,
         "harness": harness_info(),
     }
     cache, kept = _prepare_output(out, manifest, samples)
@@ -289,6 +292,7 @@ def score(
         samples_info={"path": str(samples_path) if samples_path else None, "sha256": samples_sha,
                       "count": len(samples)},
         duration_s=time.monotonic() - started,
+        sandbox=sandbox,
     )  # fmt: skip
     (out / SUMMARY).write_text(json.dumps(summary.to_json(), indent=2) + "\n")
     return summary
@@ -305,6 +309,7 @@ def summarize(
     executions: Mapping[str, int],
     samples_info: Mapping[str, Any],
     duration_s: float,
+    sandbox: Mapping[str, Any] | None = None,
 ) -> Summary:
     """Aggregate verdicts: exact pass@k per problem, per language and overall."""
     n: Counter[str] = Counter()
@@ -363,6 +368,7 @@ def summarize(
         samples={**samples_info, "min_per_problem": min(n.values()), "max_per_problem": max(n.values())},
         settings=settings_d,
         harness=harness_info(),
+        sandbox=dict(sandbox or {}),
         duration_s=round(duration_s, 3),
         infra_errors=infra,
         notes=notes,

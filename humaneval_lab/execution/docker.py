@@ -51,7 +51,7 @@ from importlib import resources
 from typing import Any
 
 from humaneval_lab.errors import DockerUnavailableError, InfrastructureError
-from humaneval_lab.execution.base import Job, Outcome
+from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.execution.scheduler import Box, Deaths, Policy, schedule
 from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
 
@@ -433,6 +433,30 @@ class DockerExecutor:
         self._pinned: collections.Counter[int] = collections.Counter()  # CPU -> live containers on it
         self._pin_lock = threading.Lock()
         self._pinning = self.config.pin_cpus
+
+    def describe(self) -> dict[str, Any]:
+        """The image (tag, id, recipe), the judging code's hash and every container limit: what a
+        verdict from this executor depends on besides the sample (see Executor.describe)."""
+        from humaneval_lab.sandbox_image import RECIPE_LABEL
+
+        image = self.client.images.get(self.image)
+        c = self.config
+        return {
+            "executor": self.name,
+            "image": self.image,
+            "image_id": image.id,
+            "recipe": (image.labels or {}).get(RECIPE_LABEL),
+            "judge_sha256": judge_sha256(),
+            "limits": {
+                "workers_per_container": c.workers_per_container,
+                "memory_per_worker": c.memory_per_worker,
+                "pids_per_worker": c.pids_per_worker,
+                "cpus_per_worker": c.cpus_per_worker,
+                "work_tmpfs": c.work_tmpfs,
+                "tmp_tmpfs": c.tmp_tmpfs,
+                "preload": list(c.preload),
+            },
+        }
 
     # ------------------------------------------------------------------------------------------ cpus
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
-from humaneval_lab.execution.base import Job, Outcome
+from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.sandbox.runner import hel_runner
 
 WARNING = "--sandbox local runs untrusted model-written code directly on this machine, without isolation"
@@ -46,6 +47,9 @@ class LocalExecutor:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield ids.pop(fut), Outcome.from_wire(fut.result())
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "judge_sha256": judge_sha256(), "isolation": "none"}
 
     def close(self) -> None:
         self._tmp.cleanup()
