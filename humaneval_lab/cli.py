@@ -1,12 +1,14 @@
 """The ``humaneval-lab`` command line: parse, call the library once, render.
 
-Errors a user can cause print one line and exit 2; the gate's regression exits 1; an internal error
-prints its traceback and exits 4; Ctrl-C exits 130.
+Errors a user can cause print one line and exit 2; the gate's regression exits 1; a sandbox that
+failed exits 3 (re-running resumes); an internal error prints its traceback and exits 4; Ctrl-C
+exits 130. ``HUMANEVAL_LAB_DEBUG=1`` re-raises instead, with the whole traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from humaneval_lab.errors import ExitCode, HumanEvalLabError
 from humaneval_lab.problems import ProblemSet, load_problems, suite_names
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEBUG_ENV = "HUMANEVAL_LAB_DEBUG"  # "1": re-raise errors with their traceback instead of one line
 
 
 def _exit(message: str, code: int) -> NoReturn:
@@ -46,15 +49,22 @@ class _Group(click.Group):
             _exit("interrupted", ExitCode.INTERRUPTED)
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = os.environ.get(DEBUG_ENV) == "1"
         try:
             return super().invoke(ctx)
         except HumanEvalLabError as exc:
+            if debug:
+                raise
             _exit(str(exc), exc.exit_code)
         except KeyboardInterrupt:
+            if debug:
+                raise
             _exit("interrupted", ExitCode.INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception:
+            if debug:
+                raise
             traceback.print_exc()
             console.print("[red]internal error[/red]: please report it with the traceback above")
             sys.exit(int(ExitCode.INTERNAL))
@@ -297,7 +307,7 @@ def score(
             f"[bold red]error:[/] {summary.infra_errors} samples could not be judged because the sandbox failed; "
             "they are not model failures. Re-run the same command to retry them."
         )
-        sys.exit(int(ExitCode.INTERNAL))
+        sys.exit(int(ExitCode.INFRA))
 
 
 # ---------------------------------------------------------------------------------------------- compare
@@ -447,13 +457,9 @@ def sandbox_build(tag: str | None, force: bool) -> None:
     Example:
       sudo humaneval-lab sandbox build
     """
-    from humaneval_lab.errors import EnvironmentProblem
-    from humaneval_lab.sandbox_image import SandboxBuildError, build_image
+    from humaneval_lab.sandbox_image import build_image
 
-    try:
-        built = build_image(tag, force=force, log=lambda line: console.print(line, markup=False))
-    except SandboxBuildError as exc:
-        raise EnvironmentProblem(str(exc)) from None
+    built = build_image(tag, force=force, log=lambda line: console.print(line, markup=False))
     click.echo(built)
 
 

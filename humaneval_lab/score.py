@@ -23,7 +23,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from humaneval_lab.errors import InfrastructureError, InputFileError, PassAtKError, ResumeMismatchError
+from humaneval_lab.errors import (
+    ConfigError,
+    InfrastructureError,
+    InputFileError,
+    PassAtKError,
+    ResumeMismatchError,
+)
 from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
@@ -50,9 +56,9 @@ class ScoreSettings:
         if not self.ks or any(k < 1 for k in self.ks):
             raise PassAtKError(f"k values must be positive integers, got {list(self.ks)}")
         if not self.timeout_s > 0:
-            raise PassAtKError(f"--timeout must be positive, got {self.timeout_s}")
+            raise ConfigError(f"--timeout must be positive, got {self.timeout_s}")
         if self.jobs < 1:
-            raise PassAtKError(f"--jobs must be at least 1, got {self.jobs}")
+            raise ConfigError(f"--jobs must be at least 1, got {self.jobs}")
 
     def verdict_relevant(self) -> dict[str, Any]:
         """Settings that change verdicts (a resume must match them); jobs and ks do not."""

@@ -22,6 +22,8 @@ from enum import Enum
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
+from humaneval_lab.errors import ConfigError
+
 
 class Status(str, Enum):
     """A verdict. Only PASSED counts as correct; INFRA is never the model's fault."""
@@ -49,7 +51,7 @@ class Limits:
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
-            raise ValueError(f"timeout must be positive, got {self.timeout_s}")
+            raise ConfigError(f"timeout must be positive, got {self.timeout_s}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Executor, Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, ProblemSet
@@ -29,7 +30,7 @@ class CalibrationPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.floor_s <= self.cap_s:
-            raise ValueError(f"need 0 < floor <= cap, got floor {self.floor_s}, cap {self.cap_s}")
+            raise ConfigError(f"need 0 < floor <= cap, got floor {self.floor_s}, cap {self.cap_s}")
 
     def limit(self, seconds: float) -> float:
         return round(min(self.cap_s, max(self.floor_s, self.factor * seconds)), 3)

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from humaneval_lab.errors import DockerUnavailableError, InfrastructureError
+from humaneval_lab.errors import ConfigError, DockerUnavailableError, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.execution.scheduler import Box, Deaths, Policy, schedule
 from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
@@ -113,9 +113,9 @@ class DockerConfig:
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
-            raise ValueError(f"jobs must be at least 1, got {self.jobs}")
+            raise ConfigError(f"jobs must be at least 1, got {self.jobs}")
         if self.workers_per_container < 1:
-            raise ValueError(f"workers_per_container must be at least 1, got {self.workers_per_container}")
+            raise ConfigError(f"workers_per_container must be at least 1, got {self.workers_per_container}")
 
 
 def runner_source() -> bytes:

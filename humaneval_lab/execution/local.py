@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.sandbox.runner import hel_runner
 
@@ -23,7 +24,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int = 1) -> None:
         if jobs < 1:
-            raise ValueError(f"jobs must be at least 1, got {jobs}")
+            raise ConfigError(f"jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self._tmp = tempfile.TemporaryDirectory(prefix="hel-local-")
 
