@@ -34,7 +34,7 @@ from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
-from humaneval_lab.records import JsonlWriter, Sample, file_sha256, read_jsonl_prefix
+from humaneval_lab.records import JsonlWriter, Sample, file_sha256, read_jsonl_prefix, write_json_atomic
 
 DEFAULT_KS = (1, 10, 100)
 RESULTS, SUMMARY, MANIFEST = "results.jsonl", "summary.json", "manifest.json"
@@ -163,7 +163,7 @@ def _prepare_output(
                 )
     elif rpath.exists() and rpath.stat().st_size > 0:
         raise ResumeMismatchError(f"{rpath} exists without a manifest; use a new output folder")
-    mpath.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_json_atomic(mpath, manifest)
     records, _ = read_jsonl_prefix(rpath)
     cache: dict[str, Outcome] = {}
     keep = 0
@@ -300,7 +300,7 @@ def score(
         duration_s=time.monotonic() - started,
         sandbox=sandbox,
     )  # fmt: skip
-    (out / SUMMARY).write_text(json.dumps(summary.to_json(), indent=2) + "\n")
+    write_json_atomic(out / SUMMARY, summary.to_json())
     return summary
 
 

@@ -18,6 +18,7 @@ from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Executor, Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, ProblemSet
+from humaneval_lab.records import write_json_atomic
 
 CALIBRATION = "calibration.json"
 
@@ -76,12 +77,9 @@ def limits_for(
     )
     if len(missing):
         stored.update(measure(missing, executor, timeout_s, policy))
-        path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"policy": {"factor": policy.factor, "floor_s": policy.floor_s, "cap_s": policy.cap_s},
                "limits_s": dict(sorted(stored.items()))}  # fmt: skip
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=2) + "\n")
-        tmp.replace(path)
+        write_json_atomic(path, doc)
 
     def for_problem(problem: Problem) -> Limits:
         return Limits(timeout_s=stored.get(problem.task_id, timeout_s))

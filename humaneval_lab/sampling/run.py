@@ -16,7 +16,6 @@ generated, with the same seeds; a manifest that differs is refused.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from typing import Any
 from humaneval_lab.errors import InfrastructureError, InputFileError, ResumeMismatchError
 from humaneval_lab.languages import get_language
 from humaneval_lab.problems import ProblemSet
-from humaneval_lab.records import JsonlWriter, read_jsonl_prefix
+from humaneval_lab.records import JsonlWriter, read_jsonl_prefix, write_json_atomic
 from humaneval_lab.sampling.base import Backend, Generation, SamplingConfig, WorkItem, derive_seed
 from humaneval_lab.sampling.chat import INSTRUCTION, completion_from_code, extract_code, messages_for
 from humaneval_lab.sampling.truncate import truncate, valid_text
@@ -199,11 +198,7 @@ def sample(
     _check_manifest(out, mpath, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     done, good = _done(out, problems, config)
-    tmp = mpath.with_name(mpath.name + ".tmp")
-    tmp.write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, mpath)
+    write_json_atomic(mpath, manifest)
 
     total = len(problems) * config.n
     kept = len(done)
