@@ -92,15 +92,10 @@ def image_exists(client: docker.DockerClient, tag: str) -> bool:
 
 
 def _docker_client() -> Any:
-    try:
-        import docker
-        import docker.errors
-    except ImportError as exc:
-        raise SandboxBuildError("the 'docker' Python package is required") from exc
-    try:
-        return docker.from_env()
-    except docker.errors.DockerException as exc:
-        raise SandboxBuildError(f"docker engine not reachable: {exc}") from exc
+    """The one way this package reaches Docker (DockerUnavailableError, with the fix, otherwise)."""
+    from humaneval_lab.execution.docker import docker_client
+
+    return docker_client()
 
 
 def build_image(
