@@ -22,6 +22,7 @@ __all__ = [
     "Report",
     "RunView",
     "build_report",
+    "format_for",
     "render_html",
     "render_markdown",
     "write_report",
@@ -122,6 +123,15 @@ def render_markdown(report: Report) -> str:
     from humaneval_lab.report.markdown import render
 
     return render(report)
+
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def format_for(path: str | Path | None) -> str:
+    """The format a report written to ``path`` gets unless asked otherwise: markdown for
+    ``.md``/``.markdown`` (any case), html for anything else and for no file (the page needs one)."""
+    return "markdown" if path is not None and Path(path).suffix.lower() in MARKDOWN_SUFFIXES else "html"
 
 
 def write_report(report: Report, path: str | Path, fmt: str = "html") -> Path:

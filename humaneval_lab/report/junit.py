@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from humaneval_lab.compare import GateDecision
+from humaneval_lab.numfmt import amount
 
 
 def gate_junit(decision: GateDecision, path: str | Path) -> Path:
@@ -25,7 +26,7 @@ def gate_junit(decision: GateDecision, path: str | Path) -> Path:
         ET.SubElement(props, "property", name=name, value=str(value))
     case = ET.SubElement(suite, "testcase", classname="humaneval-lab.gate",
                          name=f"{decision.metric} {decision.scope}: {d.candidate} vs {d.baseline} "
-                              f"(max drop {100 * decision.max_drop:.2f} pts)", time="0")  # fmt: skip
+                              f"(max drop {amount(decision.max_drop)})", time="0")  # fmt: skip
     if not decision.passed:
         fail = ET.SubElement(case, "failure", message=decision.verdict, type="Regression")
         fail.text = f"{decision.verdict}\nrule: {decision.rule}"
