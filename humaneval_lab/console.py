@@ -76,16 +76,18 @@ class PlainProgress:
     was done after the first call (a resumed run's kept work is not speed).
     """
 
-    def __init__(self, verb: str, interval: float, write: Callable[[str], None]) -> None:
-        self.verb, self.interval, self.write = verb, interval, write
-        self.start = time.monotonic()
+    def __init__(
+        self, verb: str, interval: float, write: Callable[[str], None], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.verb, self.interval, self.write, self.clock = verb, interval, write, clock
+        self.start = clock()
         self.last = self.start
         self.first_done: int | None = None
         self.finished = False
 
-    def line(self, done: int, total: int, extra: str = "") -> str:
+    def line(self, done: int, total: int, extra: str, now: float) -> str:
         first = self.first_done if self.first_done is not None else done
-        elapsed = time.monotonic() - self.start
+        elapsed = now - self.start
         speed = (done - first) / elapsed if elapsed > 0 else 0.0
         share = f" ({100 * done // total}%)" if total else ""
         parts = [f"{self.verb} {done}/{total}{share}", f"{speed:.1f}/s"]
@@ -100,12 +102,12 @@ class PlainProgress:
     def update(self, done: int, total: int, extra: str = "") -> None:
         if self.first_done is None:
             self.first_done = done
-        now = time.monotonic()
+        now = self.clock()
         end = total > 0 and done >= total
         if (end and not self.finished) or (not end and now - self.last >= self.interval):
             self.last = now
             self.finished = end
-            self.write(self.line(done, total, extra))
+            self.write(self.line(done, total, extra, now))
 
 
 def _plain(verb: str) -> PlainProgress:
