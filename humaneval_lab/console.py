@@ -77,7 +77,11 @@ class PlainProgress:
     """
 
     def __init__(
-        self, verb: str, interval: float, write: Callable[[str], None], clock: Callable[[], float] = time.monotonic
+        self,
+        verb: str,
+        interval: float,
+        write: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.verb, self.interval, self.write, self.clock = verb, interval, write, clock
         self.start = clock()
