@@ -12,7 +12,7 @@ from typing import Any
 
 # ~1.0B parameters: embeddings 49152 x 2048 (tied with the head) + 20 layers of 45.1M
 # (grouped-query attention with 8 KV heads of 64, SwiGLU MLP 2048 -> 5632).
-LLAMA_1B: dict[str, int] = {
+LLAMA_1B: dict[str, Any] = {
     "hidden_size": 2048,
     "intermediate_size": 5632,
     "num_hidden_layers": 20,
@@ -32,7 +32,7 @@ def smollm2_tokenizer() -> Any:
 
 
 def build_random_llama(
-    folder: Path, *, device: str = "cuda", dtype: str = "bfloat16", sizes: dict[str, int] | None = None
+    folder: Path, *, device: str = "cuda", dtype: str = "bfloat16", sizes: dict[str, Any] | None = None
 ) -> Path:
     """Save a random LlamaForCausalLM (``sizes``, default LLAMA_1B) and SmolLM2's tokenizer in ``folder``."""
     import torch

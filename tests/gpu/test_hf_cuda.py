@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.gpu
 LIMIT, N, MAX_NEW = 8, 4, 64
 
 
-def rows(path: Path) -> list[dict[str, object]]:
+def rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text().splitlines()]
 
 
@@ -48,8 +49,8 @@ def test_hf_samples_on_cuda_in_bf16(llama_1b: Path, tmp_path: Path) -> None:
         (t, i) for t in tasks for i in range(N)
     )
     for r in recs:
-        assert r["seed"] == derive_seed(0, str(r["task_id"]), int(r["sample_index"]))  # type: ignore[call-overload]
-        assert 1 <= int(r["tokens"]) <= MAX_NEW and r["finish_reason"] in ("stop", "length")  # type: ignore[call-overload]
+        assert r["seed"] == derive_seed(0, r["task_id"], r["sample_index"])
+        assert 1 <= r["tokens"] <= MAX_NEW and r["finish_reason"] in ("stop", "length")
     # The weights were on the GPU in bf16: at least 2 bytes per parameter were allocated there.
     peak = torch.cuda.max_memory_allocated()
     assert peak >= 2 * params, (peak, params)
@@ -85,8 +86,8 @@ def test_hf_seeded_samples_across_batch_sizes(llama_1b: Path, tmp_path: Path, re
             be.close()
         recs = rows(out)
         for r in recs:
-            assert r["seed"] == derive_seed(0, str(r["task_id"]), int(r["sample_index"]))  # type: ignore[call-overload]
-        texts[label] = {(str(r["task_id"]), int(r["sample_index"])): str(r["raw"]) for r in recs}  # type: ignore[call-overload]
+            assert r["seed"] == derive_seed(0, r["task_id"], r["sample_index"])
+        texts[label] = {(r["task_id"], r["sample_index"]): r["raw"] for r in recs}
         assert len(texts[label]) == LIMIT * N
     total = LIMIT * N
     findings = {}
