@@ -179,7 +179,7 @@ def k_option(default: str) -> Callable[[F], F]:
 @main.command()
 @click.argument("samples_path", metavar="SAMPLES", type=click.Path(dir_okay=False))
 @problem_options
-@k_option("1,10,100, those that n allows")
+@k_option("1,10,100 where n allows")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder: results.jsonl, summary.json, manifest.json. Re-run to resume.")  # fmt: skip
 @click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
