@@ -224,6 +224,8 @@ def test_one_number_format_everywhere(low_high: tuple[str, str], tmp_path: Path)
     assert case is not None and case.get("name", "").endswith("(max drop 1.00 pts)")
     system_out = case.find("system-out")
     assert system_out is not None and the_change in (system_out.text or "")
+    props = {p.get("name"): p.get("value") for p in ET.parse(junit).getroot().iter("property")}
+    assert props["change"] == the_change and props["baseline_value"] == "0.0125"  # exact values stay too
     # The human text of the JUnit file; its <property> values stay exact floats, for machines.
     texts["junit"] = f"{case.get('name')} {system_out.text}"
 
