@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from humaneval_lab.errors import PassAtKError, UserInputError
+from humaneval_lab.numfmt import amount, change, level, pts
 from humaneval_lab.runs import ProblemResult, Run
 from humaneval_lab.stats import (
     DEFAULT_RESAMPLES,
@@ -272,10 +273,6 @@ class GateDecision:
     notes: tuple[str, ...] = ()
 
 
-def _pts(x: float) -> str:
-    return f"{100 * x:+.2f} pts"
-
-
 def gate(
     baseline: Run, candidate: Run, max_drop: float, *, metric: str = "pass@1", language: str | None = None,
     confidence: float = 0.95, seed: int = 0, resamples: int = DEFAULT_RESAMPLES, allow_mixed_sandboxes: bool = False,
@@ -309,14 +306,15 @@ def gate(
     iv = d.interval
     passed = bool(iv.lower_bound >= -max_drop)
     scope = language or OVERALL
-    head = (f"{metric} ({scope}) {d.baseline_value:.4f} -> {d.candidate_value:.4f} ({_pts(iv.estimate)}; "
-            f"{confidence:.0%} lower bound {_pts(iv.lower_bound)})")  # fmt: skip
-    allowed = f"{100 * max_drop:.2f} pts"
+    sure = f"with {level(confidence)} confidence"
+    head = (f"{metric} ({scope}) {change(d.baseline_value, d.candidate_value, iv.estimate)}; "
+            f"{level(confidence)} one-sided lower bound {pts(iv.lower_bound)}")  # fmt: skip
+    allowed = amount(max_drop)
     if passed:
-        verdict = f"PASS: {head}: with {confidence:.0%} confidence the candidate drops by at most {allowed}"
+        verdict = f"PASS: {head}: {sure} the candidate drops by at most {allowed}"
     elif iv.upper_bound < -max_drop:
-        verdict = f"FAIL (regression): {head}: with {confidence:.0%} confidence the candidate drops by more than {allowed}"
+        verdict = f"FAIL (regression): {head}: {sure} the candidate drops by more than {allowed}"
     else:
         verdict = (f"FAIL (inconclusive): {head}: a drop of more than {allowed} cannot be ruled out at "
-                   f"{confidence:.0%} confidence; more problems or samples would narrow the interval")  # fmt: skip
+                   f"{level(confidence)} confidence; more problems or samples would narrow the interval")  # fmt: skip
     return GateDecision(passed, metric, scope, max_drop, confidence, d, verdict, notes=notes)

@@ -104,11 +104,12 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = False) -> None:
     """Write ``data`` as indented JSON so that a reader (or a resume after a kill) sees the old file
-    or the new one, never half of one: a temporary file beside it, flushed to disk, then renamed."""
+    or the new one, never half of one: a temporary file beside it, flushed to disk, then renamed.
+    Keys keep their order unless ``sort_keys`` (a summary's problems are in the problem set's order)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, sort_keys=sort_keys, ensure_ascii=False) + "\n"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as f:

@@ -163,7 +163,7 @@ def _prepare_output(
                 )
     elif rpath.exists() and rpath.stat().st_size > 0:
         raise ResumeMismatchError(f"{rpath} exists without a manifest; use a new output folder")
-    write_json_atomic(mpath, manifest)
+    write_json_atomic(mpath, manifest, sort_keys=True)
     records, _ = read_jsonl_prefix(rpath)
     cache: dict[str, Outcome] = {}
     keep = 0

@@ -154,7 +154,11 @@ def require_image(client: Any, image: str) -> None:
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
-        raise DockerUnavailableError(f"sandbox image {image} is missing: {FIX}") from None
+        # Name the tag: the default one changes with the recipe's hash, and --image or the environment
+        # may ask for another, so a bare `sandbox build` would not always make the image asked for.
+        raise DockerUnavailableError(
+            f"sandbox image {image} is missing: build it with `humaneval-lab sandbox build --tag {image}`"
+        ) from None
     except docker.errors.APIError as exc:
         raise DockerUnavailableError(f"cannot inspect sandbox image {image}: {exc.explanation}") from None
 

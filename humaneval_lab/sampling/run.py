@@ -198,7 +198,7 @@ def sample(
     _check_manifest(out, mpath, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     done, good = _done(out, problems, config)
-    write_json_atomic(mpath, manifest)
+    write_json_atomic(mpath, manifest, sort_keys=True)
 
     total = len(problems) * config.n
     kept = len(done)

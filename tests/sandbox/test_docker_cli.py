@@ -168,10 +168,9 @@ def test_missing_image_is_one_line_exit_2(tmp_path: Path, sandbox_image: str) ->
                              "--image", "humaneval-lab-sandbox:000000000000")  # fmt: skip
     assert code == 2
     assert out == ""
-    assert (
-        "sandbox image humaneval-lab-sandbox:000000000000 is missing: run `humaneval-lab sandbox build`"
-        in err
-    )
+    tag = "humaneval-lab-sandbox:000000000000"
+    # The hint names the tag asked for: a bare `sandbox build` builds the recipe's tag, not this one.
+    assert f"sandbox image {tag} is missing: build it with `humaneval-lab sandbox build --tag {tag}`" in err
     assert "Traceback" not in err
 
 
