@@ -50,18 +50,34 @@ def pick_dtype(dtype: str, device: str) -> Any:
     return getattr(torch, dtype)
 
 
+_M31 = (1 << 31) - 1
+
+
+def _uniforms(keys: Any, ids: Any, torch: Any) -> Any:
+    """A uniform number in (0, 1) for each (row key, token id): a fixed integer hash (31-bit
+    multiply-xorshift rounds, no overflow in int64), so a token's number depends on nothing else."""
+    x = (ids * 2654435761 + keys) & _M31
+    for _ in range(3):
+        x = x ^ (x >> 16)
+        x = (x * 0x45D9F3B) & _M31
+    x = x ^ (x >> 16)
+    return (x.double() + 0.5) / float(1 << 31)
+
+
 class _RowSampler:
     """A logits processor that draws each row's next token with that row's own generator.
 
     Temperature, top-k and top-p shape the distribution; the token is then drawn by an exponential
-    race: each token id gets its own Exp(1) number from the row's generator and the kept token with
-    the largest p / E wins (an exact draw from p). Indexing the randomness by token id, not by rank,
-    is what makes a sample independent of its batch: batched kernels change logits in the last bits,
+    race: each kept token gets E = -log(U), U a hash of (the row's key for this step, the token id),
+    and the one with the largest p / E wins (an exact draw from p). The row's generator gives one key
+    per step, whatever the batch. Tying the randomness to token ids, not to ranks or positions, is
+    what makes a sample independent of its batch: batched kernels change logits in the last bits,
     which reorders near-equal probabilities (a random or undertrained model has many), and an
     inverse-CDF draw over sorted probabilities would then land on another token. The race changes
-    its winner only if two tokens' p / E tie to the last bit. The returned scores are -inf everywhere
-    else, so ``generate`` running greedily takes exactly that token. Top-p looks at the 256 likeliest
-    tokens first and sorts the whole vocabulary only for rows whose nucleus is wider.
+    its winner only if two tokens' p / E tie to the last bit, or the winner itself sits on the edge
+    of top-k/top-p. The returned scores are -inf everywhere else, so ``generate`` running greedily
+    takes exactly that token. Top-p looks at the 256 likeliest tokens first and sorts the whole
+    vocabulary only when a nucleus is wider.
     """
 
     CANDIDATES = 256
@@ -87,22 +103,24 @@ class _RowSampler:
             logits = logits.masked_fill(logits < kth, float("-inf"))
         probs = logits.softmax(dim=-1)
         if c.top_p < 1.0:
-            probs = self._nucleus(probs, torch)
-        race = torch.stack([torch.empty(vocab).exponential_(generator=g) for g in self.gens]).to(probs.device)
-        token = (probs / race).argmax(dim=-1, keepdim=True)
-        return scores.fill_(float("-inf")).scatter_(-1, token, 0.0)
+            cand_p, cand_i = self._nucleus(probs, torch)
+        elif c.top_k and c.top_k < vocab:
+            cand_p, cand_i = torch.topk(probs, c.top_k, dim=-1)
+        else:
+            cand_p, cand_i = probs, torch.arange(vocab, device=probs.device).expand_as(probs)
+        keys = torch.cat([torch.randint(0, 1 << 31, (1,), generator=g) for g in self.gens])
+        race = -torch.log(_uniforms(keys.to(probs.device).unsqueeze(1), cand_i, torch))
+        pick = (cand_p.double() / race).argmax(dim=-1, keepdim=True)
+        return scores.fill_(float("-inf")).scatter_(-1, cand_i.gather(-1, pick), 0.0)
 
-    def _nucleus(self, probs: Any, torch: Any) -> Any:
-        """``probs`` with every token outside its row's top-p nucleus set to 0 (by token id)."""
+    def _nucleus(self, probs: Any, torch: Any) -> tuple[Any, Any]:
+        """Each row's top-p nucleus: (probabilities, token ids), likeliest first, 0 outside it."""
         c, vocab = self.config, probs.shape[-1]
-        k = min(self.CANDIDATES, vocab)
-        cand_p, cand_i = torch.topk(probs, k, dim=-1)  # sorted, likeliest first
-        wide = (cand_p.sum(dim=-1) < c.top_p).nonzero().flatten().tolist()
-        if wide:  # the nucleus does not fit in k for these rows: they need the whole vocabulary
+        cand_p, cand_i = torch.topk(probs, min(self.CANDIDATES, vocab), dim=-1)
+        if (cand_p.sum(dim=-1) < c.top_p).any():  # a nucleus wider than the candidates: sort them all
             cand_p, cand_i = torch.sort(probs, dim=-1, descending=True)
         # Keep a token while the likelier ones before it hold less than top_p (at least one).
-        cand_p = cand_p.masked_fill((cand_p.cumsum(dim=-1) - cand_p) >= c.top_p, 0.0)
-        return torch.zeros_like(probs).scatter_(-1, cand_i, cand_p)
+        return cand_p.masked_fill((cand_p.cumsum(dim=-1) - cand_p) >= c.top_p, 0.0), cand_i
 
 
 class HFBackend:

@@ -107,11 +107,15 @@ def test_a_rows_token_survives_last_bit_noise_and_other_rows() -> None:
     import random
 
     rng = random.Random(0)
-    base = [[rng.choice((0.0, 0.5, 1.0)) for _ in range(500)] for _ in range(64)]  # many exact ties
+    base = [rng.sample([1.0] * 250 + [0.0] * 250, 500) for _ in range(64)]  # two classes of exact ties
     noisy = [[x + rng.choice((-1, 1)) * 1e-6 for x in row] for row in base]  # ties broken, either way
     seeds = [rng.randrange(2**63) for _ in base]
+    # top-p just under the upper class's mass (e/(e+1)): the nucleus is that class, noise or not
+    top_p = 0.7296
     alone = [
-        _draw([s], [row], temperature=1.0, top_k=0, top_p=0.95)[0] for s, row in zip(seeds, base, strict=True)
+        _draw([s], [row], temperature=1.0, top_k=0, top_p=top_p)[0]
+        for s, row in zip(seeds, base, strict=True)
     ]
-    batched = _draw(seeds[::-1], noisy[::-1], temperature=1.0, top_k=0, top_p=0.95)[::-1]
+    batched = _draw(seeds[::-1], noisy[::-1], temperature=1.0, top_k=0, top_p=top_p)[::-1]
+    assert all(base[i][t] == 1.0 for i, t in enumerate(alone))  # drawn from the nucleus only
     assert batched == alone
