@@ -55,7 +55,9 @@ def test_known_mix_matches_reference_estimator(tmp_path: Path) -> None:
         assert abs(summary.pass_at_k[f"pass@{k}"] - ref) < 1e-9
     assert summary.languages["python"]["pass@k"] == summary.pass_at_k
     results = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
-    assert [r["sample_index"] for r in results] == list(range(len(results)))
+    # No sample_index in the file: each problem's samples are numbered 0..n-1; the file position is `line`.
+    assert [r["sample_index"] for r in results] == [j for _ in cs for j in range(10)]
+    assert [r["line"] for r in results] == list(range(1, len(results) + 1))
     assert {r["result"] for r in results if not r["passed"]} <= {
         "failed: " + r["reason"] for r in results
     } | {"error: " + r["reason"] for r in results}
@@ -73,7 +75,7 @@ def test_identical_completions_execute_once(tmp_path: Path) -> None:
     ex = FakeExecutor()
     summary = score(samples, ps, ex, tmp_path / "o", ScoreSettings(ks=(1,), sandbox="fake"))  # type: ignore[arg-type]
     assert len(ex.executed) == 4
-    assert summary.executions["saved_by_dedup"] == 6
+    assert summary.executions["identical_reused"] == 6
     assert summary.problems["HumanEval/0"] == {
         "language": "python",
         "n": 5,
@@ -124,7 +126,7 @@ def test_resume_scores_only_what_is_missing_and_equals_uninterrupted(tmp_path: P
         f.write('{"task_id": "HumanEval/2", "sam')  # a torn last line
     ex = FakeExecutor()
     resumed = score(samples, ps, ex, tmp_path / "r", settings)  # type: ignore[arg-type]
-    assert len(ex.executed) == 18 - 7 and resumed.executions["reused_from_previous_run"] == 7
+    assert len(ex.executed) == 18 - 7 and resumed.executions["kept_from_earlier_run"] == 7
     full = score(samples, ps, FakeExecutor(), tmp_path / "full", settings)  # type: ignore[arg-type]
     assert resumed.pass_at_k == full.pass_at_k and resumed.problems == full.problems
     a = [json.loads(x) for x in (tmp_path / "r" / "results.jsonl").read_text().splitlines()]
@@ -138,7 +140,7 @@ def test_resume_refuses_other_settings_or_samples(tmp_path: Path) -> None:
     with pytest.raises(ResumeMismatchError, match="timeout|verdict_settings"):
         score(samples, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=9))  # type: ignore[arg-type]
     other, _ = _samples(1, ["# hel-verdict:failed\n"])
-    with pytest.raises(ResumeMismatchError, match="samples_sha256"):
+    with pytest.raises(ResumeMismatchError, match="the samples differ: sha256 was"):
         score(other, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=5))  # type: ignore[arg-type]
 
 
