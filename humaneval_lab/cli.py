@@ -298,13 +298,10 @@ def score(
         executor.close()
     data = summary.to_json()
     console.print(summary_table(data))
-    console.print(
-        counts_line(data["executions"])
-        + " Verdicts: "
-        + ", ".join(f"{k} {v}" for k, v in data["verdicts"].items())
-    )
+    verdicts = ", ".join(f"{k} {v}" for k, v in data["verdicts"].items())
+    console.print(f"{counts_line(data['executions'])} Verdicts: {verdicts}", soft_wrap=True)
     for note in data["notes"]:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     console.print(f"wrote {out_dir}/results.jsonl and {out_dir}/summary.json")
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -410,9 +407,12 @@ def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: 
     from dataclasses import asdict
 
     from humaneval_lab.compare import gate as run_gate
+    from humaneval_lab.records import output_file
     from humaneval_lab.report.junit import gate_junit
     from humaneval_lab.runs import load_run
 
+    if junit_path:
+        output_file(junit_path)  # a path that cannot be written is refused before any verdict is printed
     decision = run_gate(load_run(baseline), load_run(candidate), max_drop, metric=metric, language=language,
                         confidence=confidence, seed=seed, resamples=resamples)  # fmt: skip
     console.print(decision.verdict, style="bold green" if decision.passed else "bold red", soft_wrap=True)
@@ -452,6 +452,10 @@ def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str, ks: str | 
 
     if fmt == "html" and not out_path:
         raise click.UsageError("html needs -o FILE (markdown can go to stdout)")
+    if out_path:
+        from humaneval_lab.records import output_file
+
+        output_file(out_path)  # refused before the (slow) bootstrap, not after
     rep = build_report(load_runs(run_dirs), k=bars_k, ks=_ks_option(ks), confidence=confidence, seed=seed,
                        resamples=resamples, title=title)  # fmt: skip
     if out_path:

@@ -217,7 +217,9 @@ def output_file(path: str | Path) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputFileError(out, f"cannot create its folder: {exc.strerror or exc}") from None
+        blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else (exc.strerror or str(exc))
+        raise InputFileError(out, f"cannot create its folder: {why}") from None
     return out
 
 

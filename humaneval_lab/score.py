@@ -194,12 +194,12 @@ def _what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
         if a == b:
             continue
         if key == "verdict_settings" and isinstance(a, Mapping) and isinstance(b, Mapping):
-            return f"{what} differ: " + "; ".join(differences(a, b))
+            return f"{what} changed: " + "; ".join(differences(a, b))
         detail = {"problem_set_sha256": "problem_set", "samples_sha256": "samples"}[key]
         was, now = old.get(detail), new.get(detail)
-        if isinstance(was, Mapping) and isinstance(now, Mapping):
-            return f"{what} differ: " + "; ".join(differences(was, now))
-        return f"{what} differ: sha256 was {str(a)[:12]}, now {str(b)[:12]}"
+        if isinstance(was, Mapping) and isinstance(now, Mapping) and differences(was, now):
+            return f"{what} changed: " + "; ".join(differences(was, now))
+        return f"{what} changed: sha256 was {str(a)[:12]}, now {str(b)[:12]}"
     return None
 
 
@@ -288,7 +288,10 @@ def _explain_timeout(o: Outcome, limits: Limits, settings: ScoreSettings) -> Out
     # A calibrated limit differs from --timeout; a problem calibration could not time (no canonical
     # solution, or it failed) falls back to --timeout.
     source = "calibrated" if settings.calibrated and limits.timeout_s != settings.timeout_s else "--timeout"
-    return replace(o, reason=f"timed out after {limits.timeout_s:g} s ({source})")
+    t = limits.timeout_s
+    return replace(
+        o, reason=f"timed out after {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s ({source})"
+    )
 
 
 def score(
@@ -428,8 +431,7 @@ def score(
         )
     if settings.only_sampled:
         notes.append(
-            f"--only-sampled: scored only the {len(problems)} problems that have samples"
-            + (f" (of {len(selected)} selected)" if len(problems) < len(selected) else "")
+            f"--only-sampled: scored only the {len(problems)} of {len(selected)} selected problems that have samples"
         )
     summary = replace(
         summary, notes=notes, name=name or out.resolve().name, model=dict(model) if model else None

@@ -140,7 +140,7 @@ def test_resume_refuses_other_settings_or_samples(tmp_path: Path) -> None:
     with pytest.raises(ResumeMismatchError, match="timeout|verdict_settings"):
         score(samples, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=9))  # type: ignore[arg-type]
     other, _ = _samples(1, ["# hel-verdict:failed\n"])
-    with pytest.raises(ResumeMismatchError, match="the samples differ: sha256 was"):
+    with pytest.raises(ResumeMismatchError, match="the samples changed: sha256 was"):
         score(other, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=5))  # type: ignore[arg-type]
 
 
