@@ -297,7 +297,7 @@ def model_info(samples_path: str | Path | None) -> dict[str, Any] | None:
 def describe_model(info: Mapping[str, Any] | None) -> str:
     """One line for humans: ``smollm2-135m (hf), n=4, temperature 0.8, top_p 0.95, ...``."""
     if not info:
-        return "model unknown (no samples.manifest.json beside the samples)"
+        return "unknown (no samples.manifest.json)"
     parts = [f"{info.get('name') or '?'} ({info.get('backend') or '?'})"]
     for key, label in (("n", "n="), ("temperature", "temperature "), ("top_p", "top_p "),
                        ("max_new_tokens", "max_new_tokens "), ("prompt_mode", "prompt "), ("seed", "seed ")):  # fmt: skip
