@@ -637,6 +637,10 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
     try:
         with sample_progress() as update:
             summary = run_sample(ps, be, config, out_path, progress=update)
+    except KeyboardInterrupt:
+        kept = _complete_lines(Path(out_path))
+        _exit(f"interrupted: {kept} of {len(ps) * n} samples kept in {out_path}; re-run the same command to resume",
+              ExitCode.INTERRUPTED)  # fmt: skip
     finally:
         be.close()
     console.print(

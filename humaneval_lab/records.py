@@ -6,7 +6,8 @@ Samples are read from three formats (detected per file):
 - EvalPlus JSONL: ``{"task_id": ..., "solution": ...}`` where the solution is the whole program
   (prompt included);
 - bigcode-evaluation-harness ``generations.json``: a list of lists, the i-th list holding the
-  generations (prompt included) for the i-th problem of the selected problem set.
+  generations (prompt included) for the i-th problem of the problem set (the whole set: a
+  ``--limit``/``--task`` selection then picks which of them are scored).
 
 Output JSONL is written one whole line at a time and flushed, so a killed run leaves complete lines
 (plus at most one partial line, which ``read_jsonl_prefix`` drops) and can be resumed.

@@ -405,3 +405,25 @@ def test_sample_help_documents_the_fake_models() -> None:
     assert code == 0 and "--num-samples" in out
     for mode in ("canonical (the canonical solutions)", "mixed (right or wrong by seed)", "bytes", "chat"):
         assert mode in flat(out)
+
+
+def test_ctrl_c_in_sample_says_what_was_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from humaneval_lab.sampling.fake import FakeBackend
+
+    real = FakeBackend.generate
+
+    def interrupted(self: FakeBackend, items: Any, config: Any) -> Iterator[Any]:
+        for i, gen in enumerate(real(self, items, config)):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield gen
+
+    monkeypatch.setattr(FakeBackend, "generate", interrupted)
+    out = tmp_path / "s.jsonl"
+    args = ["sample", "--backend", "fake", "--model", "canonical", "--limit", "3", "-n", "2", "-o", str(out)]
+    code, stdout, err = run(*args)
+    assert code == 130 and stdout == "" and "Traceback" not in err
+    assert f"interrupted: 3 of 6 samples kept in {out}; re-run the same command to resume" in flat(err)
+    monkeypatch.setattr(FakeBackend, "generate", real)
+    code, _, err = run(*args)
+    assert code == 0 and "3 generated, 3 kept from an earlier run" in flat(err)

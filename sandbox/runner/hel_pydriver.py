@@ -136,7 +136,7 @@ def _own_traceback(exc: BaseException, path: str, source: str) -> str:
 
     here = _candidate.__code__.co_filename
     lines = source.splitlines()
-    frames = []
+    frames: list[str] = []
     for f in traceback.extract_tb(exc.__traceback__):
         if f.filename == here or (not frames and f.filename != path):
             continue  # the harness, before the candidate's first frame
@@ -326,7 +326,8 @@ def explain(exc: BaseException, spec: dict[str, Any], proxy: _Proxy) -> str:
     """
     import traceback
 
-    frames, where = [], ""
+    frames: list[str] = []
+    where = ""
     for f in traceback.extract_tb(exc.__traceback__):
         key = _SOURCES.get(f.filename)
         if key is None or not f.lineno:
