@@ -427,3 +427,12 @@ def test_ctrl_c_in_sample_says_what_was_kept(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(FakeBackend, "generate", real)
     code, _, err = run(*args)
     assert code == 0 and "3 generated, 3 kept from an earlier run" in flat(err)
+
+
+def test_a_selection_with_none_of_the_samples_says_so(tmp_path: Path) -> None:
+    s = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    return True\n"}])
+    code, out, err = run("score", str(s), "--task", "HumanEval/7", *LOCAL, "-o", str(tmp_path / "o"))
+    line = one_error_line(code, err)
+    assert (
+        "none of the 1 samples is of a selected problem (1 selected from 'humaneval')" in line and out == ""
+    )

@@ -68,3 +68,16 @@ def test_writer_appends_whole_lines_and_prefix_reader_drops_partial(tmp_path: Pa
     recs, size = read_jsonl_prefix(f)
     assert [list(r) for r in recs] == [["a"], ["b"]]
     assert size == len(f.read_bytes()) - len('{"c": 3')
+
+
+def test_default_run_names_say_which_model_and_which_samples(tmp_path: Path) -> None:
+    from humaneval_lab.records import default_run_name, describe_model
+
+    hf = {"name": "smollm2-135m", "backend": "hf", "n": 4, "temperature": 0.2}
+    assert default_run_name(hf, "runs/demo/samples.jsonl", "runs/demo/score") == "smollm2-135m (demo)"
+    folder = {"name": "step-1200", "backend": "vllm"}
+    assert default_run_name(folder, "/data/humaneval-n200.jsonl", "out") == "step-1200 (humaneval-n200)"
+    assert default_run_name(None, "/data/ckpt-7.jsonl.gz", "out") == "ckpt-7"
+    assert default_run_name(None, None, tmp_path / "score") == "score"
+    assert describe_model(hf) == "smollm2-135m (hf), n=4, temperature 0.2"
+    assert describe_model(None) == "unknown (no samples.manifest.json)"
