@@ -260,8 +260,10 @@ class _Proxy:
     def __init__(self, req_w: int, resp_r: int, name: str, on_gone: Any) -> None:
         self.req_w, self.resp_r, self.__name__, self._on_gone = req_w, resp_r, name, on_gone
         self.gone = False
-        self.last_call = ""  # "name(args)" of the latest call, for the failure's reason
-        self.last_result = ""  # "returned X" / "raised E" / "" while in flight
+        # The latest call and how it ended, formatted only if a test fails (a repr per call would
+        # cost the sample time on big values): (args, kwargs), and ("returned", value) / ("raised", name).
+        self.last_call: tuple[tuple[object, ...], dict[str, object]] | None = None
+        self.last_end: tuple[str, object] | None = None
 
     def _reply(self) -> tuple[object, ...]:
         try:
@@ -283,8 +285,7 @@ class _Proxy:
         return msg  # type: ignore[no-any-return]
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        self.last_call = _call_text(self.__name__, args, kwargs)
-        self.last_result = ""
+        self.last_call, self.last_end = (args, kwargs), None
         try:
             payload = marshal.dumps((args, kwargs))
         except ValueError:
@@ -296,10 +297,10 @@ class _Proxy:
         msg = self._reply()
         if msg[0] == "ok" and len(msg) == 2:
             value = _decode(msg[1])
-            self.last_result = "returned " + _short(value, 60)
+            self.last_end = ("returned", value)
             return value
         if msg[0] == "raise" and len(msg) == 3:
-            self.last_result = f"raised {msg[1]}"
+            self.last_end = ("raised", msg[1])
             if msg[1] == "TypeError" and str(msg[2]).startswith("returned a "):
                 raise CandidateFailed(f"candidate {msg[2]}")
             raise _exception(msg[1], msg[2])
@@ -307,17 +308,31 @@ class _Proxy:
 
 
 def _short(v: object, limit: int) -> str:
+    """A bounded repr: reprlib cuts long containers and strings before they are built in full."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxset, r.maxdict = 4, 10, 10, 10, 6
+    r.maxstring, r.maxlong, r.maxother = limit, limit, limit
     try:
-        text = repr(v)
-    except Exception:
-        text = "<unprintable>"
+        text = r.repr(v)
+    except Exception:  # e.g. an int past the digit limit
+        text = f"<a {type(v).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _call_text(name: str, args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+def _call_text(proxy: _Proxy) -> tuple[str, str]:
+    """(``name(args)``, ``returned X`` / ``raised E`` / ""): the latest call, for the reason."""
+    if proxy.last_call is None:
+        return "", ""
+    args, kwargs = proxy.last_call
     parts = [_short(a, 60) for a in args] + [f"{k}={_short(v, 40)}" for k, v in kwargs.items()]
     text = ", ".join(parts)
-    return f"{name}({text if len(text) <= 100 else text[:97] + '...'})"
+    call = f"{proxy.__name__}({text if len(text) <= 100 else text[:97] + '...'})"
+    if proxy.last_end is None:
+        return call, ""
+    how, what = proxy.last_end
+    return call, (f"returned {_short(what, 60)}" if how == "returned" else f"raised {what}")
 
 
 _SOURCES = {"<tests>": "tests", "<prompt>": "prelude"}
@@ -345,15 +360,13 @@ def explain(exc: BaseException, spec: dict[str, Any], proxy: _Proxy) -> str:
         where = text or f"{label} line {f.lineno}"
     name = "CandidateFailed" if isinstance(exc, CandidateFailed) else type(exc).__name__
     message = str(exc)
-    call = f"{proxy.last_call} {proxy.last_result}".strip() if proxy.last_call else ""
+    call, end = _call_text(proxy)
     if isinstance(exc, AssertionError) and not isinstance(exc, CandidateFailed):
         # "assert candidate(x) == y" with what the call gave: the input and the wrong answer.
-        detail = "; ".join(
-            x for x in (message, call if proxy.last_result.startswith("returned") else "") if x
-        )
+        detail = "; ".join(x for x in (message, f"{call} {end}" if end.startswith("returned") else "") if x)
         reason = f"{name}: {where}" + (f" ({detail})" if detail else "")
     else:
-        context = "; ".join(x for x in (f"in {proxy.last_call}" if proxy.last_call else "", where) if x)
+        context = "; ".join(x for x in (f"in {call}" if call else "", where) if x)
         reason = f"{name}: {message}" + (f" ({context})" if context else "")
     head = "Traceback (most recent call last):\n" if frames else ""
     return head + "".join(frames[-MAX_FRAMES:]) + reason.replace("\n", " ") + "\n"
