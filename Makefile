@@ -49,8 +49,12 @@ test: install-test sandbox-image
 test-fast: install
 	$(PY) -m pytest -m "not gpu and not docker and not slow" -p no:cacheprovider
 
+# tests/gpu on an NVIDIA GPU: hf in bf16 with a ~1B random Llama, seeded samples across batch sizes, vLLM.
+# Without CUDA they fail (not skip). They need a CUDA build of torch (make test-gpu TORCH=torch on a fresh
+# clone) and, for the vLLM test, `pip install vllm` (skipped, with the reason, without it). -rA prints the
+# figures each test measured.
 test-gpu: install
-	$(PY) -m pytest -m gpu -p no:cacheprovider
+	$(PY) -m pytest -m gpu -p no:cacheprovider -rA
 
 lint: install
 	$(VENV)/bin/ruff check humaneval_lab tests sandbox benchmarks

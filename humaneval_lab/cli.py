@@ -1,12 +1,14 @@
 """The ``humaneval-lab`` command line: parse, call the library once, render.
 
-Errors a user can cause print one line and exit 2; the gate's regression exits 1; an internal error
-prints its traceback and exits 4; Ctrl-C exits 130.
+Errors a user can cause print one line and exit 2; the gate's regression exits 1; a sandbox that
+failed exits 3 (re-running resumes); an internal error prints its traceback and exits 4; Ctrl-C
+exits 130. ``HUMANEVAL_LAB_DEBUG=1`` re-raises instead, with the whole traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,11 +18,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 from rich.markup import escape
 
-from humaneval_lab.console import console, progress_bar, sample_progress, summary_table
+from humaneval_lab.console import console, out, progress_bar, result_console, sample_progress, summary_table
 from humaneval_lab.errors import ExitCode, HumanEvalLabError
 from humaneval_lab.problems import ProblemSet, load_problems, suite_names
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEBUG_ENV = "HUMANEVAL_LAB_DEBUG"  # "1": re-raise errors with their traceback instead of one line
 
 
 def _exit(message: str, code: int) -> NoReturn:
@@ -47,15 +50,22 @@ class _Group(click.Group):
             _exit("interrupted", ExitCode.INTERRUPTED)
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = os.environ.get(DEBUG_ENV) == "1"
         try:
             return super().invoke(ctx)
         except HumanEvalLabError as exc:
+            if debug:
+                raise
             _exit(str(exc), exc.exit_code)
         except KeyboardInterrupt:
+            if debug:
+                raise
             _exit("interrupted", ExitCode.INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception:
+            if debug:
+                raise
             traceback.print_exc()
             console.print("[red]internal error[/red]: please report it with the traceback above")
             sys.exit(int(ExitCode.INTERNAL))
@@ -78,6 +88,11 @@ def problem_options(f: F) -> F:
     f = click.option("--task", "tasks", multiple=True, help="Only this task_id (repeatable).")(f)
     f = click.option("--limit", type=int, default=None, help="First N problems of each language.")(f)
     f = click.option("--language", "languages", multiple=True, help="Only this language (repeatable).")(f)
+    return problem_source_options(f)
+
+
+def problem_source_options(f: F) -> F:
+    """--suite/--problems: where the problems come from."""
     f = click.option(
         "--problems", "problems_path", type=click.Path(dir_okay=False), default=None,
         help="A problem file: human-eval, HumanEval-X, MultiPL-E or humaneval-lab JSONL(.gz)/JSON.",
@@ -132,21 +147,20 @@ def problems_list(as_json: bool) -> None:
         t.add_column(col)
     for r in rows:
         t.add_row(r["suite"], str(r["problems"]), ", ".join(r["languages"]), r["sha256"])
-    console.print(t)
+    out.print(t)
 
 
 @problems.command("show")
-@problem_options
+@problem_source_options
 @click.argument("task_id")
-def problems_show(suite: str | None, problems_path: str | None, languages: tuple[str, ...],
-                  limit: int | None, tasks: tuple[str, ...], task_id: str) -> None:  # fmt: skip
+def problems_show(suite: str | None, problems_path: str | None, task_id: str) -> None:
     """Print one problem as JSON.
 
     \b
     Example:
       humaneval-lab problems show HumanEval/0
     """
-    ps = select_problems(suite, problems_path, languages, limit, tasks)
+    ps = load_problems(suite=suite, path=problems_path)
     click.echo(json.dumps(ps.get(task_id).to_json(), indent=2, ensure_ascii=False))
 
 
@@ -163,12 +177,20 @@ def parse_ks(value: str) -> tuple[int, ...]:
     return tuple(sorted(set(ks)))
 
 
+def k_option(default: str) -> Callable[[F], F]:
+    """-k/--k, the same on every command that takes it: one name, one help, one parser."""
+
+    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+        return parse_ks(value) if value is not None else None
+
+    return click.option("-k", "--k", "ks", default=None, callback=parse, metavar="K[,K...]",
+                        help=f"Comma-separated k for pass@k, e.g. 1,10 (default: {default}).")  # fmt: skip
+
+
 @main.command()
 @click.argument("samples_path", metavar="SAMPLES", type=click.Path(dir_okay=False))
 @problem_options
-@click.option(
-    "-k", "ks", default=None, help="Comma-separated k for pass@k (default 1,10,100 where n allows)."
-)
+@k_option("1,10,100 where n allows")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder: results.jsonl, summary.json, manifest.json. Re-run to resume.")  # fmt: skip
 @click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
@@ -204,7 +226,7 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
-    limit: int | None, tasks: tuple[str, ...], ks: str | None, out_dir: str, sandbox: str,
+    limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
     jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, only_sampled: bool,
     run_name: str | None, overwrite: bool, as_json: bool,
 ) -> None:  # fmt: skip
@@ -233,7 +255,7 @@ def score(
     samples = read_samples(samples_path, whole)  # every task must exist; the selection skips some
     model = model_info(samples_path)
     settings = ScoreSettings(
-        ks=parse_ks(ks) if ks else DEFAULT_KS,
+        ks=ks or DEFAULT_KS,
         ks_explicit=ks is not None,
         sandbox=sandbox,
         timeout_s=timeout,
@@ -297,9 +319,10 @@ def score(
     finally:
         executor.close()
     data = summary.to_json()
-    console.print(summary_table(data))
+    result = result_console(as_json)
+    result.print(summary_table(data))
     verdicts = ", ".join(f"{k} {v}" for k, v in data["verdicts"].items())
-    console.print(f"{counts_line(data['executions'])} Verdicts: {verdicts}", soft_wrap=True)
+    result.print(f"{counts_line(data['executions'])} Verdicts: {verdicts}", soft_wrap=True)
     for note in data["notes"]:
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     console.print(f"wrote {out_dir}/results.jsonl and {out_dir}/summary.json")
@@ -310,7 +333,7 @@ def score(
             f"[bold red]error:[/] {summary.infra_errors} samples could not be judged because the sandbox failed; "
             "they are not model failures. Re-run the same command to retry them."
         )
-        sys.exit(int(ExitCode.INTERNAL))
+        sys.exit(int(ExitCode.INFRA))
 
 
 def _complete_lines(path: Path) -> int:
@@ -333,27 +356,35 @@ def counts_line(ex: dict[str, int]) -> str:
 # ---------------------------------------------------------------------------------------------- compare
 
 
-def stats_options(f: F) -> F:
-    """--confidence/--seed/--resamples, shared by compare, gate and report."""
-    f = click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
-                     help="Bootstrap resamples (and sign-flip draws).")(f)  # fmt: skip
-    f = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")(f)
-    f = click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
-                     show_default=True, help="Confidence level of intervals and of the gate.")(f)  # fmt: skip
-    return f
+def stats_options(confidence_help: str) -> Callable[[F], F]:
+    """--confidence/--bootstrap-seed/--resamples/--allow-mixed-sandboxes, shared by compare, gate and report."""
+
+    def decorate(f: F) -> F:
+        f = click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
+                         help="Bootstrap resamples (and sign-flip draws).")(f)  # fmt: skip
+        # Not --seed: that is sample's run seed, and a flag means one thing on every command.
+        f = click.option("--bootstrap-seed", "seed", type=int, default=0, show_default=True,
+                         help="Seed of the bootstrap and of the sign-flip test.")(f)  # fmt: skip
+        f = click.option("--allow-mixed-sandboxes", is_flag=True,
+                         help="Compare runs judged by different sandboxes (other image, judging code or "
+                              "limits) with a note, instead of refusing.")(f)  # fmt: skip
+        f = click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
+                         show_default=True, help=confidence_help)(f)  # fmt: skip
+        return f
+
+    return decorate
 
 
-def _ks_option(value: str | None) -> tuple[int, ...] | None:
-    return parse_ks(value) if value else None
+INTERVALS = "Confidence level of the two-sided bootstrap intervals."
 
 
 @main.command()
 @click.argument("run_dirs", metavar="RUN_A RUN_B [RUN_C ...]", nargs=-1, required=True)
-@click.option("-k", "--k", "ks", default=None, help="Compare at these k (default: the k every run reports).")
-@stats_options
+@k_option("the k every run reports")
+@stats_options(INTERVALS)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON to stdout.")
-def compare(run_dirs: tuple[str, ...], ks: str | None, confidence: float, seed: int, resamples: int,
-            as_json: bool) -> None:  # fmt: skip
+def compare(run_dirs: tuple[str, ...], ks: tuple[int, ...] | None, confidence: float, seed: int, resamples: int,
+            allow_mixed_sandboxes: bool, as_json: bool) -> None:  # fmt: skip
     """Compare scored runs: pass@k, paired differences with CIs, a paired test, flipped problems.
 
     Each RUN is an output folder of `score`. Later runs are compared with the first (the
@@ -371,38 +402,44 @@ def compare(run_dirs: tuple[str, ...], ks: str | None, confidence: float, seed: 
 
     if len(run_dirs) < 2:
         raise click.UsageError("compare needs at least two runs")
-    result = run_compare(
-        load_runs(run_dirs), _ks_option(ks), confidence=confidence, seed=seed, resamples=resamples
-    )
+    result = run_compare(load_runs(run_dirs), ks, confidence=confidence, seed=seed, resamples=resamples,
+                         allow_mixed_sandboxes=allow_mixed_sandboxes)  # fmt: skip
     for part in comparison_tables(result):
-        console.print(part)
+        result_console(as_json).print(part)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
 
 
 @main.command()
-@click.option("--baseline", required=True, type=click.Path(), help="The run to protect (a `score` folder).")
-@click.option("--candidate", required=True, type=click.Path(), help="The run that wants to replace it.")
+@click.argument("run_dirs", metavar="BASELINE CANDIDATE", nargs=-1)
+@click.option("--baseline", "baseline_opt", type=click.Path(), default=None,
+              help="The run to protect (a `score` folder); the same as the first argument.")  # fmt: skip
+@click.option("--candidate", "candidate_opt", type=click.Path(), default=None,
+              help="The run that wants to replace it; the same as the second argument.")  # fmt: skip
 @click.option("--max-drop", required=True, type=click.FloatRange(0, 1, max_open=True),
               help="Largest tolerated drop, as a fraction: 0.01 = one point of pass@k.")  # fmt: skip
 @click.option("--metric", default="pass@1", show_default=True, help="pass@k to gate on.")
 @click.option("--language", default=None, help="Gate on this language only (default: overall).")
-@stats_options
+@stats_options("Confidence level of the gate's one-sided lower bound (and of the intervals shown).")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON to stdout.")
 @click.option(
     "--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here."
 )
-def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: str | None, confidence: float,
-         seed: int, resamples: int, as_json: bool, junit_path: str | None) -> None:  # fmt: skip
+def gate(run_dirs: tuple[str, ...], baseline_opt: str | None, candidate_opt: str | None, max_drop: float,
+         metric: str, language: str | None, confidence: float, seed: int, resamples: int,
+         allow_mixed_sandboxes: bool, as_json: bool, junit_path: str | None) -> None:  # fmt: skip
     """Exit 0 if the candidate provably drops by at most --max-drop, 1 if not, 2 on bad usage.
 
     Passes iff the one-sided lower confidence bound of (candidate - baseline) pass@k, from a
     paired bootstrap over problems, is at least -max-drop (a non-inferiority test: identical runs
     pass, a clear regression fails, and so does an evaluation too small to tell).
 
+    BASELINE and CANDIDATE are `score` folders, in that order (like `compare`); --baseline and
+    --candidate name them instead.
+
     \b
     Example:
-      humaneval-lab gate --baseline runs/prod --candidate runs/rc1 --max-drop 0.01 --junit gate.xml
+      humaneval-lab gate runs/prod runs/rc1 --max-drop 0.01 --junit gate.xml
     """
     from dataclasses import asdict
 
@@ -413,9 +450,15 @@ def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: 
 
     if junit_path:
         output_file(junit_path)  # a path that cannot be written is refused before any verdict is printed
+    baseline, candidate = _gate_runs(run_dirs, baseline_opt, candidate_opt)
     decision = run_gate(load_run(baseline), load_run(candidate), max_drop, metric=metric, language=language,
-                        confidence=confidence, seed=seed, resamples=resamples)  # fmt: skip
-    console.print(decision.verdict, style="bold green" if decision.passed else "bold red", soft_wrap=True)
+                        confidence=confidence, seed=seed, resamples=resamples,
+                        allow_mixed_sandboxes=allow_mixed_sandboxes)  # fmt: skip
+    for note in decision.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    result_console(as_json).print(
+        decision.verdict, style="bold green" if decision.passed else "bold red", soft_wrap=True, markup=False
+    )
     if junit_path:
         gate_junit(decision, junit_path)
     if as_json:
@@ -424,19 +467,31 @@ def gate(baseline: str, candidate: str, max_drop: float, metric: str, language: 
         sys.exit(int(ExitCode.REGRESSION))
 
 
+def _gate_runs(args: tuple[str, ...], baseline: str | None, candidate: str | None) -> tuple[str, str]:
+    """(baseline, candidate) from `gate A B` or from --baseline/--candidate, never a mix."""
+    if args and (baseline or candidate):
+        raise click.UsageError("name the runs as BASELINE CANDIDATE or with --baseline/--candidate, not both")
+    runs = args or (baseline, candidate)
+    if len(runs) != 2 or not runs[0] or not runs[1]:
+        raise click.UsageError("gate needs two runs: BASELINE CANDIDATE (or --baseline and --candidate)")
+    return str(runs[0]), str(runs[1])
+
+
 @main.command()
 @click.argument("run_dirs", metavar="RUN...", nargs=-1, required=True)
 @click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write here (required for html; markdown goes to stdout without it).")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
-@click.option("-k", "--k", "ks", default=None, help="Compare at these k (default: the k every run reports).")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
+              help="Default: from -o's extension (.md or .markdown: markdown), else html.")  # fmt: skip
+@k_option("the k every run reports")
 @click.option(
     "--bars-k", type=click.IntRange(min=1), default=1, show_default=True, help="k of the per-language bars."
 )
 @click.option("--title", default=None, help="Page title (default: the run names).")
-@stats_options
-def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str, ks: str | None, bars_k: int,
-           title: str | None, confidence: float, seed: int, resamples: int) -> None:  # fmt: skip
+@stats_options(INTERVALS)
+def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str | None, ks: tuple[int, ...] | None, bars_k: int,
+           title: str | None, confidence: float, seed: int, resamples: int,
+           allow_mixed_sandboxes: bool) -> None:  # fmt: skip
     """One self-contained HTML page (works offline) or markdown for a PR comment.
 
     The page has pass@k-versus-k curves, per-language bars with CIs, a problems x runs grid,
@@ -447,17 +502,18 @@ def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str, ks: str | 
       humaneval-lab report runs/ckpt-1000 runs/ckpt-1200 -o report.html
       humaneval-lab report runs/ckpt-1000 runs/ckpt-1200 --format markdown > comment.md
     """
-    from humaneval_lab.report import build_report, render_markdown, write_report
+    from humaneval_lab.report import build_report, format_for, render_markdown, write_report
     from humaneval_lab.runs import load_runs
 
+    fmt = fmt or format_for(out_path)
     if fmt == "html" and not out_path:
         raise click.UsageError("html needs -o FILE (markdown can go to stdout)")
     if out_path:
         from humaneval_lab.records import output_file
 
         output_file(out_path)  # refused before the (slow) bootstrap, not after
-    rep = build_report(load_runs(run_dirs), k=bars_k, ks=_ks_option(ks), confidence=confidence, seed=seed,
-                       resamples=resamples, title=title)  # fmt: skip
+    rep = build_report(load_runs(run_dirs), k=bars_k, ks=ks, confidence=confidence, seed=seed,
+                       resamples=resamples, title=title, allow_mixed_sandboxes=allow_mixed_sandboxes)  # fmt: skip
     if out_path:
         console.print(f"wrote {write_report(rep, out_path, fmt)}")
     else:
@@ -484,13 +540,9 @@ def sandbox_build(tag: str | None, force: bool) -> None:
     Example:
       sudo humaneval-lab sandbox build
     """
-    from humaneval_lab.errors import EnvironmentProblem
-    from humaneval_lab.sandbox_image import SandboxBuildError, build_image
+    from humaneval_lab.sandbox_image import build_image
 
-    try:
-        built = build_image(tag, force=force, log=lambda line: console.print(line, markup=False))
-    except SandboxBuildError as exc:
-        raise EnvironmentProblem(str(exc)) from None
+    built = build_image(tag, force=force, log=lambda line: console.print(line, markup=False))
     click.echo(built)
 
 
@@ -527,14 +579,14 @@ def sandbox_check(image: str | None, as_json: bool) -> None:
         lt.add_column(col)
     for lr in languages:
         lt.add_row(lr.language, lr.case, lr.outcome.status.value, "[green]yes[/]" if lr.ok else "[red]NO[/]")
-    console.print(lt)
+    result_console(as_json).print(lt)
     t = Table(title=f"sandbox check ({executor.image})")
     for col in ("case", "verdict", "expected", "ok", "verifies"):
         t.add_column(col)
     for r in results:
         t.add_row(r.case.name, r.outcome.status.value, "/".join(sorted(r.case.expect)),
                   "[green]yes[/]" if r.ok else "[red]NO[/]", r.case.what)  # fmt: skip
-    console.print(t)
+    result_console(as_json).print(t)
     if as_json:
         rows = [{"case": r.case.name, "verdict": r.outcome.status.value, "expected": sorted(r.case.expect),
                  "ok": r.ok, "verifies": r.case.what, "reason": r.outcome.reason} for r in results]  # fmt: skip
@@ -545,7 +597,7 @@ def sandbox_check(image: str | None, as_json: bool) -> None:
     bad += [f"{lr.language}/{lr.case} got {lr.outcome.status.value}" for lr in languages if not lr.ok]
     if bad:
         raise InfrastructureError(f"sandbox check failed: {', '.join(bad)}")
-    console.print(f"[green]sandbox ok[/]: {len(results) + len(languages)} checks passed")
+    result_console(as_json).print(f"[green]sandbox ok[/]: {len(results) + len(languages)} checks passed")
 
 
 # ---------------------------------------------------------------------------------------------- sample
@@ -643,7 +695,7 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
               ExitCode.INTERRUPTED)  # fmt: skip
     finally:
         be.close()
-    console.print(
+    result_console(as_json).print(
         f"{summary.samples} samples in {out_path} ({summary.generated} generated, {summary.kept} kept from an "
         f"earlier run); {summary.tokens} tokens in {summary.duration_s:.1f} s ({summary.tokens_per_s:.1f} tokens/s)"
     )

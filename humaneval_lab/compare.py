@@ -17,10 +17,12 @@ any n >= k.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from humaneval_lab.errors import PassAtKError, UserInputError
+from humaneval_lab.numfmt import amount, change, level, pts
 from humaneval_lab.runs import ProblemResult, Run
 from humaneval_lab.stats import (
     DEFAULT_RESAMPLES,
@@ -70,6 +72,37 @@ def check_comparable(runs: Sequence[Run], ks: Sequence[int] | None = None) -> tu
                 f"{_keys(r.ks)}; choose a k every run supports explicitly (e.g. --k 1)"
             )
     return first.ks
+
+
+# What in a sandbox description can change a verdict: the image, the judging code, the limits.
+SANDBOX_KEYS = ("executor", "image_id", "judge_sha256", "limits")
+
+
+def check_same_sandbox(runs: Sequence[Run], allow_mixed: bool = False) -> tuple[str, ...]:
+    """Refuse runs judged by different sandboxes (another image, runner or limits: their verdicts
+    are not the same measurement); with ``allow_mixed``, return a note saying so instead. A run
+    that records no sandbox (scored before it was recorded) gets a note, never a refusal."""
+    first = runs[0]
+    notes = [f"{r.name}: the sandbox that judged it is not recorded" for r in runs if not r.sandbox]
+    for r in runs[1:]:
+        if not (first.sandbox and r.sandbox):
+            continue
+        differ = [key for key in SANDBOX_KEYS if first.sandbox.get(key) != r.sandbox.get(key)]
+        if not differ:
+            continue
+        what = ", ".join(
+            f"{key} {_short(first.sandbox.get(key))} vs {_short(r.sandbox.get(key))}" for key in differ
+        )
+        line = f"{first.name} and {r.name} were judged by different sandboxes ({what})"
+        if not allow_mixed:
+            raise UserInputError(f"{line}; re-score both with one sandbox, or pass --allow-mixed-sandboxes")
+        notes.append(line)
+    return tuple(notes)
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
+    return text.removeprefix("sha256:")[:12] if len(text) > 40 else text
 
 
 def _describe(r: Run) -> str:
@@ -190,13 +223,14 @@ def flips(baseline: Run, candidate: Run) -> tuple[tuple[Flip, ...], tuple[Flip, 
 
 def compare(
     runs: Sequence[Run], ks: Sequence[int] | None = None, *, confidence: float = 0.95, seed: int = 0,
-    resamples: int = DEFAULT_RESAMPLES,
+    resamples: int = DEFAULT_RESAMPLES, allow_mixed_sandboxes: bool = False,
 ) -> Comparison:  # fmt: skip
     """Every run's pass@k, and each later run against the first (the baseline)."""
     check_confidence(confidence)
     if len(runs) < 2:
         raise UserInputError("compare needs at least two runs")
     use_ks = check_comparable(runs, ks)
+    sandbox_notes = check_same_sandbox(runs, allow_mixed_sandboxes)
     if not use_ks:
         raise UserInputError("the runs report no pass@k; choose one with --k")
     scores = []
@@ -215,7 +249,7 @@ def compare(
         )  # fmt: skip
         gained, lost = flips(base, cand)
         pairs.append(PairComparison(base.name, cand.name, diffs, gained, lost))
-    notes = tuple(
+    notes = sandbox_notes + tuple(
         f"{r.name}: {r.infra_errors} samples could not be judged (sandbox failures count as failures here)"
         for r in runs if r.infra_errors
     )  # fmt: skip
@@ -239,15 +273,12 @@ class GateDecision:
     difference: Difference
     verdict: str  # one line a release manager can read
     rule: str = "pass iff the one-sided lower confidence bound of (candidate - baseline) >= -max_drop"
-
-
-def _pts(x: float) -> str:
-    return f"{100 * x:+.2f} pts"
+    notes: tuple[str, ...] = ()
 
 
 def gate(
     baseline: Run, candidate: Run, max_drop: float, *, metric: str = "pass@1", language: str | None = None,
-    confidence: float = 0.95, seed: int = 0, resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95, seed: int = 0, resamples: int = DEFAULT_RESAMPLES, allow_mixed_sandboxes: bool = False,
 ) -> GateDecision:  # fmt: skip
     """Decide whether ``candidate`` may replace ``baseline``: a non-inferiority test.
 
@@ -269,6 +300,7 @@ def gate(
     if max_drop >= 1:
         raise UserInputError(f"--max-drop is a fraction of 1 (0.01 = one point), got {max_drop}")
     k = parse_metric(metric)
+    notes = check_same_sandbox([baseline, candidate], allow_mixed_sandboxes)
     if language is not None and language not in baseline.languages:
         raise UserInputError(
             f"language {language!r} is not in the runs (they have: {', '.join(baseline.languages)})"
@@ -277,14 +309,15 @@ def gate(
     iv = d.interval
     passed = bool(iv.lower_bound >= -max_drop)
     scope = language or OVERALL
-    head = (f"{metric} ({scope}) {d.baseline_value:.4f} -> {d.candidate_value:.4f} ({_pts(iv.estimate)}; "
-            f"{confidence:.0%} lower bound {_pts(iv.lower_bound)})")  # fmt: skip
-    allowed = f"{100 * max_drop:.2f} pts"
+    sure = f"with {level(confidence)} confidence"
+    head = (f"{metric} ({scope}) {change(d.baseline_value, d.candidate_value, iv.estimate)}; "
+            f"{level(confidence)} one-sided lower bound {pts(iv.lower_bound)}")  # fmt: skip
+    allowed = amount(max_drop)
     if passed:
-        verdict = f"PASS: {head}: with {confidence:.0%} confidence the candidate drops by at most {allowed}"
+        verdict = f"PASS: {head}: {sure} the candidate drops by at most {allowed}"
     elif iv.upper_bound < -max_drop:
-        verdict = f"FAIL (regression): {head}: with {confidence:.0%} confidence the candidate drops by more than {allowed}"
+        verdict = f"FAIL (regression): {head}: {sure} the candidate drops by more than {allowed}"
     else:
         verdict = (f"FAIL (inconclusive): {head}: a drop of more than {allowed} cannot be ruled out at "
-                   f"{confidence:.0%} confidence; more problems or samples would narrow the interval")  # fmt: skip
-    return GateDecision(passed, metric, scope, max_drop, confidence, d, verdict)
+                   f"{level(confidence)} confidence; more problems or samples would narrow the interval")  # fmt: skip
+    return GateDecision(passed, metric, scope, max_drop, confidence, d, verdict, notes=notes)

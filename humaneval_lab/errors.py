@@ -4,18 +4,21 @@
 
     HumanEvalLabError                exit 2 unless stated
     ├── UserInputError               a file, flag or value the user must fix
+    │   ├── ConfigError              a setting out of range (also a ValueError)
     │   ├── InputFileError           names the file (and line) that is wrong
     │   ├── UnknownTaskError         a sample names a task the problem set lacks
     │   ├── PassAtKError             k > n, no samples for a problem, ...
     │   └── ResumeMismatchError      an output folder made with other inputs or settings
     ├── EnvironmentProblem           something on this machine must be installed or started
     │   ├── DockerUnavailableError   Docker missing, daemon down, image missing
+    │   ├── SandboxBuildError        the sandbox image could not be built
     │   └── BackendUnavailableError  an optional generation backend is not installed
-    ├── RegressionError              exit 1: the gate found a regression
-    └── InfrastructureError          exit 4: the sandbox itself failed and could not recover
+    └── InfrastructureError          exit 3: the sandbox itself failed and could not recover
 
-Exit codes (for pipelines): 0 ok; 1 the candidate regressed; 2 the user must fix something;
-4 internal error (with a traceback); 130 interrupted.
+Exit codes (for pipelines): 0 ok; 1 the gate found a regression (a decision, not an error: no
+exception); 2 the user must fix something; 3 the sandbox failed, retry (re-running resumes);
+4 internal error, a bug (with a traceback); 130 interrupted. ``HUMANEVAL_LAB_DEBUG=1`` makes the
+CLI re-raise instead of printing one line.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class ExitCode(IntEnum):
     OK = 0
     REGRESSION = 1
     USAGE = 2
+    INFRA = 3
     INTERNAL = 4
     INTERRUPTED = 130
 
@@ -40,6 +44,11 @@ class HumanEvalLabError(Exception):
 
 class UserInputError(HumanEvalLabError):
     """Bad input, usage or settings."""
+
+
+class ConfigError(UserInputError, ValueError):
+    """A setting out of range ("jobs must be at least 1, got 0"); a ValueError too, for callers
+    that validate settings the standard way."""
 
 
 class InputFileError(UserInputError):
@@ -72,17 +81,15 @@ class DockerUnavailableError(EnvironmentProblem):
     """Docker is missing, its daemon is down, or the sandbox image is absent."""
 
 
+class SandboxBuildError(EnvironmentProblem):
+    """The sandbox image could not be built (no root, no debootstrap, the recipe failed)."""
+
+
 class BackendUnavailableError(EnvironmentProblem):
     """An optional generation backend (vllm, transformers, ...) is not installed or not reachable."""
-
-
-class RegressionError(HumanEvalLabError):
-    """The gate found that the candidate regressed."""
-
-    exit_code = ExitCode.REGRESSION
 
 
 class InfrastructureError(HumanEvalLabError):
     """The execution infrastructure failed and could not recover; not the model's fault."""
 
-    exit_code = ExitCode.INTERNAL
+    exit_code = ExitCode.INFRA

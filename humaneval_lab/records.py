@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -134,10 +134,21 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_samples(path: str | Path, samples: Iterable[Mapping[str, Any]]) -> None:
-    with JsonlWriter(Path(path)) as w:
-        for s in samples:
-            w.write(s)
+def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = False) -> None:
+    """Write ``data`` as indented JSON so that a reader (or a resume after a kill) sees the old file
+    or the new one, never half of one: a temporary file beside it, flushed to disk, then renamed.
+    Keys keep their order unless ``sort_keys`` (a summary's problems are in the problem set's order)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2, sort_keys=sort_keys, ensure_ascii=False) + "\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class JsonlWriter:
@@ -194,13 +205,6 @@ def read_jsonl_prefix(path: Path) -> tuple[list[dict[str, Any]], int]:
             records.append(rec)
             good += len(raw)
     return records, good
-
-
-def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    for _, rec in read_records(path):
-        if not isinstance(rec, dict):
-            raise InputFileError(path, "expected JSON objects, one per line")
-        yield rec
 
 
 # ---------------------------------------------------------------------------------------------- outputs

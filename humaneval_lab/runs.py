@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ class Run:
     verdicts: Mapping[str, int]
     infra_errors: int
     samples: int
+    sandbox: Mapping[str, Any] = field(default_factory=dict)  # what judged it (Executor.describe())
     model: Mapping[str, Any] | None = None  # which model made the samples (summary.json "model")
 
     @property
@@ -139,6 +140,7 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
         pass_at_k={f"pass@{k}": float(pass_at_k[f"pass@{k}"]) for k in ks}, problems=tuple(problems),
         verdicts={str(k): int(v) for k, v in verdicts.items()}, infra_errors=int(data.get("infra_errors", 0)),
         samples=sum(p.n for p in problems),
+        sandbox=data["sandbox"] if isinstance(data.get("sandbox"), dict) else {},
     )  # fmt: skip
     if not rpath.is_file():
         raise InputFileError(root, "incomplete run: summary.json but no results.jsonl")

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from humaneval_lab.errors import SandboxBuildError
+
 if TYPE_CHECKING:  # pragma: no cover
     import docker
 
@@ -24,12 +26,8 @@ IMAGE_REPOSITORY = "humaneval-lab-sandbox"
 RECIPE_FILES = ("packages.txt", "build-offline.sh", "setup-rootfs.sh")
 RECIPE_LABEL = "org.humaneval-lab.recipe"
 # Where an installed (non-editable) humaneval-lab keeps sandbox/ as package data: setup.cfg maps
-# sandbox/ to humaneval_lab.sandbox; humaneval_lab_sandbox is the stand-alone name.
-_RESOURCE_PACKAGES = ("humaneval_lab.sandbox", "humaneval_lab_sandbox")
-
-
-class SandboxBuildError(Exception):
-    """The sandbox image could not be located or built."""
+# sandbox/ to humaneval_lab.sandbox.
+_RESOURCE_PACKAGE = "humaneval_lab.sandbox"
 
 
 def recipe_hash(sandbox_dir: Path) -> str:
@@ -66,24 +64,19 @@ def sandbox_dir() -> Path:
     """Locate the ``sandbox/`` recipe folder.
 
     A source checkout (``<repo>/sandbox`` next to the package) wins; else the
-    package data of an installed humaneval-lab (see _RESOURCE_PACKAGES).
+    package data of an installed humaneval-lab (see _RESOURCE_PACKAGE).
     """
     checkout = Path(__file__).resolve().parent.parent / "sandbox"
     if _is_recipe_dir(checkout):
         return checkout
-    for package in _RESOURCE_PACKAGES:
-        try:
-            found = importlib.util.find_spec(package) is not None
-        except ModuleNotFoundError:  # the parent package is absent
-            found = False
-        if found:
-            # Package data installed on the file system (a wheel, not a zip).
-            path = Path(str(importlib.resources.files(package)))
-            if _is_recipe_dir(path):
-                return path
+    if importlib.util.find_spec(_RESOURCE_PACKAGE) is not None:
+        # Package data installed on the file system (a wheel, not a zip).
+        path = Path(str(importlib.resources.files(_RESOURCE_PACKAGE)))
+        if _is_recipe_dir(path):
+            return path
     raise SandboxBuildError(
-        f"sandbox recipe not found: neither {checkout} nor the packages "
-        f"{', '.join(_RESOURCE_PACKAGES)} hold {', '.join(RECIPE_FILES)}"
+        f"sandbox recipe not found: neither {checkout} nor the package "
+        f"{_RESOURCE_PACKAGE} holds {', '.join(RECIPE_FILES)}"
     )
 
 
@@ -99,15 +92,10 @@ def image_exists(client: docker.DockerClient, tag: str) -> bool:
 
 
 def _docker_client() -> Any:
-    try:
-        import docker
-        import docker.errors
-    except ImportError as exc:
-        raise SandboxBuildError("the 'docker' Python package is required") from exc
-    try:
-        return docker.from_env()
-    except docker.errors.DockerException as exc:
-        raise SandboxBuildError(f"docker engine not reachable: {exc}") from exc
+    """The one way this package reaches Docker (DockerUnavailableError, with the fix, otherwise)."""
+    from humaneval_lab.execution.docker import docker_client
+
+    return docker_client()
 
 
 def build_image(

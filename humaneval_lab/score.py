@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval_lab.errors import (
+    ConfigError,
     InfrastructureError,
     InputFileError,
     PassAtKError,
@@ -42,7 +43,14 @@ from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
-from humaneval_lab.records import JsonlWriter, Sample, differences, file_sha256, read_jsonl_prefix
+from humaneval_lab.records import (
+    JsonlWriter,
+    Sample,
+    differences,
+    file_sha256,
+    read_jsonl_prefix,
+    write_json_atomic,
+)
 
 DEFAULT_KS = (1, 10, 100)
 RESULTS, SUMMARY, MANIFEST = "results.jsonl", "summary.json", "manifest.json"
@@ -65,9 +73,9 @@ class ScoreSettings:
         if not self.ks or any(k < 1 for k in self.ks):
             raise PassAtKError(f"k values must be positive integers, got {list(self.ks)}")
         if not self.timeout_s > 0:
-            raise PassAtKError(f"--timeout must be positive, got {self.timeout_s}")
+            raise ConfigError(f"--timeout must be positive, got {self.timeout_s}")
         if self.jobs < 1:
-            raise PassAtKError(f"--jobs must be at least 1, got {self.jobs}")
+            raise ConfigError(f"--jobs must be at least 1, got {self.jobs}")
 
     def verdict_relevant(self) -> dict[str, Any]:
         """Settings that change verdicts (a resume must match them); jobs and ks do not."""
@@ -88,6 +96,7 @@ class Summary:
     settings: dict[str, Any]
     harness: dict[str, Any]
     duration_s: float
+    sandbox: dict[str, Any] = field(default_factory=dict)  # what judged: Executor.describe()
     infra_errors: int = 0
     notes: list[str] = field(default_factory=list)
     name: str = ""  # what compare, gate and report call this run
@@ -180,26 +189,28 @@ def sample_indices(samples: Sequence[Sample]) -> list[int]:
     return out
 
 
-_WHAT = {
-    "problem_set_sha256": "the problem set",
-    "samples_sha256": "the samples",
-    "verdict_settings": "the settings",
+# manifest key -> (what it is, the manifest's human-readable detail of a hash)
+_WHAT: dict[str, tuple[str, str | None]] = {
+    "problem_set_sha256": ("the problem set", "problem_set"),
+    "samples_sha256": ("the samples", "samples"),
+    "verdict_settings": ("the settings", None),
+    "sandbox": ("the sandbox", None),
 }
 
 
 def _what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     """None when ``old`` may be resumed by ``new``; else which input or setting changed, both values."""
-    for key, what in _WHAT.items():
+    for key, (what, detail) in _WHAT.items():
         a, b = old.get(key), new.get(key)
         if a == b:
             continue
-        if key == "verdict_settings" and isinstance(a, Mapping) and isinstance(b, Mapping):
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
             return f"{what} changed: " + "; ".join(differences(a, b))
-        detail = {"problem_set_sha256": "problem_set", "samples_sha256": "samples"}[key]
-        was, now = old.get(detail), new.get(detail)
-        if isinstance(was, Mapping) and isinstance(now, Mapping) and differences(was, now):
-            return f"{what} changed: " + "; ".join(differences(was, now))
-        return f"{what} changed: sha256 was {str(a)[:12]}, now {str(b)[:12]}"
+        if detail:
+            was, now = old.get(detail), new.get(detail)
+            if isinstance(was, Mapping) and isinstance(now, Mapping) and differences(was, now):
+                return f"{what} changed: " + "; ".join(differences(was, now))
+        return f"{what} changed: was {str(a)[:40]}, now {str(b)[:40]}"
     return None
 
 
@@ -244,7 +255,7 @@ def _prepare_output(
             f"{rpath} exists without a manifest; start afresh with --overwrite, or use another -o folder"
         )
     try:
-        mpath.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_json_atomic(mpath, manifest, sort_keys=True)
     except OSError as exc:  # a read-only or foreign folder: the user's to fix, not a crash
         raise InputFileError(out, f"cannot write the output folder: {exc.strerror or exc}") from None
     records, _ = read_jsonl_prefix(rpath)
@@ -358,10 +369,12 @@ def score(
         if samples_path
         else hashlib.sha256("\n".join(dedup_key(s) for s in samples).encode()).hexdigest()
     )
+    sandbox = executor.describe()
     manifest = {
         "problem_set_sha256": problems.content_hash,
         "samples_sha256": samples_sha,
         "verdict_settings": settings.verdict_relevant(),
+        "sandbox": sandbox,
         "harness": harness_info(),
         # Only to say what changed when a resume is refused; the hashes above decide.
         "problem_set": {"name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12]},
@@ -426,6 +439,7 @@ def score(
         samples_info={"path": str(samples_path) if samples_path else None, "sha256": samples_sha,
                       "count": len(samples), "in_file": in_file},
         duration_s=time.monotonic() - started,
+        sandbox=sandbox,
     )  # fmt: skip
     notes = list(summary.notes)
     if skipped:
@@ -440,7 +454,7 @@ def score(
     summary = replace(
         summary, notes=notes, name=name or out.resolve().name, model=dict(model) if model else None
     )
-    (out / SUMMARY).write_text(json.dumps(summary.to_json(), indent=2) + "\n")
+    write_json_atomic(out / SUMMARY, summary.to_json())
     return summary
 
 
@@ -455,6 +469,7 @@ def summarize(
     executions: Mapping[str, int],
     samples_info: Mapping[str, Any],
     duration_s: float,
+    sandbox: Mapping[str, Any] | None = None,
 ) -> Summary:
     """Aggregate verdicts: exact pass@k per problem, per language and overall."""
     n: Counter[str] = Counter()
@@ -513,6 +528,7 @@ def summarize(
         samples={**samples_info, "min_per_problem": min(n.values()), "max_per_problem": max(n.values())},
         settings=settings_d,
         harness=harness_info(),
+        sandbox=dict(sandbox or {}),
         duration_s=round(duration_s, 3),
         infra_errors=infra,
         notes=notes,

@@ -119,3 +119,31 @@ def test_report_html_and_markdown(tmp_path: Path) -> None:
     )
     code, _, err = run("report", str(r["base"]), "--format", "html")
     assert code == 2 and "html needs -o FILE" in err
+
+
+def test_runs_judged_by_different_sandboxes_need_a_flag(tmp_path: Path) -> None:
+    r = runs(tmp_path)
+    spath = r["worse"] / "summary.json"
+    data = json.loads(spath.read_text())
+    data["sandbox"] = {"executor": "docker", "image_id": "sha256:" + "e" * 64}
+    spath.write_text(json.dumps(data))
+    for cmd in (["compare", str(r["base"]), str(r["worse"])], ["gate", str(r["base"]), str(r["worse"]),
+                "--max-drop", "0.5"], ["report", str(r["base"]), str(r["worse"]), "-o", str(tmp_path / "r.md")]):  # fmt: skip
+        code, out, err = run(*cmd, "--resamples", "200")
+        line = one_error_line(code, err)
+        assert (
+            "judged by different sandboxes (executor marker vs docker, image_id None vs eeeeeeeeeeee)" in line
+        )
+        assert "--allow-mixed-sandboxes" in line and out == ""
+        code, out, err = run(*cmd, "--resamples", "200", "--allow-mixed-sandboxes")
+        assert code in (0, 1), err
+        page = (tmp_path / "r.md").read_text() if cmd[0] == "report" else ""
+        assert "different sandboxes" in (err + out if cmd[0] != "report" else page)
+
+
+def test_the_bootstrap_seed_is_not_called_seed(tmp_path: Path) -> None:
+    r = runs(tmp_path)
+    base = ["compare", str(r["base"]), str(r["worse"]), "--resamples", "200", "--json"]
+    code, out, _ = run(*base, "--bootstrap-seed", "7")
+    assert code == 0 and json.loads(out)["seed"] == 7
+    assert "--seed" in one_error_line(*run(*base, "--seed", "7")[:3:2])

@@ -315,6 +315,9 @@ class InterruptAfter:
                 raise KeyboardInterrupt
             yield item
 
+    def describe(self) -> dict[str, Any]:
+        return dict(self.inner.describe())
+
     def close(self) -> None:
         self.inner.close()
 
@@ -336,8 +339,8 @@ def test_counts_are_parts_of_one_whole_and_ctrl_c_says_what_was_kept(
     real = execution.make_executor
     monkeypatch.setattr(execution, "make_executor", lambda *a, **k: InterruptAfter(real(*a, **k), 2))
     code, out, err = run(*args)
+    assert code == 130 and out == "" and "Traceback" not in err, err
     kept = len(rows(tmp_path / "o" / "results.jsonl"))
-    assert code == 130 and out == "" and "Traceback" not in err
     assert 2 <= kept < 9
     assert f"interrupted: {kept} of 9 results kept in {tmp_path / 'o' / 'results.jsonl'}; " \
            "re-run the same command to resume" in flat(err)  # fmt: skip
@@ -425,8 +428,8 @@ def test_ctrl_c_in_sample_says_what_was_kept(tmp_path: Path, monkeypatch: pytest
     assert code == 130 and stdout == "" and "Traceback" not in err
     assert f"interrupted: 3 of 6 samples kept in {out}; re-run the same command to resume" in flat(err)
     monkeypatch.setattr(FakeBackend, "generate", real)
-    code, _, err = run(*args)
-    assert code == 0 and "3 generated, 3 kept from an earlier run" in flat(err)
+    code, out, err = run(*args)
+    assert code == 0 and "3 generated, 3 kept from an earlier run" in flat(out), err
 
 
 def test_a_selection_with_none_of_the_samples_says_so(tmp_path: Path) -> None:

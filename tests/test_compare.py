@@ -167,3 +167,46 @@ def test_gate_rejects_bad_settings(tmp_path: Path) -> None:
         with pytest.raises(UserInputError, match=match):
             gate(a, a, **kwargs)  # type: ignore[arg-type]
     assert parse_metric("pass@10") == 10
+
+
+def _with_sandbox(run_dir: Path, sandbox: dict[str, object] | None) -> None:
+    """Rewrite what a run's summary says judged it (None: a run from before this was recorded)."""
+    spath = run_dir / "summary.json"
+    data = json.loads(spath.read_text())
+    if sandbox is None:
+        data.pop("sandbox", None)
+    else:
+        data["sandbox"] = sandbox
+    spath.write_text(json.dumps(data))
+
+
+def test_runs_judged_by_different_sandboxes_are_refused_unless_allowed(tmp_path: Path) -> None:
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    make_run(a_dir, [(2, 1)] * 4)
+    make_run(b_dir, [(2, 1)] * 4)
+    assert load_run(a_dir).sandbox == {"executor": "marker"}  # what score recorded
+    box = {
+        "executor": "docker",
+        "image_id": "sha256:" + "a" * 64,
+        "judge_sha256": "1" * 64,
+        "limits": {"m": 1},
+    }
+    _with_sandbox(a_dir, box)
+    _with_sandbox(b_dir, {**box, "judge_sha256": "2" * 64})
+    a, b = load_run(a_dir), load_run(b_dir)
+    with pytest.raises(
+        UserInputError, match=r"different sandboxes \(judge_sha256 1{12} vs 2{12}\).*--allow-mixed"
+    ):
+        compare([a, b])
+    with pytest.raises(UserInputError, match="different sandboxes"):
+        gate(a, b, 0.01)
+    mixed = compare([a, b], allow_mixed_sandboxes=True, resamples=200)
+    assert any("different sandboxes" in n for n in mixed.notes)
+    assert any(
+        "different sandboxes" in n for n in gate(a, b, 0.01, allow_mixed_sandboxes=True, resamples=200).notes
+    )
+    _with_sandbox(b_dir, box)
+    assert not compare([a, load_run(b_dir)], resamples=200).notes  # the same sandbox: nothing to say
+    _with_sandbox(b_dir, None)
+    old = compare([a, load_run(b_dir)], resamples=200)
+    assert old.notes == ("b: the sandbox that judged it is not recorded",)

@@ -7,7 +7,7 @@ import pytest
 
 from humaneval_lab.errors import InputFileError, UnknownTaskError
 from humaneval_lab.problems import load_problems
-from humaneval_lab.records import JsonlWriter, read_jsonl_prefix, read_samples
+from humaneval_lab.records import JsonlWriter, read_jsonl_prefix, read_samples, write_json_atomic
 
 from .conftest import write_jsonl
 
@@ -68,6 +68,16 @@ def test_writer_appends_whole_lines_and_prefix_reader_drops_partial(tmp_path: Pa
     recs, size = read_jsonl_prefix(f)
     assert [list(r) for r in recs] == [["a"], ["b"]]
     assert size == len(f.read_bytes()) - len('{"c": 3')
+
+
+def test_json_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "summary.json"
+    write_json_atomic(path, {"b": 1, "a": [1, 2]})
+    assert list(json.loads(path.read_text())) == ["b", "a"]  # order kept: a summary's problems are ordered
+    with pytest.raises(TypeError):  # a write that fails leaves the old file as it was
+        write_json_atomic(path, {"a": object()})
+    assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["summary.json"]  # no temporary left
 
 
 def test_default_run_names_say_which_model_and_which_samples(tmp_path: Path) -> None:

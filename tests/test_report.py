@@ -80,6 +80,41 @@ def test_html_is_self_contained_and_escapes_completions(
     assert html.count("<script") == 3  # error trap, data, app: nothing from the completions
 
 
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def test_grid_colours_are_not_verdict_colours_and_have_a_legend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partial pass rate must not read as a verdict: no grid colour is near any verdict bar colour."""
+    from humaneval_lab.report.html import VERDICT_COLORS, rate_color
+
+    verdicts = {kind: _rgb(c) for kind, c in VERDICT_COLORS.items()}
+    for i in range(101):
+        cell = _rgb(rate_color(i / 100))
+        for kind, v in verdicts.items():
+            distance = sum((a - b) ** 2 for a, b in zip(cell, v, strict=True)) ** 0.5
+            # The old red-yellow-green ramp put 25% at distance 36 from "error"'s orange.
+            assert distance > 50, (
+                f"a {i}% cell ({rate_color(i / 100)}) looks like {kind} ({VERDICT_COLORS[kind]})"
+            )
+    shades = [rate_color(i / 100) for i in range(101)]
+    assert len(set(shades)) > 50 and shades[0] != shades[-1]  # still a scale, light to dark
+    assert sum(_rgb(shades[0])) > sum(_rgb(shades[50])) > sum(_rgb(shades[-1]))
+    html = render_html(build_report(two_runs(tmp_path, monkeypatch), resamples=300))
+    legend = re.search(r'<div class="legend" id="grid-legend">(.*?)</div>', html)
+    assert legend, "the grid has no colour legend"
+    keys = re.findall(r'<i style="background:(#[0-9a-f]{6})"></i>([^<]+)</span>', legend.group(1))
+    assert keys == [(rate_color(x), label) for x, label in
+                    ((0, "0.00%"), (0.25, "25.00%"), (0.5, "50.00%"), (0.75, "75.00%"), (1, "100.00%"))]  # fmt: skip
+    # Cells use the same scale: a 4/6 cell has the colour of 66.67%.
+    assert (
+        f'style="background:{rate_color(4 / 6)}" title="HumanEval/4 · ckpt-1000: 4/6 passed (66.67%)"' in html
+    )
+
+
 def test_markdown_for_a_pr_comment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     md = render_markdown(build_report(two_runs(tmp_path, monkeypatch), resamples=300))
     assert md.startswith("## humaneval-lab: ckpt-1000 vs ckpt-1200")
@@ -104,6 +139,8 @@ def test_page_in_headless_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert bars and bars.group(0).count('<g class="bar">') == 6  # (overall, cpp, python) x 2 runs
     assert re.search(r'<svg[^>]*id="chart-verdicts"', dom)
     assert dom.count('class="cell"') == 24
+    legend = re.search(r'<div class="legend" id="grid-legend">(.*?)</div>', dom, re.S)
+    assert legend and legend.group(1).count("<i ") == 5 and "100.00%" in legend.group(1)
     # The problem view, opened from the URL, shows each run's failing completion as text.
     view = re.search(r'<div id="problem-view">(.*?)</div>\s*</div>\s*</section>', dom, re.S)
     assert view and "<h3>HumanEval/4</h3>" in view.group(1)

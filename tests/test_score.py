@@ -145,6 +145,33 @@ def test_resume_refuses_other_settings_or_samples(tmp_path: Path) -> None:
         score(other, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=5))  # type: ignore[arg-type]
 
 
+class OtherSandbox(FakeExecutor):
+    def describe(self) -> dict[str, object]:
+        return {"executor": "fake", "image_id": "sha256:other"}
+
+
+def test_the_sandbox_that_judged_is_recorded_and_a_resume_must_match_it(tmp_path: Path) -> None:
+    samples, ps = _samples(1, ["# hel-verdict:passed\n"])
+    summary = score(samples, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,)))  # type: ignore[arg-type]
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["sandbox"] == summary.sandbox == {"executor": "fake"}
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["sandbox"] == {"executor": "fake"}
+    with pytest.raises(ResumeMismatchError, match="sandbox"):
+        score(samples, ps, OtherSandbox(), tmp_path / "o", ScoreSettings(ks=(1,)))  # type: ignore[arg-type]
+
+
+def test_judge_hash_covers_the_runner_and_the_language_specs() -> None:
+    from humaneval_lab.execution.base import judge_sha256
+    from humaneval_lab.execution.local import LocalExecutor
+
+    ex = LocalExecutor()
+    try:
+        assert ex.describe() == {"executor": "local", "judge_sha256": judge_sha256(), "isolation": "none"}
+    finally:
+        ex.close()
+    assert len(judge_sha256()) == 64
+
+
 def test_infra_errors_are_counted_apart_and_retried_on_resume(tmp_path: Path) -> None:
     samples, ps = _samples(1, ["# hel-verdict:passed a\n", "# hel-verdict:passed b\n"])
     flaky = FakeExecutor(lambda job: Outcome(Status.INFRA, "container died"))

@@ -15,10 +15,14 @@ their trusted judge's exit code.)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from importlib import resources
 from typing import Any, Protocol, runtime_checkable
+
+from humaneval_lab.errors import ConfigError
 
 
 class Status(str, Enum):
@@ -47,7 +51,7 @@ class Limits:
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
-            raise ValueError(f"timeout must be positive, got {self.timeout_s}")
+            raise ConfigError(f"timeout must be positive, got {self.timeout_s}")
 
 
 @dataclass(frozen=True)
@@ -127,4 +131,25 @@ class Executor(Protocol):
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]: ...
 
+    def describe(self) -> dict[str, Any]:
+        """What judges here, as plain data: recorded in a run's manifest and summary, and part of
+        what a resume must match (a verdict from another sandbox is not the same verdict)."""
+        ...
+
     def close(self) -> None: ...
+
+
+def judge_sha256() -> str:
+    """sha256 over the source of everything that turns a completion into a verdict: the runner and
+    its drivers (``sandbox/runner``) and the language specs that write each program's test wrapper.
+    A harness change that could change a verdict changes this hash."""
+    h = hashlib.sha256()
+    for package in ("humaneval_lab.sandbox.runner", "humaneval_lab.languages"):
+        files = sorted(
+            (f for f in resources.files(package).iterdir() if f.name.endswith(".py")), key=lambda f: f.name
+        )
+        for f in files:
+            h.update(f"{package}/{f.name}\0".encode())
+            h.update(f.read_bytes())
+    h.update(resources.files("humaneval_lab.execution").joinpath("base.py").read_bytes())
+    return h.hexdigest()

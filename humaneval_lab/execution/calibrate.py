@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Executor, Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, ProblemSet
+from humaneval_lab.records import write_json_atomic
 
 CALIBRATION = "calibration.json"
 
@@ -29,7 +31,7 @@ class CalibrationPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.floor_s <= self.cap_s:
-            raise ValueError(f"need 0 < floor <= cap, got floor {self.floor_s}, cap {self.cap_s}")
+            raise ConfigError(f"need 0 < floor <= cap, got floor {self.floor_s}, cap {self.cap_s}")
 
     def limit(self, seconds: float) -> float:
         return round(min(self.cap_s, max(self.floor_s, self.factor * seconds)), 3)
@@ -75,12 +77,9 @@ def limits_for(
     )
     if len(missing):
         stored.update(measure(missing, executor, timeout_s, policy))
-        path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"policy": {"factor": policy.factor, "floor_s": policy.floor_s, "cap_s": policy.cap_s},
                "limits_s": dict(sorted(stored.items()))}  # fmt: skip
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=2) + "\n")
-        tmp.replace(path)
+        write_json_atomic(path, doc)
 
     def for_problem(problem: Problem) -> Limits:
         return Limits(timeout_s=stored.get(problem.task_id, timeout_s))

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from humaneval_lab.errors import DockerUnavailableError, InfrastructureError
-from humaneval_lab.execution.base import Job, Outcome
+from humaneval_lab.errors import ConfigError, DockerUnavailableError, InfrastructureError
+from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.execution.scheduler import Box, Deaths, Policy, schedule
 from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
 
@@ -113,9 +113,9 @@ class DockerConfig:
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
-            raise ValueError(f"jobs must be at least 1, got {self.jobs}")
+            raise ConfigError(f"jobs must be at least 1, got {self.jobs}")
         if self.workers_per_container < 1:
-            raise ValueError(f"workers_per_container must be at least 1, got {self.workers_per_container}")
+            raise ConfigError(f"workers_per_container must be at least 1, got {self.workers_per_container}")
 
 
 def runner_source() -> bytes:
@@ -154,7 +154,11 @@ def require_image(client: Any, image: str) -> None:
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
-        raise DockerUnavailableError(f"sandbox image {image} is missing: {FIX}") from None
+        # Name the tag: the default one changes with the recipe's hash, and --image or the environment
+        # may ask for another, so a bare `sandbox build` would not always make the image asked for.
+        raise DockerUnavailableError(
+            f"sandbox image {image} is missing: build it with `humaneval-lab sandbox build --tag {image}`"
+        ) from None
     except docker.errors.APIError as exc:
         raise DockerUnavailableError(f"cannot inspect sandbox image {image}: {exc.explanation}") from None
 
@@ -433,6 +437,30 @@ class DockerExecutor:
         self._pinned: collections.Counter[int] = collections.Counter()  # CPU -> live containers on it
         self._pin_lock = threading.Lock()
         self._pinning = self.config.pin_cpus
+
+    def describe(self) -> dict[str, Any]:
+        """The image (tag, id, recipe), the judging code's hash and every container limit: what a
+        verdict from this executor depends on besides the sample (see Executor.describe)."""
+        from humaneval_lab.sandbox_image import RECIPE_LABEL
+
+        image = self.client.images.get(self.image)
+        c = self.config
+        return {
+            "executor": self.name,
+            "image": self.image,
+            "image_id": image.id,
+            "recipe": (image.labels or {}).get(RECIPE_LABEL),
+            "judge_sha256": judge_sha256(),
+            "limits": {
+                "workers_per_container": c.workers_per_container,
+                "memory_per_worker": c.memory_per_worker,
+                "pids_per_worker": c.pids_per_worker,
+                "cpus_per_worker": c.cpus_per_worker,
+                "work_tmpfs": c.work_tmpfs,
+                "tmp_tmpfs": c.tmp_tmpfs,
+                "preload": list(c.preload),
+            },
+        }
 
     # ------------------------------------------------------------------------------------------ cpus
 

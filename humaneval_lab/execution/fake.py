@@ -39,6 +39,9 @@ class FakeExecutor:
             self.executed.append(job.id)
             yield job.id, self.judge(job)
 
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name}
+
     def close(self) -> None:
         pass
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
-from humaneval_lab.execution.base import Job, Outcome
+from humaneval_lab.errors import ConfigError
+from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.sandbox.runner import hel_runner
 
 WARNING = "--sandbox local runs untrusted model-written code directly on this machine, without isolation"
@@ -22,7 +24,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int = 1) -> None:
         if jobs < 1:
-            raise ValueError(f"jobs must be at least 1, got {jobs}")
+            raise ConfigError(f"jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self._tmp = tempfile.TemporaryDirectory(prefix="hel-local-")
 
@@ -46,6 +48,9 @@ class LocalExecutor:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield ids.pop(fut), Outcome.from_wire(fut.result())
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "judge_sha256": judge_sha256(), "isolation": "none"}
 
     def close(self) -> None:
         self._tmp.cleanup()

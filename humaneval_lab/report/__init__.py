@@ -23,6 +23,7 @@ __all__ = [
     "Report",
     "RunView",
     "build_report",
+    "format_for",
     "render_html",
     "render_markdown",
     "write_report",
@@ -99,13 +100,22 @@ def _run_view(run: Run, k: int, confidence: float, seed: int, resamples: int) ->
 
 def build_report(
     runs: Sequence[Run], *, k: int = 1, ks: Sequence[int] | None = None, confidence: float = 0.95, seed: int = 0,
-    resamples: int = 2000, title: str | None = None,
+    resamples: int = 2000, title: str | None = None, allow_mixed_sandboxes: bool = False,
 ) -> Report:  # fmt: skip
     """Everything the page shows; with two or more runs, later runs are compared with the first."""
     check_confidence(confidence)
     check_comparable(runs, [k])
     comparison = (
-        compare(runs, ks, confidence=confidence, seed=seed, resamples=resamples) if len(runs) > 1 else None
+        compare(
+            runs,
+            ks,
+            confidence=confidence,
+            seed=seed,
+            resamples=resamples,
+            allow_mixed_sandboxes=allow_mixed_sandboxes,
+        )
+        if len(runs) > 1
+        else None  # fmt: skip
     )
     first = runs[0]
     return Report(
@@ -125,6 +135,15 @@ def render_markdown(report: Report) -> str:
     from humaneval_lab.report.markdown import render
 
     return render(report)
+
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def format_for(path: str | Path | None) -> str:
+    """The format a report written to ``path`` gets unless asked otherwise: markdown for
+    ``.md``/``.markdown`` (any case), html for anything else and for no file (the page needs one)."""
+    return "markdown" if path is not None and Path(path).suffix.lower() in MARKDOWN_SUFFIXES else "html"
 
 
 def write_report(report: Report, path: str | Path, fmt: str = "html") -> Path:

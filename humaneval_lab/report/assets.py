@@ -42,7 +42,8 @@ svg .series { fill: none; stroke-width: 2; } svg .whisker { stroke: #222; stroke
 .scroll { max-height: 460px; overflow: auto; border: 1px solid var(--line); }
 #grid { margin: 0; font-size: 12px; } #grid th, #grid td { padding: 1px 6px; }
 #grid thead th { position: sticky; top: 0; background: var(--panel); }
-#grid td.cell { width: 44px; min-width: 44px; cursor: pointer; border: 1px solid #fff; }
+#grid td.cell { width: 44px; min-width: 44px; cursor: pointer; border: 1px solid #d0d7de; }
+#grid-legend i { outline: 1px solid #d0d7de; }  /* the 0% colour is nearly the page's white */
 #grid tr.selected th, #grid tr.selected td.lang { background: #ddf4ff; }
 .lang { color: var(--muted); }
 .controls { display: flex; gap: 12px; align-items: center; margin-bottom: 6px; font-size: 13px; }

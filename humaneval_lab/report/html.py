@@ -16,6 +16,7 @@ from html import escape
 from math import log10
 from typing import Any
 
+from humaneval_lab.numfmt import level, pts, pts_range, rate
 from humaneval_lab.report import Report, RunView
 from humaneval_lab.report.assets import CSS, ERROR_TRAP, SCRIPT
 
@@ -31,18 +32,35 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+# The grid's pass-rate scale: one hue (ColorBrewer Blues), light for 0% to dark for 100%. It shares
+# no colour with VERDICT_COLORS: a red-yellow-green ramp put a 25% cell in the orange of the verdict
+# bar's "error", so a reader could take "1 of 4 passed" for "errored".
+RATE_STOPS = ((0.0, (239, 243, 255)), (0.25, (189, 215, 231)), (0.5, (107, 174, 214)), (0.75, (49, 130, 189)),
+              (1.0, (8, 81, 156)))  # fmt: skip
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{v:02x}" for v in rgb)
+
+
 def rate_color(r: float) -> str:
-    """Red (0) -> yellow (0.5) -> green (1) for a pass rate."""
-    stops = ((0.0, (215, 48, 39)), (0.5, (254, 224, 139)), (1.0, (26, 152, 80)))
-    for (x0, c0), (x1, c1) in zip(stops, stops[1:], strict=False):
+    """The grid's colour for a pass rate c/n in [0, 1] (see RATE_STOPS)."""
+    r = min(1.0, max(0.0, r))
+    for (x0, c0), (x1, c1) in zip(RATE_STOPS, RATE_STOPS[1:], strict=False):
         if r <= x1:
             t = (r - x0) / (x1 - x0)
-            return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(c0, c1, strict=True))
-    return "#1a9850"
+            r0, g0, b0 = c0
+            return _hex(
+                (round(r0 + (c1[0] - r0) * t), round(g0 + (c1[1] - g0) * t), round(b0 + (c1[2] - b0) * t))
+            )
+    return _hex(RATE_STOPS[-1][1])
 
 
-def pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+def rate_legend() -> str:
+    """The grid's colour key: 0%, 25%, 50%, 75%, 100% of a problem's samples passed."""
+    keys = "".join(f'<span class="key"><i style="background:{rate_color(x)}"></i>{rate(x)}</span>'
+                   for x, _ in RATE_STOPS)  # fmt: skip
+    return f'<div class="legend" id="grid-legend"><span>samples passed:</span>{keys}</div>'
 
 
 def _legend(names: list[str]) -> str:
@@ -86,7 +104,7 @@ def curves_svg(runs: tuple[RunView, ...]) -> str:
         parts.append(f'<polyline class="series" points="{pts}" stroke="{color(i)}"/>')
         for k, v in r.curve:
             parts.append(f'<circle cx="{x(k):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color(i)}">'
-                         f"<title>{escape(r.name)}: pass@{k} = {pct(v)}</title></circle>")  # fmt: skip
+                         f"<title>{escape(r.name)}: pass@{k} = {rate(v)}</title></circle>")  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)
 
@@ -119,8 +137,8 @@ def bars_svg(report: Report) -> str:
             iv = b.interval
             bx = gx + i * bar_w
             cx = bx + bar_w / 2
-            tip = (f"{escape(r.name)} · {escape(scope)}: pass@{report.k} = {pct(iv.estimate)} "
-                   f"({report.confidence:.0%} CI {pct(iv.low)} to {pct(iv.high)}, {b.problems} problems)")  # fmt: skip
+            tip = (f"{escape(r.name)} · {escape(scope)}: pass@{report.k} = {rate(iv.estimate)} "
+                   f"({level(report.confidence)} CI {rate(iv.low)} to {rate(iv.high)}, {b.problems} problems)")  # fmt: skip
             parts.append(
                 f'<g class="bar"><rect x="{bx + 1:.1f}" y="{y(iv.estimate):.1f}" width="{bar_w - 2:.1f}" '
                 f'height="{y(0) - y(iv.estimate):.1f}" fill="{color(i)}"><title>{tip}</title></rect>'
@@ -155,7 +173,7 @@ def verdicts_svg(runs: tuple[RunView, ...]) -> str:
             bw = (w - label_w - 8) * count / total
             parts.append(f'<rect x="{x:.1f}" y="{yy}" width="{bw:.1f}" height="{row_h - 6}" '
                          f'fill="{VERDICT_COLORS.get(kind, "#999")}"><title>{escape(r.name)}: {escape(kind)} '
-                         f"{count} of {total} samples ({pct(count / total)})</title></rect>")  # fmt: skip
+                         f"{count} of {total} samples ({rate(count / total)})</title></rect>")  # fmt: skip
             x += bw
     parts.append("</svg>")
     keys = "".join(f'<span class="key"><i style="background:{VERDICT_COLORS.get(k, "#999")}"></i>{escape(k)}</span>'
@@ -171,9 +189,9 @@ def grid_html(report: Report) -> str:
         rates = [r.counts[t][1] / r.counts[t][0] for r in report.runs]
         differs = "1" if len(set(rates)) > 1 else "0"
         cells = "".join(
-            f'<td class="cell" data-task="{escape(task)}" style="background:{rate_color(rate)}" '
-            f'title="{escape(task)} · {escape(r.name)}: {r.counts[t][1]}/{r.counts[t][0]} passed"></td>'
-            for r, rate in zip(report.runs, rates, strict=True)
+            f'<td class="cell" data-task="{escape(task)}" style="background:{rate_color(x)}" '
+            f'title="{escape(task)} · {escape(r.name)}: {r.counts[t][1]}/{r.counts[t][0]} passed ({rate(x)})"></td>'
+            for r, x in zip(report.runs, rates, strict=True)
         )  # fmt: skip
         rows.append(f'<tr data-task="{escape(task)}" data-differs="{differs}"><th class="task">{escape(task)}</th>'
                     f'<td class="lang">{escape(lang)}</td>{cells}</tr>')  # fmt: skip
@@ -187,7 +205,7 @@ def summary_table(report: Report) -> str:
     rows = "".join(
         f'<tr><td><span class="swatch" style="background:{color(i)}"></span>{escape(r.name)}</td>'
         f"<td>{escape(r.model)}</td><td>{r.samples}</td><td>{r.min_n}–{r.max_n}</td>"
-        + "".join(f"<td>{pct(r.pass_at_k[k])}</td>" if k in r.pass_at_k else "<td>–</td>" for k in ks)
+        + "".join(f"<td>{rate(r.pass_at_k[k])}</td>" if k in r.pass_at_k else "<td>–</td>" for k in ks)
         + "</tr>"
         for i, r in enumerate(report.runs)
     )
@@ -201,9 +219,9 @@ def comparison_html(report: Report) -> str:
     out = []
     for pair in c.pairs:
         rows = "".join(
-            f"<tr><td>pass@{d.k}</td><td>{escape(d.scope)}</td><td>{pct(d.baseline_value)}</td>"
-            f"<td>{pct(d.candidate_value)}</td><td class=\"{'up' if d.estimate > 0 else 'down' if d.estimate < 0 else ''}\">"
-            f"{100 * d.estimate:+.2f} pts</td><td>{100 * d.interval.low:+.2f} to {100 * d.interval.high:+.2f}</td>"
+            f"<tr><td>pass@{d.k}</td><td>{escape(d.scope)}</td><td>{rate(d.baseline_value)}</td>"
+            f"<td>{rate(d.candidate_value)}</td><td class=\"{'up' if d.estimate > 0 else 'down' if d.estimate < 0 else ''}\">"
+            f"{pts(d.estimate)}</td><td>{pts_range(d.interval.low, d.interval.high)}</td>"
             f"<td>{d.test.p_value:.3g}</td></tr>"
             for d in pair.differences
         )  # fmt: skip
@@ -219,7 +237,7 @@ def comparison_html(report: Report) -> str:
         out.append(
             f"<h3>{escape(pair.candidate)} vs {escape(pair.baseline)}</h3>"
             f"<table><thead><tr><th>metric</th><th>scope</th><th>baseline</th><th>candidate</th><th>difference</th>"
-            f"<th>{c.confidence:.0%} CI (paired bootstrap)</th><th>p ({escape(c.test)})</th></tr></thead>"
+            f"<th>{level(c.confidence)} CI (paired bootstrap)</th><th>p ({escape(c.test)})</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
             f"<p><b>Solved only by {escape(pair.candidate)}</b> ({len(pair.gained)}): {flips(pair.gained)}</p>"
             f"<p><b>Solved only by {escape(pair.baseline)}</b> ({len(pair.lost)}): {flips(pair.lost)}</p>"
@@ -273,17 +291,17 @@ def render(report: Report) -> str:
 <pre id="hel-errors" hidden></pre>
 <header><h1>{escape(report.title)}</h1>
 <p class="meta">Problem set <b>{escape(str(ps.get("name", "?")))}</b>: {escape(str(ps.get("size", len(report.task_ids))))} problems,
-sha256 <code>{escape(str(ps.get("sha256", "?"))[:16])}</code>. Intervals: {report.confidence:.0%} bootstrap over problems.</p>
+sha256 <code>{escape(str(ps.get("sha256", "?"))[:16])}</code>. Intervals: {level(report.confidence)} bootstrap over problems.</p>
 {notes}{infra}</header>
 <section><h2>Runs</h2>{summary_table(report)}</section>
 {comparison_html(report)}
 <section class="two"><div><h2>pass@k versus k</h2>{_legend(names)}{curves_svg(report.runs)}</div>
-<div><h2>pass@{report.k} per language, {report.confidence:.0%} CI</h2>{_legend(names)}{bars_svg(report)}</div></section>
+<div><h2>pass@{report.k} per language, {level(report.confidence)} CI</h2>{_legend(names)}{bars_svg(report)}</div></section>
 <section><h2>Verdicts (all samples)</h2>{verdicts_svg(report.runs)}</section>
 <section class="two"><div><h2>Problems × runs (pass rate)</h2>
 <div class="controls"><input id="grid-filter" type="search" placeholder="filter task_id or language">
 <label><input id="grid-differs" type="checkbox"> only where runs differ</label> <span id="grid-count"></span></div>
-<div class="scroll">{grid_html(report)}</div>
+{rate_legend()}<div class="scroll">{grid_html(report)}</div>
 <p class="hint">Click a cell to see the problem's failing completion and error.</p></div>
 <div><h2>Problem</h2><select id="problem-select" aria-label="problem"></select><div id="problem-view"></div></div></section>
 <footer>Made by humaneval-lab. Self-contained: this file fetches nothing.</footer>

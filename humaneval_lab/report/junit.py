@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from humaneval_lab.compare import GateDecision
+from humaneval_lab.numfmt import amount, change
 from humaneval_lab.records import write_output
 
 
@@ -22,11 +23,13 @@ def gate_junit(decision: GateDecision, path: str | Path) -> Path:
         ("max_drop", decision.max_drop), ("confidence", decision.confidence), ("baseline_value", d.baseline_value),
         ("candidate_value", d.candidate_value), ("difference", d.estimate), ("lower_bound", d.interval.lower_bound),
         ("upper_bound", d.interval.upper_bound), ("p_value", d.test.p_value), ("rule", decision.rule),
+        # Exact floats above are for machines; this is the change as every other output writes it.
+        ("change", change(d.baseline_value, d.candidate_value, d.estimate)),
     ):  # fmt: skip
         ET.SubElement(props, "property", name=name, value=str(value))
     case = ET.SubElement(suite, "testcase", classname="humaneval-lab.gate",
                          name=f"{decision.metric} {decision.scope}: {d.candidate} vs {d.baseline} "
-                              f"(max drop {100 * decision.max_drop:.2f} pts)", time="0")  # fmt: skip
+                              f"(max drop {amount(decision.max_drop)})", time="0")  # fmt: skip
     if not decision.passed:
         fail = ET.SubElement(case, "failure", message=decision.verdict, type="Regression")
         fail.text = f"{decision.verdict}\nrule: {decision.rule}"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from humaneval_lab.numfmt import level, pts, pts_range, rate
 from humaneval_lab.report import Report
 
 MAX_FLIPS = 30  # a PR comment lists this many flipped problems per direction, then counts the rest
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
 
 
 def _cell(text: str) -> str:
@@ -28,32 +25,32 @@ def render(report: Report) -> str:
         f"## humaneval-lab: {_cell(report.title)}",
         "",
         f"Problem set **{_cell(str(ps.get('name', '?')))}** ({ps.get('size', len(report.task_ids))} problems, "
-        f"sha256 `{str(ps.get('sha256', '?'))[:12]}`); intervals are {report.confidence:.0%} bootstrap over problems.",
+        f"sha256 `{str(ps.get('sha256', '?'))[:12]}`); intervals are {level(report.confidence)} bootstrap over problems.",
         "",
     ]
     ks = sorted({k for r in report.runs for k in r.pass_at_k}, key=lambda s: int(s.split("@")[1]))
     lines += ["| run | model | samples | " + " | ".join(ks) + " |", "|---|---|---:|" + "---:|" * len(ks)]
     for r in report.runs:
-        vals = " | ".join(_pct(r.pass_at_k[k]) if k in r.pass_at_k else "–" for k in ks)
+        vals = " | ".join(rate(r.pass_at_k[k]) if k in r.pass_at_k else "–" for k in ks)
         lines.append(f"| {_cell(r.name)} | {_cell(r.model)} | {r.samples} | {vals} |")
     scopes = [b.scope for b in report.runs[0].bars]
-    lines += ["", f"### pass@{report.k} per language ({report.confidence:.0%} CI)", "",
+    lines += ["", f"### pass@{report.k} per language ({level(report.confidence)} CI)", "",
               "| run | " + " | ".join(scopes) + " |", "|---|" + "---:|" * len(scopes)]  # fmt: skip
     for r in report.runs:
         cells = " | ".join(
-            f"{_pct(b.interval.estimate)} ({_pct(b.interval.low)}–{_pct(b.interval.high)})" for b in r.bars
+            f"{rate(b.interval.estimate)} ({rate(b.interval.low)}–{rate(b.interval.high)})" for b in r.bars
         )
         lines.append(f"| {_cell(r.name)} | {cells} |")
     c = report.comparison
     for pair in c.pairs if c else ():
         assert c is not None
         lines += ["", f"### {_cell(pair.candidate)} vs {_cell(pair.baseline)}", "",
-                  f"| metric | scope | baseline | candidate | difference | {c.confidence:.0%} CI | p |",
+                  f"| metric | scope | baseline | candidate | difference | {level(c.confidence)} CI | p |",
                   "|---|---|---:|---:|---:|---|---:|"]  # fmt: skip
         for d in pair.differences:
             lines.append(
-                f"| pass@{d.k} | {_cell(d.scope)} | {_pct(d.baseline_value)} | {_pct(d.candidate_value)} | "
-                f"**{100 * d.estimate:+.2f} pts** | {100 * d.interval.low:+.2f} to {100 * d.interval.high:+.2f} | "
+                f"| pass@{d.k} | {_cell(d.scope)} | {rate(d.baseline_value)} | {rate(d.candidate_value)} | "
+                f"**{pts(d.estimate)}** | {pts_range(d.interval.low, d.interval.high)} | "
                 f"{d.test.p_value:.3g} |"
             )
         lines += ["", f"Solved only by {_cell(pair.candidate)} ({len(pair.gained)}): "

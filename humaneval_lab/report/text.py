@@ -6,6 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from humaneval_lab.compare import Comparison
+from humaneval_lab.numfmt import change, level, pts_range, rate
 from humaneval_lab.records import describe_model
 
 MAX_FLIPS = 20
@@ -22,17 +23,17 @@ def comparison_tables(c: Comparison) -> list[Table | str]:
             t.add_column(f"pass@{k} {scope}" if len(scopes) > 1 else f"pass@{k}", justify="right")
     for run in c.runs:
         by = {(s.k, s.scope): s.value for s in c.scores if s.run == run}
-        t.add_row(run, *(f"{100 * by[(k, scope)]:.2f}%" for k in c.ks for scope in scopes))
+        t.add_row(run, *(rate(by[(k, scope)]) for k in c.ks for scope in scopes))
     out.append(t)
     for pair in c.pairs:
         d_t = Table(title=f"{pair.candidate} - {pair.baseline} (paired over problems)")
-        for col in ("metric", "scope", "difference", f"{c.confidence:.0%} CI", "p"):
+        for col in ("metric", "scope", "change", f"{level(c.confidence)} CI", "p"):
             d_t.add_column(col, justify="right" if col not in ("metric", "scope") else "left")
         for d in pair.differences:
             style = "green" if d.interval.low > 0 else "red" if d.interval.high < 0 else ""
-            d_t.add_row(f"pass@{d.k}", d.scope, f"[{style}]{100 * d.estimate:+.2f} pts[/]" if style else
-                        f"{100 * d.estimate:+.2f} pts", f"{100 * d.interval.low:+.2f} to {100 * d.interval.high:+.2f}",
-                        f"{d.test.p_value:.3g}")  # fmt: skip
+            moved = change(d.baseline_value, d.candidate_value, d.estimate)
+            d_t.add_row(f"pass@{d.k}", d.scope, f"[{style}]{moved}[/]" if style else moved,
+                        pts_range(d.interval.low, d.interval.high), f"{d.test.p_value:.3g}")  # fmt: skip
         out.append(d_t)
         for label, flips in ((f"solved only by {pair.candidate}", pair.gained),
                              (f"solved only by {pair.baseline}", pair.lost)):  # fmt: skip

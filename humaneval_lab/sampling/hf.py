@@ -53,10 +53,15 @@ def pick_dtype(dtype: str, device: str) -> Any:
 class _RowSampler:
     """A logits processor that draws each row's next token with that row's own generator.
 
-    Temperature, top-k and top-p shape the distribution; one uniform number per row and step then
-    picks a token by inverse CDF, and the returned scores are -inf everywhere else, so ``generate``
-    running greedily takes exactly that token. Top-p looks at the 256 likeliest tokens first and
-    sorts the whole vocabulary only for rows whose nucleus is wider: exact, and cheap per step.
+    Temperature, top-k and top-p shape the distribution; the token is then drawn by an exponential
+    race: each token id gets its own Exp(1) number from the row's generator and the kept token with
+    the largest p / E wins (an exact draw from p). Indexing the randomness by token id, not by rank,
+    is what makes a sample independent of its batch: batched kernels change logits in the last bits,
+    which reorders near-equal probabilities (a random or undertrained model has many), and an
+    inverse-CDF draw over sorted probabilities would then land on another token. The race changes
+    its winner only if two tokens' p / E tie to the last bit. The returned scores are -inf everywhere
+    else, so ``generate`` running greedily takes exactly that token. Top-p looks at the 256 likeliest
+    tokens first and sorts the whole vocabulary only for rows whose nucleus is wider.
     """
 
     CANDIDATES = 256
@@ -81,28 +86,23 @@ class _RowSampler:
             kth = torch.topk(logits, c.top_k, dim=-1).values[..., -1:]
             logits = logits.masked_fill(logits < kth, float("-inf"))
         probs = logits.softmax(dim=-1)
-        k = vocab if c.top_p >= 1.0 else min(self.CANDIDATES, vocab)
-        if k < vocab:
-            cand_p, cand_i = torch.topk(probs, k, dim=-1)  # sorted, likeliest first
-            wide = (cand_p.sum(dim=-1) < c.top_p).nonzero().flatten().tolist()
-            for row in wide:  # the nucleus does not fit in k: this row needs the whole vocabulary
-                full_p, full_i = torch.sort(probs[row], descending=True)
-                cand_p = torch.cat([cand_p, cand_p.new_zeros(cand_p.shape[0], vocab - cand_p.shape[1])], 1) \
-                    if cand_p.shape[1] < vocab else cand_p  # fmt: skip
-                cand_i = torch.cat([cand_i, cand_i.new_zeros(cand_i.shape[0], vocab - cand_i.shape[1])], 1) \
-                    if cand_i.shape[1] < vocab else cand_i  # fmt: skip
-                cand_p[row], cand_i[row] = full_p, full_i
-            # Keep a token while the likelier ones before it hold less than top_p (at least one).
-            cand_p = cand_p.masked_fill((cand_p.cumsum(dim=-1) - cand_p) >= c.top_p, 0.0)
-        else:
-            cand_p, cand_i = probs, None
-        cdf = cand_p.cumsum(dim=-1)
-        u = torch.cat([torch.rand(1, generator=g) for g in self.gens]).to(cdf.device)
-        pick = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).clamp_max(
-            cdf.shape[-1] - 1
-        )
-        token = pick if cand_i is None else cand_i.gather(-1, pick)
+        if c.top_p < 1.0:
+            probs = self._nucleus(probs, torch)
+        race = torch.stack([torch.empty(vocab).exponential_(generator=g) for g in self.gens]).to(probs.device)
+        token = (probs / race).argmax(dim=-1, keepdim=True)
         return scores.fill_(float("-inf")).scatter_(-1, token, 0.0)
+
+    def _nucleus(self, probs: Any, torch: Any) -> Any:
+        """``probs`` with every token outside its row's top-p nucleus set to 0 (by token id)."""
+        c, vocab = self.config, probs.shape[-1]
+        k = min(self.CANDIDATES, vocab)
+        cand_p, cand_i = torch.topk(probs, k, dim=-1)  # sorted, likeliest first
+        wide = (cand_p.sum(dim=-1) < c.top_p).nonzero().flatten().tolist()
+        if wide:  # the nucleus does not fit in k for these rows: they need the whole vocabulary
+            cand_p, cand_i = torch.sort(probs, dim=-1, descending=True)
+        # Keep a token while the likelier ones before it hold less than top_p (at least one).
+        cand_p = cand_p.masked_fill((cand_p.cumsum(dim=-1) - cand_p) >= c.top_p, 0.0)
+        return torch.zeros_like(probs).scatter_(-1, cand_i, cand_p)
 
 
 class HFBackend:

@@ -16,7 +16,6 @@ generated, with the same seeds; a manifest that differs is refused.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from humaneval_lab.records import (
     output_file,
     read_jsonl_prefix,
     samples_manifest_path,
+    write_json_atomic,
 )
 from humaneval_lab.sampling.base import Backend, Generation, SamplingConfig, WorkItem, derive_seed
 from humaneval_lab.sampling.chat import INSTRUCTION, completion_from_code, extract_code, messages_for
@@ -203,11 +203,7 @@ def sample(
     _check_manifest(out, mpath, manifest)
     output_file(out)  # parent folders, or one line saying why they cannot be made
     done, good = _done(out, problems, config)
-    tmp = mpath.with_name(mpath.name + ".tmp")
-    tmp.write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, mpath)
+    write_json_atomic(mpath, manifest, sort_keys=True)
 
     total = len(problems) * config.n
     kept = len(done)

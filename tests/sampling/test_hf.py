@@ -78,3 +78,40 @@ def test_overfit_model_passes_k_of_k_end_to_end(tmp_path: Path) -> None:
                             str(tmp_path / "score"), "--json")  # fmt: skip
     assert code == 0, err
     assert json.loads(stdout)["pass@k"] == {"pass@1": 1.0}
+
+
+def _draw(seeds: list[int], logits: list[list[float]], **settings: float) -> list[int]:
+    import torch
+
+    from humaneval_lab.sampling.hf import _RowSampler
+
+    cfg = SamplingConfig(n=1, max_new_tokens=1, **settings)  # type: ignore[arg-type]
+    out = _RowSampler(seeds, cfg)(None, torch.tensor(logits, dtype=torch.float32))
+    return [int(t) for t in out.argmax(dim=-1)]
+
+
+def test_the_row_sampler_draws_from_the_shaped_distribution() -> None:
+    import math
+
+    p = [0.5, 0.3, 0.15, 0.05]
+    n = 6000
+    tokens = _draw(list(range(n)), [[math.log(x) for x in p]] * n, temperature=1.0, top_p=0.9)
+    freq = [tokens.count(i) / n for i in range(4)]
+    kept = [0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0.0]  # top-p 0.9 keeps the first three tokens
+    assert all(abs(f - q) < 0.03 for f, q in zip(freq, kept, strict=True)), freq
+
+
+def test_a_rows_token_survives_last_bit_noise_and_other_rows() -> None:
+    """Batched kernels change logits in the last bits and put other rows beside a sample: near-equal
+    probabilities (a random model has many) must not make its seed pick another token."""
+    import random
+
+    rng = random.Random(0)
+    base = [[rng.choice((0.0, 0.5, 1.0)) for _ in range(500)] for _ in range(64)]  # many exact ties
+    noisy = [[x + rng.choice((-1, 1)) * 1e-6 for x in row] for row in base]  # ties broken, either way
+    seeds = [rng.randrange(2**63) for _ in base]
+    alone = [
+        _draw([s], [row], temperature=1.0, top_k=0, top_p=0.95)[0] for s, row in zip(seeds, base, strict=True)
+    ]
+    batched = _draw(seeds[::-1], noisy[::-1], temperature=1.0, top_k=0, top_p=0.95)[::-1]
+    assert batched == alone

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import DATASETS, processes_in
 
 from humaneval_lab.cli import main
+from humaneval_lab.execution.base import judge_sha256
 from humaneval_lab.execution.docker import OWNER_LABEL, RUN_LABEL, docker_client
 from humaneval_lab.problems import load_problems
 
@@ -58,6 +59,11 @@ def test_humaneval_canonical_x10_all_pass(tmp_path: Path, sandbox_image: str) ->
     assert summary["executions"]["executed"] == 1640
     assert summary["pass@k"] == {"pass@1": 1.0, "pass@10": 1.0}
     assert our_containers() == []
+    # What judged it is recorded: the image by tag, id and recipe hash, the judging code, the limits.
+    box = summary["sandbox"]
+    assert box["executor"] == "docker" and box["image"] == sandbox_image
+    assert box["image_id"].startswith("sha256:") and box["recipe"] == sandbox_image.rsplit(":", 1)[1]
+    assert box["judge_sha256"] == judge_sha256() and box["limits"]["memory_per_worker"] > 0
 
 
 @pytest.mark.slow
@@ -166,10 +172,9 @@ def test_missing_image_is_one_line_exit_2(tmp_path: Path, sandbox_image: str) ->
                              "--image", "humaneval-lab-sandbox:000000000000")  # fmt: skip
     assert code == 2
     assert out == ""
-    assert (
-        "sandbox image humaneval-lab-sandbox:000000000000 is missing: run `humaneval-lab sandbox build`"
-        in err
-    )
+    tag = "humaneval-lab-sandbox:000000000000"
+    # The hint names the tag asked for: a bare `sandbox build` builds the recipe's tag, not this one.
+    assert f"sandbox image {tag} is missing: build it with `humaneval-lab sandbox build --tag {tag}`" in err
     assert "Traceback" not in err
 
 
