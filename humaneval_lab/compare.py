@@ -175,6 +175,8 @@ class Comparison:
     resamples: int
     test: str = "paired sign-flip permutation test"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # run name -> which model made its samples, with what settings (summary.json "model"; None: unknown)
+    models: dict[str, dict[str, object] | None] = field(default_factory=dict)
 
 
 def _values(problems: Sequence[ProblemResult], k: int) -> FloatArray:
@@ -254,6 +256,7 @@ def compare(
     return Comparison(
         tuple(r.name for r in runs), dict(base.problem_set), use_ks, tuple(base.languages), tuple(scores),
         tuple(pairs), confidence, seed, resamples, notes=notes,
+        models={r.name: dict(r.model) if r.model else None for r in runs},
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class Run:
     infra_errors: int
     samples: int
     sandbox: Mapping[str, Any] = field(default_factory=dict)  # what judged it (Executor.describe())
+    model: Mapping[str, Any] | None = None  # which model made the samples (summary.json "model")
 
     @property
     def languages(self) -> list[str]:
@@ -88,7 +89,11 @@ def _count_lines(path: Path) -> int:
 
 
 def load_run(folder: str | Path, name: str | None = None) -> Run:
-    """Read a ``score`` output folder; refuse a missing, unfinished or inconsistent one."""
+    """Read a ``score`` output folder; refuse a missing, unfinished or inconsistent one.
+
+    The run's name: ``name``, else the one ``score`` recorded (``--name``, or the model and its
+    samples), else the folder's name.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise InputFileError(root, "no such run folder (give the -o folder of `humaneval-lab score`)")
@@ -128,8 +133,10 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
             )
         problems.append(pr)
     ks = tuple(sorted(int(key.removeprefix("pass@")) for key in pass_at_k))
+    recorded = data.get("name") if isinstance(data.get("name"), str) else None
+    model = data.get("model") if isinstance(data.get("model"), dict) else None
     run = Run(
-        path=root, name=name or root.resolve().name, problem_set=problem_set, ks=ks,
+        path=root, name=name or recorded or root.resolve().name, problem_set=problem_set, ks=ks, model=model,
         pass_at_k={f"pass@{k}": float(pass_at_k[f"pass@{k}"]) for k in ks}, problems=tuple(problems),
         verdicts={str(k): int(v) for k, v in verdicts.items()}, infra_errors=int(data.get("infra_errors", 0)),
         samples=sum(p.n for p in problems),
@@ -156,16 +163,20 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
     return run
 
 
+def _where(path: Path) -> str:
+    """The folder as the user would type it: relative to the current folder when under it."""
+    full = path.resolve()
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(full)
+
+
 def load_runs(folders: Iterable[str | Path]) -> list[Run]:
-    """Load several runs; names are folder names, made unique with their parent when they clash."""
-    paths = [Path(f) for f in folders]
-    names = [p.resolve().name for p in paths]
-    runs = []
-    for p, name in zip(paths, names, strict=True):
-        if names.count(name) > 1:
-            name = f"{p.resolve().parent.name}/{name}"
-        runs.append(load_run(p, name))
-    return runs
+    """Load several runs under their recorded names; names that clash get their folder appended."""
+    runs = [load_run(f) for f in folders]
+    names = [r.name for r in runs]
+    return [replace(r, name=f"{r.name} [{_where(r.path)}]") if names.count(r.name) > 1 else r for r in runs]
 
 
 @dataclass(frozen=True)

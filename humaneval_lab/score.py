@@ -1,13 +1,21 @@
 """Score samples: dedup, execute, stream verdicts to disk in sample order, resume, aggregate.
 
 Output folder:
-- ``results.jsonl``: one line per sample, in the samples' order: the sample's own fields plus
-  ``passed``, ``result`` (human-eval style: "passed", "failed: <reason>", "timed out"...), ``verdict``,
-  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``sample_index``. Appended and flushed as
-  verdicts arrive, so a killed run resumes where it stopped.
+- ``results.jsonl``: one line per scored sample, in the samples' order: the sample's own fields, as
+  they are (``sample_index`` included), plus ``line`` (where the sample is in its file), ``passed``,
+  ``result`` (human-eval style: "passed", "failed: <reason>", "timed out"...), ``verdict``,
+  ``reason``, ``stderr_tail``, ``language``, ``duration_s``. A sample without a ``sample_index`` gets
+  its position among its problem's samples (0, 1, ...), so results join samples on
+  (task_id, sample_index). Appended and flushed as verdicts arrive, so a killed run resumes where it
+  stopped.
 - ``manifest.json``: what the results depend on (problem-set hash, samples hash, settings); a resume
   with different inputs is refused.
-- ``summary.json``: pass@k overall / per language, per-problem n and c, verdict counts, identities.
+- ``summary.json``: pass@k overall / per language, per-problem n and c, verdict counts, identities,
+  the run's name and the model that made the samples (from ``samples.manifest.json``, when there is one).
+
+Samples whose task is outside ``problems`` (a ``--limit``/``--language``/``--task`` selection) are
+skipped and counted; callers check first that every task exists at all (``read_samples`` against the
+whole problem set).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import platform
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,15 +37,24 @@ from humaneval_lab.errors import (
     InputFileError,
     PassAtKError,
     ResumeMismatchError,
+    UserInputError,
 )
 from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
-from humaneval_lab.records import JsonlWriter, Sample, file_sha256, read_jsonl_prefix, write_json_atomic
+from humaneval_lab.records import (
+    JsonlWriter,
+    Sample,
+    differences,
+    file_sha256,
+    read_jsonl_prefix,
+    write_json_atomic,
+)
 
 DEFAULT_KS = (1, 10, 100)
 RESULTS, SUMMARY, MANIFEST = "results.jsonl", "summary.json", "manifest.json"
+CALIBRATION = "calibration.json"  # written by execution.calibrate; removed by --overwrite with the rest
 
 
 @dataclass(frozen=True)
@@ -82,12 +99,15 @@ class Summary:
     sandbox: dict[str, Any] = field(default_factory=dict)  # what judged: Executor.describe()
     infra_errors: int = 0
     notes: list[str] = field(default_factory=list)
+    name: str = ""  # what compare, gate and report call this run
+    model: dict[str, Any] | None = None  # which model made the samples, with what settings
 
     def to_json(self) -> dict[str, Any]:
+        """summary.json: the headline numbers first, then who and what, then the details."""
         d = asdict(self)
-        d["pass@k"] = d.pop("pass_at_k")
-        d["pass@k_exact"] = d.pop("pass_at_k_exact")
-        return d
+        head = {"pass@k": d.pop("pass_at_k"), "pass@k_exact": d.pop("pass_at_k_exact"),
+                "name": d.pop("name"), "model": d.pop("model")}  # fmt: skip
+        return {**head, **d}
 
 
 def dedup_key(sample: Sample) -> str:
@@ -106,12 +126,17 @@ def _result_string(o: Outcome) -> str:
     return f"{o.status.value}: {o.reason}" if o.reason else o.status.value
 
 
-def result_record(sample: Sample, index: int, problem: Problem, key: str, o: Outcome) -> dict[str, Any]:
+def result_record(
+    sample: Sample, index: int, line: int, problem: Problem, key: str, o: Outcome
+) -> dict[str, Any]:
+    """The sample's own fields, as they are, plus the verdict. ``index``: the sample's index among its
+    problem's samples (its own ``sample_index`` when it has one); ``line``: where it is in its file."""
     rec = dict(sample.fields)
     rec.update(
         {
             "task_id": sample.task_id,
             "sample_index": index,
+            "line": line,
             "language": problem.language,
             "passed": o.passed,
             "result": _result_string(o),
@@ -144,32 +169,108 @@ def _check_coverage(problems: ProblemSet, samples: Sequence[Sample], only_sample
     return problems
 
 
+def sample_indices(samples: Sequence[Sample]) -> list[int]:
+    """Each sample's index among its problem's samples: its own ``sample_index``, else its position
+    among that problem's samples in file order. (task_id, index) must be unique: results join on it."""
+    ordinal: Counter[str] = Counter()
+    seen: dict[tuple[str, int], Sample] = {}
+    out = []
+    for s in samples:
+        index = s.index if s.index is not None else ordinal[s.task_id]
+        ordinal[s.task_id] += 1
+        first = seen.setdefault((s.task_id, index), s)
+        if first is not s:
+            where = f" (lines {first.line} and {s.line})" if first.line and s.line else ""
+            raise UserInputError(
+                f"sample {index} of {s.task_id} appears twice in the samples{where}: results could not be "
+                "joined to samples on (task_id, sample_index)"
+            )
+        out.append(index)
+    return out
+
+
+# manifest key -> (what it is, the manifest's human-readable detail of a hash)
+_WHAT: dict[str, tuple[str, str | None]] = {
+    "problem_set_sha256": ("the problem set", "problem_set"),
+    "samples_sha256": ("the samples", "samples"),
+    "verdict_settings": ("the settings", None),
+    "sandbox": ("the sandbox", None),
+}
+
+
+def _what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """None when ``old`` may be resumed by ``new``; else which input or setting changed, both values."""
+    for key, (what, detail) in _WHAT.items():
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            return f"{what} changed: " + "; ".join(differences(a, b))
+        if detail:
+            was, now = old.get(detail), new.get(detail)
+            if isinstance(was, Mapping) and isinstance(now, Mapping) and differences(was, now):
+                return f"{what} changed: " + "; ".join(differences(was, now))
+        return f"{what} changed: was {str(a)[:40]}, now {str(b)[:40]}"
+    return None
+
+
+def _start_fresh(out: Path) -> None:
+    """--overwrite: remove what earlier runs wrote here (only our files: samples may live here too)."""
+    for name in (RESULTS, SUMMARY, MANIFEST, CALIBRATION):
+        (out / name).unlink(missing_ok=True)
+
+
 def _prepare_output(
-    out: Path, manifest: dict[str, Any], samples: Sequence[Sample]
+    out: Path,
+    manifest: dict[str, Any],
+    samples: Sequence[Sample],
+    indices: Sequence[int],
+    overwrite: bool = False,
 ) -> tuple[dict[str, Outcome], int]:
     """Check an existing output folder against this run; returns (cached outcomes, lines to keep)."""
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputFileError(out, f"cannot create the output folder: {exc.strerror or exc}") from None
+    if overwrite:
+        _start_fresh(out)
     mpath, rpath = out / MANIFEST, out / RESULTS
     if mpath.exists():
         try:
             old = json.loads(mpath.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ResumeMismatchError(f"{mpath} is corrupt; use a new output folder") from None
-        for key in ("problem_set_sha256", "samples_sha256", "verdict_settings", "sandbox"):
-            if old.get(key) != manifest[key]:
-                raise ResumeMismatchError(
-                    f"{out} holds results for other inputs or settings ({key} differs); "
-                    "use a new output folder or delete it"
-                )
+            raise ResumeMismatchError(
+                f"{mpath} is corrupt; start afresh with --overwrite or use another -o folder"
+            ) from None
+        changed = (
+            _what_changed(old, manifest) if isinstance(old, dict) else "its manifest is not a JSON object"
+        )
+        if changed:
+            raise ResumeMismatchError(
+                f"refusing to resume {out}: it holds results made with other inputs or settings: {changed}; "
+                "start afresh with --overwrite, or use another -o folder"
+            )
     elif rpath.exists() and rpath.stat().st_size > 0:
-        raise ResumeMismatchError(f"{rpath} exists without a manifest; use a new output folder")
-    write_json_atomic(mpath, manifest, sort_keys=True)
+        raise ResumeMismatchError(
+            f"{rpath} exists without a manifest; start afresh with --overwrite, or use another -o folder"
+        )
+    try:
+        write_json_atomic(mpath, manifest, sort_keys=True)
+    except OSError as exc:  # a read-only or foreign folder: the user's to fix, not a crash
+        raise InputFileError(out, f"cannot write the output folder: {exc.strerror or exc}") from None
     records, _ = read_jsonl_prefix(rpath)
     cache: dict[str, Outcome] = {}
     keep = 0
     for i, rec in enumerate(records):
-        if i >= len(samples) or rec.get("sample_index") != i or rec.get("dedup_key") != dedup_key(samples[i]):
-            raise ResumeMismatchError(f"{rpath}:{i + 1} does not match sample {i}; use a new output folder")
+        if (
+            i >= len(samples)
+            or rec.get("task_id") != samples[i].task_id
+            or rec.get("sample_index") != indices[i]
+            or rec.get("dedup_key") != dedup_key(samples[i])
+        ):
+            raise ResumeMismatchError(
+                f"{rpath}:{i + 1} does not match sample {i}; start afresh with --overwrite, or use another -o folder"
+            )
         if rec.get("verdict") == Status.INFRA.value:
             break  # re-run from the first sample the sandbox failed on
         o = Outcome(
@@ -194,6 +295,20 @@ def _truncate_to_lines(path: Path, lines: int) -> None:
         f.truncate(size)
 
 
+def _explain_timeout(o: Outcome, limits: Limits, settings: ScoreSettings) -> Outcome:
+    """A timeout's reason names the limit that was hit and where it came from."""
+    if o.status is not Status.TIMEOUT or "CPU time" in o.reason:
+        return o  # RLIMIT_CPU is another limit; its reason says so already
+    # A calibrated limit differs from --timeout; a problem calibration could not time (no canonical
+    # solution, or it failed) falls back to --timeout.
+    source = "calibrated" if settings.calibrated and limits.timeout_s != settings.timeout_s else "--timeout"
+    t = limits.timeout_s
+    reason = f"timed out after {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s ({source})"
+    if o.reason and "the time limit" not in o.reason:
+        reason += f"; {o.reason}"  # how it was stopped, when that says more (e.g. the host stopped it)
+    return replace(o, reason=reason)
+
+
 def score(
     samples: Sequence[Sample],
     problems: ProblemSet,
@@ -205,19 +320,35 @@ def score(
     limits_for: Callable[[Problem], Limits] | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    name: str | None = None,
+    model: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> Summary:
-    """Judge every sample and write results.jsonl, manifest.json and summary.json into ``out_dir``.
+    """Judge every sample of a task in ``problems`` and write results.jsonl, manifest.json and
+    summary.json into ``out_dir``.
 
-    Inputs are validated before anything is written; ``on_start`` is called once they are, just
-    before the first execution.
+    Samples of other tasks are skipped and counted (``problems`` is a selection); the counts in
+    ``executions`` add up to ``len(samples)``. ``name`` and ``model`` (see ``records.model_info``)
+    go into the summary. ``overwrite``: start afresh instead of resuming (or refusing) an output
+    folder made with other inputs or settings. Inputs are validated before anything is written;
+    ``on_start`` is called once they are, just before the first execution.
     """
     started = time.monotonic()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputFileError(out, "output path exists and is not a folder")
+    in_file = len(samples)
+    selected = problems.by_id
+    samples = [s for s in samples if s.task_id in selected]
+    skipped = in_file - len(samples)
+    if not samples:
+        raise UserInputError(
+            f"none of the {in_file} samples is of a selected problem ({len(problems)} selected from "
+            f"{problems.name!r}); check --task/--limit/--language"
+        )
     problems = _check_coverage(problems, samples, settings.only_sampled)
     by_id = problems.by_id
-    samples = [s for s in samples if s.task_id in by_id]
+    indices = sample_indices(samples)
     n_per = Counter(s.task_id for s in samples)
     keep, dropped = usable_ks({t: Counts(n, 0) for t, n in n_per.items()}, settings.ks)
     if dropped and settings.ks_explicit:
@@ -245,10 +376,12 @@ def score(
         "verdict_settings": settings.verdict_relevant(),
         "sandbox": sandbox,
         "harness": harness_info(),
+        # Only to say what changed when a resume is refused; the hashes above decide.
+        "problem_set": {"name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12]},
+        "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},
     }
-    cache, kept = _prepare_output(out, manifest, samples)
+    cache, kept = _prepare_output(out, manifest, samples, indices, overwrite)
     _truncate_to_lines(out / RESULTS, kept)
-    reused = len(cache)
 
     keys = [dedup_key(s) for s in samples]
     todo: dict[str, Job] = {}
@@ -277,7 +410,12 @@ def score(
             nonlocal next_i, done_count
             while next_i < len(samples) and keys[next_i] in outcomes:
                 s = samples[next_i]
-                writer.write(result_record(s, next_i, by_id[s.task_id], keys[next_i], outcomes[keys[next_i]]))
+                line = s.line or next_i + 1
+                writer.write(
+                    result_record(
+                        s, indices[next_i], line, by_id[s.task_id], keys[next_i], outcomes[keys[next_i]]
+                    )
+                )
                 next_i += 1
                 done_count += 1
             if progress:
@@ -285,21 +423,37 @@ def score(
 
         flush_ready()
         for job_id, outcome in executor.run(todo.values()):
-            outcomes[job_id] = outcome
+            job = todo.get(job_id)
+            outcomes[job_id] = _explain_timeout(outcome, job.limits, settings) if job else outcome
             flush_ready()
         flush_ready()
         if next_i != len(samples):
             raise InfrastructureError(f"executor {executor.name} returned no verdict for sample {next_i}")
 
+    # One whole split into parts: every sample of the file is in exactly one of them.
+    executions = {"samples": in_file, "executed": executed, "identical_reused": len(samples) - kept - executed,
+                  "kept_from_earlier_run": kept, "skipped_outside_selection": skipped}  # fmt: skip
     summary = summarize(
         samples, [outcomes[k] for k in keys], problems, settings, keep, dropped,
-        executions={"samples": len(samples), "executed": executed, "reused_from_previous_run": reused,
-                    "saved_by_dedup": len(samples) - kept - executed},
+        executions=executions,
         samples_info={"path": str(samples_path) if samples_path else None, "sha256": samples_sha,
-                      "count": len(samples)},
+                      "count": len(samples), "in_file": in_file},
         duration_s=time.monotonic() - started,
         sandbox=sandbox,
     )  # fmt: skip
+    notes = list(summary.notes)
+    if skipped:
+        notes.append(
+            f"skipped {skipped} of {in_file} samples: their problems are outside the selection "
+            "(--limit/--language/--task)"
+        )
+    if settings.only_sampled:
+        notes.append(
+            f"--only-sampled: scored only the {len(problems)} of {len(selected)} selected problems that have samples"
+        )
+    summary = replace(
+        summary, notes=notes, name=name or out.resolve().name, model=dict(model) if model else None
+    )
     write_json_atomic(out / SUMMARY, summary.to_json())
     return summary
 

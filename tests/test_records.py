@@ -78,3 +78,16 @@ def test_json_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
         write_json_atomic(path, {"a": object()})
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
     assert sorted(p.name for p in path.parent.iterdir()) == ["summary.json"]  # no temporary left
+
+
+def test_default_run_names_say_which_model_and_which_samples(tmp_path: Path) -> None:
+    from humaneval_lab.records import default_run_name, describe_model
+
+    hf = {"name": "smollm2-135m", "backend": "hf", "n": 4, "temperature": 0.2}
+    assert default_run_name(hf, "runs/demo/samples.jsonl", "runs/demo/score") == "smollm2-135m (demo)"
+    folder = {"name": "step-1200", "backend": "vllm"}
+    assert default_run_name(folder, "/data/humaneval-n200.jsonl", "out") == "step-1200 (humaneval-n200)"
+    assert default_run_name(None, "/data/ckpt-7.jsonl.gz", "out") == "ckpt-7"
+    assert default_run_name(None, None, tmp_path / "score") == "score"
+    assert describe_model(hf) == "smollm2-135m (hf), n=4, temperature 0.2"
+    assert describe_model(None) == "unknown (no samples.manifest.json)"

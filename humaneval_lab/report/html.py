@@ -204,12 +204,12 @@ def summary_table(report: Report) -> str:
     head = "".join(f"<th>{escape(k)}</th>" for k in ks)
     rows = "".join(
         f'<tr><td><span class="swatch" style="background:{color(i)}"></span>{escape(r.name)}</td>'
-        f"<td>{r.samples}</td><td>{r.min_n}–{r.max_n}</td>"
+        f"<td>{escape(r.model)}</td><td>{r.samples}</td><td>{r.min_n}–{r.max_n}</td>"
         + "".join(f"<td>{rate(r.pass_at_k[k])}</td>" if k in r.pass_at_k else "<td>–</td>" for k in ks)
         + "</tr>"
         for i, r in enumerate(report.runs)
     )
-    return f"<table><thead><tr><th>run</th><th>samples</th><th>n per problem</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f"<table><thead><tr><th>run</th><th>model</th><th>samples</th><th>n per problem</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def comparison_html(report: Report) -> str:

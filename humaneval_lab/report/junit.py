@@ -7,6 +7,7 @@ from pathlib import Path
 
 from humaneval_lab.compare import GateDecision
 from humaneval_lab.numfmt import amount, change
+from humaneval_lab.records import write_output
 
 
 def gate_junit(decision: GateDecision, path: str | Path) -> Path:
@@ -33,6 +34,5 @@ def gate_junit(decision: GateDecision, path: str | Path) -> Path:
         fail = ET.SubElement(case, "failure", message=decision.verdict, type="Regression")
         fail.text = f"{decision.verdict}\nrule: {decision.rule}"
     ET.SubElement(case, "system-out").text = decision.verdict
-    out = Path(path)
-    ET.ElementTree(suites).write(out, encoding="utf-8", xml_declaration=True)
-    return out
+    text = ET.tostring(suites, encoding="unicode", xml_declaration=True)
+    return write_output(path, text + "\n")  # parent folders created: CI writes into fresh dirs

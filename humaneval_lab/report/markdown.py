@@ -29,10 +29,10 @@ def render(report: Report) -> str:
         "",
     ]
     ks = sorted({k for r in report.runs for k in r.pass_at_k}, key=lambda s: int(s.split("@")[1]))
-    lines += ["| run | samples | " + " | ".join(ks) + " |", "|---|---:|" + "---:|" * len(ks)]
+    lines += ["| run | model | samples | " + " | ".join(ks) + " |", "|---|---|---:|" + "---:|" * len(ks)]
     for r in report.runs:
         vals = " | ".join(rate(r.pass_at_k[k]) if k in r.pass_at_k else "–" for k in ks)
-        lines.append(f"| {_cell(r.name)} | {r.samples} | {vals} |")
+        lines.append(f"| {_cell(r.name)} | {_cell(r.model)} | {r.samples} | {vals} |")
     scopes = [b.scope for b in report.runs[0].bars]
     lines += ["", f"### pass@{report.k} per language ({level(report.confidence)} CI)", "",
               "| run | " + " | ".join(scopes) + " |", "|---|" + "---:|" * len(scopes)]  # fmt: skip

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from humaneval_lab.compare import Comparison
 from humaneval_lab.numfmt import change, level, pts_range, rate
+from humaneval_lab.records import describe_model
 
 MAX_FLIPS = 20
 
 
 def comparison_tables(c: Comparison) -> list[Table | str]:
     """pass@k per run and scope, then each run's paired difference to the baseline, then flips."""
-    out: list[Table | str] = []
+    out: list[Table | str] = [f"{escape(run)}: {escape(describe_model(c.models.get(run)))}" for run in c.runs]
     scopes = list(dict.fromkeys(s.scope for s in c.scores))
     t = Table(title=f"{c.problem_set.get('name', '?')} ({c.problem_set.get('size', '?')} problems)")
     t.add_column("run")

@@ -125,6 +125,47 @@ def _encode(v: object, depth: int = 0) -> str:
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
 
 
+MAX_FRAMES = 12  # a deep recursion's 1000 frames would bury the line that matters
+
+
+def _own_traceback(exc: BaseException, path: str, source: str) -> str:
+    """The candidate's exception as a traceback of its own frames only: ``File "candidate.py", line N``
+    with the line (taken from ``source``: warm, the code never sits on disk for linecache to read),
+    never this harness's frames. Frames of libraries the candidate called are kept after its first."""
+    import traceback
+
+    here = _candidate.__code__.co_filename
+    lines = source.splitlines()
+    frames: list[str] = []
+    for f in traceback.extract_tb(exc.__traceback__):
+        if f.filename == here or (not frames and f.filename != path):
+            continue  # the harness, before the candidate's first frame
+        text = f.line or ""
+        if f.filename == path and f.lineno and 0 < f.lineno <= len(lines):
+            text = lines[f.lineno - 1].strip()
+        frames.append(
+            f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' + (f"    {text}\n" if text else "")
+        )
+    if len(frames) > MAX_FRAMES:
+        frames[3:-8] = [f"  ... {len(frames) - 11} more frames ...\n"]
+    head = "Traceback (most recent call last):\n" if frames else ""
+    return head + "".join(frames) + "".join(traceback.format_exception_only(type(exc), exc))
+
+
+def _say(text: str) -> None:
+    """Write to fd 2 itself: a candidate that replaced ``sys.stderr`` still shows where it failed."""
+    try:
+        sys.stderr.flush()  # what it printed first stays first
+    except Exception:
+        pass
+    data = memoryview(text[-8000:].encode("utf-8", "replace"))
+    try:
+        while data:
+            data = data[os.write(2, data) :]
+    except OSError:
+        pass  # the candidate closed its stderr: its verdict does not depend on it
+
+
 def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int, code_fd: int = -1) -> None:
     """The candidate process: wait for go (standalone), load the code, serve calls until EOF.
 
@@ -149,9 +190,7 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
         if not callable(fn):
             raise TypeError(f"{entry} is not callable")
     except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
-        import traceback
-
-        traceback.print_exc()
+        _say(_own_traceback(exc, path, source))
         _send(resp_w, repr(("load-error", type(exc).__name__, str(exc)[:2000])).encode())
         os._exit(0)
     _send(resp_w, b"('ok',)")
@@ -169,6 +208,8 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
             finally:
                 sys.set_int_max_str_digits(limit)
         except BaseException as exc:  # noqa: BLE001
+            if not (isinstance(exc, TypeError) and str(exc).startswith("returned a ")):
+                _say(_own_traceback(exc, path, source))  # where in its code it raised, for the report
             reply = repr(("raise", type(exc).__name__, str(exc)[:2000]))
         _send(resp_w, reply.encode("utf-8", "surrogatepass"))
 
@@ -219,6 +260,10 @@ class _Proxy:
     def __init__(self, req_w: int, resp_r: int, name: str, on_gone: Any) -> None:
         self.req_w, self.resp_r, self.__name__, self._on_gone = req_w, resp_r, name, on_gone
         self.gone = False
+        # The latest call and how it ended, formatted only if a test fails (a repr per call would
+        # cost the sample time on big values): (args, kwargs), and ("returned", value) / ("raised", name).
+        self.last_call: tuple[tuple[object, ...], dict[str, object]] | None = None
+        self.last_end: tuple[str, object] | None = None
 
     def _reply(self) -> tuple[object, ...]:
         try:
@@ -240,6 +285,7 @@ class _Proxy:
         return msg  # type: ignore[no-any-return]
 
     def __call__(self, *args: object, **kwargs: object) -> object:
+        self.last_call, self.last_end = (args, kwargs), None
         try:
             payload = marshal.dumps((args, kwargs))
         except ValueError:
@@ -250,12 +296,80 @@ class _Proxy:
             pass  # the candidate is gone: _reply reports how
         msg = self._reply()
         if msg[0] == "ok" and len(msg) == 2:
-            return _decode(msg[1])
+            value = _decode(msg[1])
+            self.last_end = ("returned", value)
+            return value
         if msg[0] == "raise" and len(msg) == 3:
+            self.last_end = ("raised", msg[1])
             if msg[1] == "TypeError" and str(msg[2]).startswith("returned a "):
                 raise CandidateFailed(f"candidate {msg[2]}")
             raise _exception(msg[1], msg[2])
         raise CandidateFailed("candidate sent a malformed reply")
+
+
+def _short(v: object, limit: int) -> str:
+    """A bounded repr: reprlib cuts long containers and strings before they are built in full."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxset, r.maxdict = 4, 10, 10, 10, 6
+    r.maxstring, r.maxlong, r.maxother = limit, limit, limit
+    try:
+        text = r.repr(v)
+    except Exception:  # e.g. an int past the digit limit
+        text = f"<a {type(v).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _call_text(proxy: _Proxy) -> tuple[str, str]:
+    """(``name(args)``, ``returned X`` / ``raised E`` / ""): the latest call, for the reason."""
+    if proxy.last_call is None:
+        return "", ""
+    args, kwargs = proxy.last_call
+    parts = [_short(a, 60) for a in args] + [f"{k}={_short(v, 40)}" for k, v in kwargs.items()]
+    text = ", ".join(parts)
+    call = f"{proxy.__name__}({text if len(text) <= 100 else text[:97] + '...'})"
+    if proxy.last_end is None:
+        return call, ""
+    how, what = proxy.last_end
+    return call, (f"returned {_short(what, 60)}" if how == "returned" else f"raised {what}")
+
+
+_SOURCES = {"<tests>": "tests", "<prompt>": "prelude"}
+
+
+def explain(exc: BaseException, spec: dict[str, Any], proxy: _Proxy) -> str:
+    """Why the tests failed, for a reader: the tests' own frames as their source lines, never this
+    harness's, and a last line (the verdict's ``reason``) with the failing test line and the call.
+
+    ``File "test", line N`` counts lines of the problem's test code (``check(...)`` appended for
+    HumanEval); the candidate's frames, if it raised, are on its own stderr (``_own_traceback``).
+    """
+    import traceback
+
+    frames: list[str] = []
+    where = ""
+    for f in traceback.extract_tb(exc.__traceback__):
+        key = _SOURCES.get(f.filename)
+        if key is None or not f.lineno:
+            continue
+        lines = str(spec.get(key) or "").splitlines()
+        text = lines[f.lineno - 1].strip() if 0 < f.lineno <= len(lines) else ""
+        label = "test" if key == "tests" else "prompt"
+        frames.append(f'  File "{label}", line {f.lineno}, in {f.name}\n    {text}\n')
+        where = text or f"{label} line {f.lineno}"
+    name = "CandidateFailed" if isinstance(exc, CandidateFailed) else type(exc).__name__
+    message = str(exc)
+    call, end = _call_text(proxy)
+    if isinstance(exc, AssertionError) and not isinstance(exc, CandidateFailed):
+        # "assert candidate(x) == y" with what the call gave: the input and the wrong answer.
+        detail = "; ".join(x for x in (message, f"{call} {end}" if end.startswith("returned") else "") if x)
+        reason = f"{name}: {where}" + (f" ({detail})" if detail else "")
+    else:
+        context = "; ".join(x for x in (f"in {call}" if call else "", where) if x)
+        reason = f"{name}: {message}" + (f" ({context})" if context else "")
+    head = "Traceback (most recent call last):\n" if frames else ""
+    return head + "".join(frames[-MAX_FRAMES:]) + reason.replace("\n", " ") + "\n"
 
 
 _COMPILED: dict[tuple[str, str], Any] = {}
@@ -339,8 +453,11 @@ def serve_tests(sock: socket.socket) -> None:
             passed = True
         except LoadFailed as exc:
             err = f"{exc}\n"
-        except BaseException:  # noqa: BLE001 - the tests' verdict, whatever it is
-            err = traceback.format_exc()[-4000:]
+        except BaseException as exc:  # noqa: BLE001 - the tests' verdict, whatever it is
+            try:
+                err = explain(exc, spec, proxy)[-4000:]
+            except Exception:
+                err = traceback.format_exc()[-4000:]
         for fd in fds:
             os.close(fd)
         reply = {"passed": passed and not proxy.gone, "gone": proxy.gone, "stderr": err}
@@ -393,10 +510,15 @@ def main(argv: list[str]) -> int:
     os.unlink(tests_path)  # the candidate, once running, must not find the tests on disk
     os.write(go_w, b"g")
     os.close(go_w)
+    proxy = _Proxy(req_w, resp_r, entry, lambda: _die_like(pid))
     try:
-        run_tests(spec, _Proxy(req_w, resp_r, entry, lambda: _die_like(pid)))
+        run_tests(spec, proxy)
     except LoadFailed as exc:
         sys.stderr.write(f"{exc}\n")
+        return 1
+    except Exception as exc:  # the tests failed: say why as the warm tester does (no token: not a pass)
+        sys.stderr.write(explain(exc, spec, proxy)[-4000:])
+        sys.stderr.flush()
         return 1
     os.close(req_w)
     try:

@@ -142,14 +142,18 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path: Path, sandbo
     code, out, err = run_cli(*args, "-o", str(out_dir))
     assert code == 0, err
     resumed = json.loads(out)
-    assert resumed["executions"]["reused_from_previous_run"] == unique_kept
+    complete = sum(1 for x in results.read_bytes().splitlines()[:kept] if x.endswith(b"}"))
+    assert resumed["executions"]["kept_from_earlier_run"] == complete and unique_kept <= complete
+    assert sum(v for k, v in resumed["executions"].items() if k != "samples") == 100
     code, out, err = run_cli(*args, "-o", str(tmp_path / "whole"))
     assert code == 0, err
     whole = json.loads(out)
     assert _stable(resumed) == _stable(whole)
     assert whole["verdicts"]["passed"] == 75 and sum(whole["verdicts"].values()) == 100
     lines = [json.loads(x) for x in results.read_text().splitlines()]
-    assert [r["sample_index"] for r in lines] == list(range(100))
+    # Four samples per problem, none with a sample_index of its own: numbered 0..3 per problem.
+    assert [r["sample_index"] for r in lines] == [j for _ in range(25) for j in range(4)]
+    assert [r["line"] for r in lines] == list(range(1, 101))
 
     # The killed run's containers were removed by the next run, which found their owner dead.
     client = docker_client()
