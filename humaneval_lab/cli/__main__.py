@@ -1,0 +1,5 @@
+"""`python -m humaneval_lab.cli`."""
+
+from humaneval_lab.cli import main
+
+main()

