@@ -40,6 +40,7 @@ from humaneval_lab.errors import (
     UserInputError,
 )
 from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
+from humaneval_lab.execution.calibrate import limits_for as calibrated_limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
@@ -63,7 +64,6 @@ class ScoreSettings:
 
     ks: tuple[int, ...] = DEFAULT_KS
     ks_explicit: bool = False  # asked for by the user: then k > n is an error, not a silent drop
-    sandbox: str = "docker"
     timeout_s: float = 10.0
     jobs: int = 1
     only_sampled: bool = False
@@ -79,7 +79,7 @@ class ScoreSettings:
 
     def verdict_relevant(self) -> dict[str, Any]:
         """Settings that change verdicts (a resume must match them); jobs and ks do not."""
-        return {"sandbox": self.sandbox, "timeout_s": self.timeout_s, "calibrated": self.calibrated}
+        return {"timeout_s": self.timeout_s, "calibrated": self.calibrated}
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,6 @@ def score(
     settings: ScoreSettings,
     *,
     samples_path: str | Path | None = None,
-    limits_for: Callable[[Problem], Limits] | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_start: Callable[[], None] | None = None,
     name: str | None = None,
@@ -332,6 +331,10 @@ def score(
     go into the summary. ``overwrite``: start afresh instead of resuming (or refusing) an output
     folder made with other inputs or settings. Inputs are validated before anything is written;
     ``on_start`` is called once they are, just before the first execution.
+
+    Time limits: ``settings.timeout_s`` for every job, or with ``settings.calibrated`` each problem's
+    limit from its canonical solution's run time on ``executor`` (measured once per output folder,
+    when a sample first needs it, and kept in calibration.json; see execution.calibrate).
     """
     started = time.monotonic()
     out = Path(out_dir)
@@ -383,6 +386,17 @@ def score(
     cache, kept = _prepare_output(out, manifest, samples, indices, overwrite)
     _truncate_to_lines(out / RESULTS, kept)
 
+    if on_start:
+        on_start()
+    calibration: list[Callable[[Problem], Limits]] = []
+
+    def limits_of(problem: Problem) -> Limits:
+        if not settings.calibrated:
+            return Limits(timeout_s=settings.timeout_s)
+        if not calibration:
+            calibration.append(calibrated_limits(problems, executor, out, settings.timeout_s))
+        return calibration[0](problem)
+
     keys = [dedup_key(s) for s in samples]
     todo: dict[str, Job] = {}
     for i in range(kept, len(samples)):
@@ -393,12 +407,9 @@ def score(
         problem = by_id[s.task_id]
         spec = get_language(problem.language)
         program = spec.build(problem, source_of(problem, s.completion, s.includes_prompt))
-        limits = limits_for(problem) if limits_for else Limits(timeout_s=settings.timeout_s)
-        todo[k] = Job(k, program, limits)
+        todo[k] = Job(k, program, limits_of(problem))
     executed = len(todo)
 
-    if on_start:
-        on_start()
     done_count = kept
     if progress:
         progress(done_count, len(samples))

@@ -76,5 +76,5 @@ def make_run(
             status = "passed" if j < c else FAIL_KINDS[j % len(FAIL_KINDS)]
             text = f"    # hel-verdict:{status} sample {j}\n    {completion}\n"
             samples.append(Sample(p.task_id, text, fields={"task_id": p.task_id, "completion": text}))
-    score(samples, ps, MarkerExecutor(), out, ScoreSettings(ks=tuple(ks), ks_explicit=True, sandbox="fake"))
+    score(samples, ps, MarkerExecutor(), out, ScoreSettings(ks=tuple(ks), ks_explicit=True))
     return load_run(out)

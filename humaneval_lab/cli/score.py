@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -77,10 +76,8 @@ def score(
     """
     import os
 
-    from humaneval_lab.execution import Executor, Limits, make_executor
-    from humaneval_lab.execution.calibrate import limits_for
+    from humaneval_lab.execution import make_executor
     from humaneval_lab.execution.local import WARNING
-    from humaneval_lab.problems import Problem
     from humaneval_lab.records import default_run_name, model_info, read_samples
     from humaneval_lab.score import DEFAULT_KS, RESULTS, ScoreSettings
     from humaneval_lab.score import score as run_score
@@ -92,44 +89,18 @@ def score(
     settings = ScoreSettings(
         ks=ks or DEFAULT_KS,
         ks_explicit=ks is not None,
-        sandbox=sandbox,
         timeout_s=timeout,
         jobs=jobs if jobs is not None else (os.cpu_count() or 1),
         only_sampled=only_sampled,
         calibrated=calibrate,
     )
 
-    warned = False
-
-    def warn() -> None:
-        nonlocal warned
-        if sandbox == "local" and not warned:
+    def warn() -> None:  # once the inputs are valid, before any code runs
+        if sandbox == "local":
             console.print(f"[bold yellow]warning:[/] {WARNING}", soft_wrap=True)
-        warned = True
 
-    if sandbox == "docker":
-        from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
-
-        numpy = any(p.language == "python" and p.source_format == "humaneval-x" for p in ps)
-        config = DockerConfig(
-            jobs=settings.jobs, image=image, preload=("numpy",) if numpy else (), pin_cpus=pin_cpus
-        )
-        executor: Executor = DockerExecutor(config=config)
-    else:
-        executor = make_executor(sandbox, settings.jobs)
+    executor = make_executor(sandbox, settings.jobs, image=image, pin_cpus=pin_cpus, problems=ps)
     try:
-        calibrated: list[Callable[[Problem], Limits]] = []
-
-        def limits(problem: Problem) -> Limits:
-            # Measured on first use, i.e. once score() has validated every input: no code runs
-            # (and no canonical solution is timed) for a command that is going to be refused.
-            if not calibrated:
-                warn()
-                sampled = {s.task_id for s in samples}
-                chosen = ps.select(tasks=tuple(t for t in ps.by_id if t in sampled)) if only_sampled else ps
-                calibrated.append(limits_for(chosen, executor, out_dir, timeout))
-            return calibrated[0](problem)
-
         with progress_bar("scoring") as update:
             summary = run_score(
                 samples,
@@ -138,7 +109,6 @@ def score(
                 out_dir,
                 settings,
                 samples_path=samples_path,
-                limits_for=limits if calibrate else None,
                 progress=update,
                 on_start=warn,
                 name=run_name or default_run_name(model, samples_path, out_dir),
