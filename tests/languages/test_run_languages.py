@@ -64,6 +64,7 @@ def score(tmp_path: Path, samples: list[dict[str, Any]], *problem_args: str) -> 
             "1",
             "--timeout",
             "60",
+            "--no-calibrate",  # calibration is not under test here: it would run every canonical twice
         ],
     )
     assert result.exit_code == 0, result.output

@@ -74,7 +74,7 @@ def test_humaneval_x_python_canonical_all_pass(tmp_path: Path, sandbox_image: st
         rows = [{"task_id": r["task_id"], "completion": r["canonical_solution"]} for r in map(json.loads, f)]
     samples = write_jsonl(tmp_path / "x.jsonl", rows)
     code, out, err = run_cli("score", str(samples), "--problems", str(path), "-k", "1", "-o", str(tmp_path / "run"),
-                             "--json", "--image", sandbox_image)  # fmt: skip
+                             "--json", "--image", sandbox_image, "--no-calibrate", "--timeout", "30")  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["verdicts"] == {"passed": 164}
 
