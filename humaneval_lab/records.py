@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from humaneval_lab.errors import InputFileError, UnknownTaskError, UserInputError
 from humaneval_lab.problems import ProblemSet, read_records
@@ -134,79 +132,6 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = False) -> None:
-    """Write ``data`` as indented JSON so that a reader (or a resume after a kill) sees the old file
-    or the new one, never half of one: a temporary file beside it, flushed to disk, then renamed.
-    Keys keep their order unless ``sort_keys`` (a summary's problems are in the problem set's order)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, sort_keys=sort_keys, ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-class JsonlWriter:
-    """Appends whole JSON lines and flushes each one; safe to resume after a kill."""
-
-    def __init__(self, path: Path, *, truncate_to: int | None = None) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if truncate_to is not None and path.exists():
-            with path.open("r+b") as f:
-                f.truncate(truncate_to)
-        self._f: IO[str] = path.open("a", encoding="utf-8")
-
-    def write(self, record: Mapping[str, Any]) -> None:
-        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._f.flush()
-
-    def fsync(self) -> None:
-        self._f.flush()
-        os.fsync(self._f.fileno())
-
-    def close(self) -> None:
-        self._f.close()
-
-    def __enter__(self) -> JsonlWriter:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-def read_jsonl_prefix(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The complete, parseable lines at the start of a JSONL file and their byte length.
-
-    A run killed mid-write leaves at most one partial last line; it is not counted, and callers
-    truncate the file to the returned length before appending.
-    """
-    if not path.exists():
-        return [], 0
-    records: list[dict[str, Any]] = []
-    good = 0
-    with path.open("rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                rec = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                break
-            if not isinstance(rec, dict):
-                break
-            records.append(rec)
-            good += len(raw)
-    return records, good
-
-
 # ---------------------------------------------------------------------------------------------- outputs
 
 
@@ -235,18 +160,6 @@ def write_output(path: str | Path, text: str) -> Path:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputFileError(out, f"cannot write: {exc.strerror or exc}") from None
-    return out
-
-
-def differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """``"key.sub was X, now Y"`` for every leaf that differs: a refusal names what changed."""
-    out = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out.extend(differences(a, b, f"{prefix}{key}."))
-        elif a != b:
-            out.append(f"{prefix}{key} was {json.dumps(a)}, now {json.dumps(b)}")
     return out
 
 

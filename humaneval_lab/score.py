@@ -21,7 +21,6 @@ whole problem set).
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import time
 from collections import Counter, defaultdict
@@ -44,12 +43,13 @@ from humaneval_lab.execution.calibrate import limits_for as calibrated_limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
-from humaneval_lab.records import (
+from humaneval_lab.records import Sample, file_sha256
+from humaneval_lab.resume import (
     JsonlWriter,
-    Sample,
     differences,
-    file_sha256,
     read_jsonl_prefix,
+    read_manifest,
+    truncate_to_lines,
     write_json_atomic,
 )
 
@@ -235,22 +235,15 @@ def _prepare_output(
     if overwrite:
         _start_fresh(out)
     mpath, rpath = out / MANIFEST, out / RESULTS
-    if mpath.exists():
-        try:
-            old = json.loads(mpath.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ResumeMismatchError(
-                f"{mpath} is corrupt; start afresh with --overwrite or use another -o folder"
-            ) from None
-        changed = (
-            _what_changed(old, manifest) if isinstance(old, dict) else "its manifest is not a JSON object"
-        )
+    fix = "start afresh with --overwrite, or use another -o folder"
+    old = read_manifest(mpath, fix)
+    if old is not None:
+        changed = _what_changed(old, manifest)
         if changed:
             raise ResumeMismatchError(
-                f"refusing to resume {out}: it holds results made with other inputs or settings: {changed}; "
-                "start afresh with --overwrite, or use another -o folder"
+                f"refusing to resume {out}: it holds results made with other inputs or settings: {changed}; {fix}"
             )
-    elif rpath.exists() and rpath.stat().st_size > 0:
+    if old is None and rpath.exists() and rpath.stat().st_size > 0:
         raise ResumeMismatchError(
             f"{rpath} exists without a manifest; start afresh with --overwrite, or use another -o folder"
         )
@@ -282,17 +275,6 @@ def _prepare_output(
         cache[rec["dedup_key"]] = o
         keep = i + 1
     return cache, keep
-
-
-def _truncate_to_lines(path: Path, lines: int) -> None:
-    if not path.exists():
-        return
-    size = 0
-    with path.open("rb") as f:
-        for _ in range(lines):
-            size += len(f.readline())
-    with path.open("r+b") as f:
-        f.truncate(size)
 
 
 def _explain_timeout(o: Outcome, limits: Limits, settings: ScoreSettings) -> Outcome:
@@ -384,7 +366,7 @@ def score(
         "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},
     }
     cache, kept = _prepare_output(out, manifest, samples, indices, overwrite)
-    _truncate_to_lines(out / RESULTS, kept)
+    truncate_to_lines(out / RESULTS, kept)
 
     if on_start:
         on_start()

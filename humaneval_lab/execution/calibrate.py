@@ -18,7 +18,7 @@ from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Executor, Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, ProblemSet
-from humaneval_lab.records import write_json_atomic
+from humaneval_lab.resume import write_json_atomic
 
 CALIBRATION = "calibration.json"
 

@@ -15,7 +15,6 @@ generated, with the same seeds; a manifest that differs is refused.
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from collections.abc import Callable, Iterator
@@ -26,14 +25,8 @@ from typing import Any
 from humaneval_lab.errors import InfrastructureError, InputFileError, ResumeMismatchError
 from humaneval_lab.languages import get_language
 from humaneval_lab.problems import ProblemSet
-from humaneval_lab.records import (
-    JsonlWriter,
-    differences,
-    output_file,
-    read_jsonl_prefix,
-    samples_manifest_path,
-    write_json_atomic,
-)
+from humaneval_lab.records import output_file, samples_manifest_path
+from humaneval_lab.resume import JsonlWriter, differences, read_jsonl_prefix, read_manifest, write_json_atomic
 from humaneval_lab.sampling.base import Backend, Generation, SamplingConfig, WorkItem, derive_seed
 from humaneval_lab.sampling.chat import INSTRUCTION, completion_from_code, extract_code, messages_for
 from humaneval_lab.sampling.truncate import truncate, valid_text
@@ -104,17 +97,14 @@ def build_manifest(problems: ProblemSet, backend: Backend, config: SamplingConfi
 
 
 def _check_manifest(out: Path, mpath: Path, manifest: dict[str, Any]) -> None:
-    if mpath.exists():
-        try:
-            old = json.loads(mpath.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ResumeMismatchError(f"{mpath} is corrupt; use a new output file") from None
+    fix = "use a new output file or delete it and its manifest"
+    old = read_manifest(mpath, fix)
+    if old is not None:
         diffs = differences(old, manifest)
         if diffs:
             more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
             raise ResumeMismatchError(
-                f"refusing to resume {out}: it was made with other settings: {diffs[0]}{more}; "
-                "use a new output file or delete it and its manifest"
+                f"refusing to resume {out}: it was made with other settings: {diffs[0]}{more}; {fix}"
             )
     elif out.exists() and out.stat().st_size > 0:
         raise ResumeMismatchError(f"{out} exists without a manifest ({mpath.name}); use a new output file")
