@@ -21,12 +21,15 @@ from humaneval_lab.languages._twoproc import harness, stub_names
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
-_IDENT = r"[a-z_][A-Za-z0-9_]*[?!]?"
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*[?!]?"
 # method(:name), and receiverless calls name(...) (not after ".", "::", "@", "$" or a word).
 _METHOD_REF = re.compile(r"\bmethod\(\s*:(" + _IDENT + r")\s*\)")
 _BARE_CALL = re.compile(r"(?<![.\w:@$])(" + _IDENT + r")\(")
 _DEFINED = re.compile(r"^\s*def\s+(?:self\.)?(" + _IDENT + r")", re.MULTILINE)
 # Ruby's keywords, and test/unit's own assertions: never stubs.
+# RubyGems costs most of a Ruby start; code that may load a gem (a bundled one: prime, matrix...)
+# gets it, the rest starts without.
+_NEEDS_GEMS = re.compile(r"require|autoload|\bgem\b|Gem\b")
 _NOT_STUBS = re.compile(
     r"(?:assert|refute|flunk)\w*[?!]?|alias|and|begin|break|case|class|def|defined\?|do|else|elsif|end|ensure"
     r"|false|for|if|in|module|next|nil|not|or|redo|rescue|retry|return|self|super|then|true|undef"
@@ -50,8 +53,8 @@ def build(problem: Problem, source: str) -> Program:
     return Program(
         language="ruby",
         files={"main.rb": source, "hel_candidate.rb": harness("hel_candidate.rb"), "hel_codec.rb": codec},
-        run=("ruby", "hel_candidate.rb"),
-        judge=("ruby", "hel_judge.rb"),
+        run=("ruby", *(() if _NEEDS_GEMS.search(source) else ("--disable-gems",)), "hel_candidate.rb"),
+        judge=("ruby", "--disable-gems", "hel_judge.rb"),
         judge_files={
             "hel_judge.rb": harness("hel_judge.rb"),
             "hel_codec.rb": codec,

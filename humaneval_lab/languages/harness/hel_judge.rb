@@ -120,8 +120,19 @@ module HelJudge
       end
     end
 
-    def run_test_unit
+    # The judge starts with --disable-gems (RubyGems costs most of a start): test-unit and
+    # power_assert, bundled gems, are put on the load path directly, or RubyGems finds them.
+    def require_test_unit
+      libs = Dir.glob('/usr/lib/ruby/gems/*/gems/{test-unit,power_assert}-*/lib').sort
+      if libs.map { |l| l[%r{/gems/([a-z_-]+)-[^/]*/lib\z}, 1] }.uniq.size == 2
+        $LOAD_PATH.unshift(*libs)
+      else
+        require 'rubygems'
+      end
       require 'test/unit'
+    end
+
+    def run_test_unit
       require 'test/unit/collector/descendant'
       require 'test/unit/ui/console/testrunner'
       Test::Unit::AutoRunner.need_auto_run = false
@@ -159,7 +170,7 @@ begin
   msg = HelJudge.receive('loading its code')
   HelJudge.finish(HelJudge::ERROR, 'the candidate sent something else before ready') unless msg == { 'ready' => true }
   # test/unit first (its methods, not stubs, answer its names), then the stubs, then the tests.
-  require 'test/unit' if HelJudge::CONFIG['test_unit']
+  HelJudge.require_test_unit if HelJudge::CONFIG['test_unit']
   HelJudge.stub(HelJudge::CONFIG.fetch('names'))
   HelJudge::CONFIG['test_unit'] ? HelJudge.run_test_unit : HelJudge.run_script
 rescue Exception => e # rubocop:disable Lint/RescueException -- ours must not read as the candidate's verdict
