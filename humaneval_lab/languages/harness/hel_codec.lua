@@ -144,8 +144,8 @@ local function parse_number(p)
   if frac == "" and exp == "" then
     if mtype(v) ~= "integer" then fail(p, "an integer out of range") end
   else
-    v = v and v + 0.0
-    if v == nil then fail(p, "a bad float") end
+    -- (tonumber reads a "." or an exponent as a float; never add 0.0: -0.0 + 0.0 is 0.0)
+    if mtype(v) ~= "float" then fail(p, "a bad float") end
   end
   p.i = j
   return v
