@@ -1,7 +1,7 @@
 -- The candidate's side (humaneval_lab/languages/lua.py): runs prompt + completion (main.lua, never
 -- the tests; it ends by returning the functions the tests may call), says {"ready":true} on fd 4,
 -- then answers each {"call":name,"args":[...]} read on fd 3 with {"value":[results...]} or
--- {"error":"..."}. Runs as the sample's uid; nothing here is trusted or secret: the judge believes
+-- {"error":"..."} (each framed: hel_codec.write_message). Runs as the sample's uid; nothing here is trusted or secret: the judge believes
 -- only values it can parse, and compares them itself.
 local codec = dofile("hel_codec.lua")
 local IN = assert(io.open("/proc/self/fd/3", "rb"))
@@ -10,9 +10,11 @@ OUT:setvbuf("no")
 
 local exports = dofile("main.lua")
 if type(exports) ~= "table" then exports = {} end
-OUT:write('{"ready":true}\n')
+codec.write_message(OUT, '{"ready":true}')
 
-for line in IN:lines() do
+while true do
+  local line = codec.read_message(IN, codec.MAX_LINE)
+  if line == nil then break end
   local msg, bad = codec.parse_message(line)
   local answer
   if not msg or type(msg.call) ~= "string" or type(msg.args) ~= "table" then
@@ -26,5 +28,5 @@ for line in IN:lines() do
       answer = '{"error":' .. codec.enc_string(tostring(results[2])) .. "}"
     end
   end
-  OUT:write(answer, "\n")
+  codec.write_message(OUT, answer)
 end

@@ -1,7 +1,7 @@
 -- Values crossing between the Lua judge and the candidate process (humaneval_lab/languages/lua.py).
 --
--- One message a line, in a strict subset of JSON that both sides write and only this parser reads
--- (the judge never calls load() on anything the candidate sent):
+-- One message a line (framed: see write_message), in a strict subset of JSON that both sides write
+-- and only this parser reads (the judge never calls load() on anything the candidate sent):
 --   null | true | false              nil (in argument/result lists) and booleans
 --   -?D+                             an integer (int64; out of range is an error)
 --   -?D+ with . or e                 a float (written with the fewest digits that read back exactly)
@@ -249,17 +249,30 @@ function M.parse_message(line)
   return nil, "an unreadable message (" .. tostring(msg):sub(1, 80) .. ")"
 end
 
--- Read one line from ``f`` without holding more than ``cap`` bytes: line | nil, "eof" | nil, "long".
-function M.read_line(f, cap)
-  local buf, n = {}, 0
+-- Framing: every message is "<bytes>:<json>\n" (the byte count of <json>). Lua cannot fdopen
+-- fds 3/4 and its line reader has no bound, so the length comes first: the reader takes at most
+-- 8 digits a byte at a time, refuses a length over MAX_LINE, then reads exactly that many bytes.
+function M.write_message(f, json)
+  return f:write(#json, ":", json, "\n")
+end
+
+-- The next message's JSON text | nil, "eof" | nil, "long" | nil, "bad"
+function M.read_message(f, cap)
+  local digits = {}
   while true do
     local c = f:read(1)
     if c == nil then return nil, "eof" end
-    if c == "\n" then return concat(buf) end
-    n = n + 1
-    if n > cap then return nil, "long" end
-    buf[n] = c
+    if c == ":" then break end
+    if not find(c, "^%d$") or #digits >= 8 then return nil, "bad" end
+    digits[#digits + 1] = c
   end
+  local n = tonumber(concat(digits))
+  if n == nil then return nil, "bad" end
+  if n > cap then return nil, "long" end
+  local body = f:read(n + 1)
+  if body == nil or #body < n + 1 then return nil, "eof" end
+  if sub(body, -1) ~= "\n" then return nil, "bad" end
+  return sub(body, 1, n)
 end
 
 return M
