@@ -170,3 +170,50 @@ def test_multipl_e_failure_names_the_call_and_the_value(tmp_path: Path) -> None:
                         "--problems", str(MULTIPL_E / f"humaneval-{suffix}-reworded.jsonl"), "--task", name)  # fmt: skip
         assert results[0]["verdict"] == "failed"
         assert expect in results[0]["reason"], results[0]["reason"]
+
+
+LOCAL_PATH_SCRIPT = """
+import json, sys
+sys.path.insert(0, "/runner")
+import hel_runner  # as the local executor uses it: no zygote, no uid switching
+for job in json.loads(sys.stdin.read()):
+    print(json.dumps([job["id"], hel_runner.execute_job(job, "/work")["status"]]))
+"""
+
+
+def test_the_local_executor_path_judges_the_same(tmp_path: Path) -> None:
+    """``--sandbox local`` runs ``execute_job`` in-process (plain subprocesses, no uids). This host
+    has no ruby/lua, so that path runs inside the sandbox image, as one unprivileged user."""
+    from humaneval_lab.execution.base import Job, Limits
+    from humaneval_lab.execution.docker import default_image, docker_client
+    from humaneval_lab.languages import get_language
+
+    jobs, expect = [], {}
+    for language, wrong, leave in (
+        ("ruby", "  7\nend\n", "  exit 0\nend\n"),
+        ("lua", "  return 7\nend\n", "  os.exit(0)\nend\n"),
+    ):
+        p = next(q for q in load_suite("polyglot") if q.language == language)
+        for name, completion, verdict in (("right", p.canonical_solution, "passed"), ("wrong", wrong, "failed"),
+                                          ("exit", leave, "error")):  # fmt: skip
+            job = Job(
+                f"{language}-{name}", get_language(language).build(p, p.prompt + completion), Limits(20.0)
+            )
+            jobs.append(job.to_wire())
+            expect[job.id] = verdict
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    tmp_path.chmod(0o755)  # mounted as /jobs, read by uid 10001
+    (tmp_path / "jobs.json").chmod(0o644)
+    runner_dir = Path(__file__).resolve().parents[2] / "sandbox" / "runner"
+    client = docker_client()
+    try:
+        out = client.containers.run(
+            default_image(), ["sh", "-c", f"python3 -c '{LOCAL_PATH_SCRIPT}' < /jobs/jobs.json"],
+            user="10001:10001", network_disabled=True, remove=True, working_dir="/",
+            tmpfs={"/work": "exec,size=64m,uid=10001,gid=10001"},
+            volumes={str(runner_dir): {"bind": "/runner", "mode": "ro"}, str(tmp_path): {"bind": "/jobs", "mode": "ro"}},
+        )  # fmt: skip
+    finally:
+        client.close()
+    got = dict(json.loads(line) for line in out.decode().splitlines())
+    assert got == expect
