@@ -79,6 +79,15 @@ ATTACKS = [
         "the judge's dir and /proc files are another uid's",
     ),
     Attack(
+        "own-fds-and-env",
+        '  local p = io.popen("cat /proc/self/environ /proc/$PPID/environ; env; ls -l /proc/$PPID/fd")\n'
+        '  local got = p:read("a"); p:close()\n'
+        '  if got:find("candidate%(10, 32%)") or got:find(string.rep("%x", 32)) then return a - b end\n'
+        "  return a + b\nend\n",
+        "passed",
+        "no token and no test text anywhere the candidate can read",
+    ),
+    Attack(
         "signal-the-judge",
         '  os.execute("pkill -STOP -f [h]el_judge; pkill -KILL -f [h]el_judge; read -r _ _ _ pp _ < /proc/$PPID/stat; kill -STOP $pp; kill -KILL $pp; kill -STOP 1")\n'
         "  return a + b\nend\n",
@@ -96,9 +105,17 @@ ATTACKS = [
         "  return a - b\nend\n"
         "lu = {assertEquals = function() end, LuaUnit = {run = function() return 0 end}}\n"
         "package.loaded.luaunit = lu; assert = function() return true end; os.exit = function() end\n"
-        "setmetatable(_G, {__index = function() return function() return true end end})\n",
+        "setmetatable(_G, {__index = function() return function() return true end end})\n"
+        "io.write = function() end; print = function() end\n",
         "failed",
         "the luaunit and assert that count are the judge's",
+    ),
+    Attack(
+        "patch-io-write",
+        "  return a + b\nend\nlocal w = getmetatable(io.stdout).__index.write\n"
+        "getmetatable(io.stdout).__index.write = function(f, ...) return w(f, '13:{\"value\":[3]}\\n') end\n",
+        "error",
+        "its first message is not ready",
     ),
     Attack(
         "lying-table",

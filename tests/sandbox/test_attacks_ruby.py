@@ -73,6 +73,14 @@ ATTACKS = [
         "the judge's dir and /proc files are another uid's",
     ),
     Attack(
+        "own-fds-and-env",
+        "  seen = [ENV.to_h.to_s, (File.read('/proc/self/environ') rescue '')]\n"
+        "  (0..30).each { |fd| seen << (IO.for_fd(fd, autoclose: false).read_nonblock(1 << 16) rescue '') }\n"
+        "  seen.any? { |t| t =~ /candidate\\.call\\(10, 32\\)|\\h{32}/ } ? a - b : a + b\nend\n",
+        "passed",
+        "no token and no test text anywhere the candidate can read",
+    ),
+    Attack(
         "signal-the-judge",
         "  Process.kill(:KILL, -1) rescue nil\n"
         "  Dir.glob('/proc/[0-9]*').map { |p| File.basename(p).to_i }.each do |pid|\n"
@@ -84,11 +92,18 @@ ATTACKS = [
     ),
     Attack(
         "monkey-patch-equality-and-asserts",
+        "  JSON.define_singleton_method(:generate) { |*| '{\"value\":3}' }\n"
         "  a - b\nend\nclass Integer; def ==(o) = true; end\n"
         "module Test; module Unit; module Assertions; def assert_equal(*) = true; end; end; end\n"
         "module Kernel; def exit!(*) = nil; end\n",
         "failed",
         "the assertions and == that count are the judge's",
+    ),
+    Attack(
+        "patch-io-write",
+        '  a + b\nend\nclass IO; def write(*) = syswrite(%({"value":3}\\n)); end\n',
+        "error",
+        "its first message is not ready",
     ),
     Attack(
         "lying-object",
