@@ -217,3 +217,24 @@ def test_the_local_executor_path_judges_the_same(tmp_path: Path) -> None:
         client.close()
     got = dict(json.loads(line) for line in out.decode().splitlines())
     assert got == expect
+
+
+@pytest.mark.parametrize(("suffix", "body"), [("rb", "  nil\nend\n"), ("lua", "  return nil\nend\n")])
+def test_every_multipl_e_problem_runs_its_tests_against_the_candidate(
+    tmp_path: Path, suffix: str, body: str
+) -> None:
+    """Each of the 161 problems: the judge starts, stubs the entry point, reaches the candidate and
+    fails the nil answer with a reason from the tests (never a judge failure, never a pass)."""
+    from humaneval_lab.problems import read_problem_file
+
+    from .conftest import MULTIPL_E
+
+    path = MULTIPL_E / f"humaneval-{suffix}-reworded.jsonl"
+    problems = read_problem_file(path)
+    results = score(
+        tmp_path, [{"task_id": p.task_id, "completion": body} for p in problems], "--problems", str(path)
+    )
+    assert len(results) == len(problems) == 161
+    bad = [(r["task_id"], r["verdict"], r["reason"]) for r in results if r["verdict"] != "failed"]
+    assert bad == []
+    assert all(f"tests.{suffix}:" in r["reason"] and "nil" in r["reason"] for r in results)
