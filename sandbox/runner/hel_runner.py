@@ -991,6 +991,11 @@ def _run_pair(
     oom_before = _oom_kills() if _GUARD else None
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
+    if _IDS:
+        # Let both uids reopen their ends through /proc/self/fd (Lua has no fdopen). A pipe made
+        # here is root's, mode 0600; only processes holding an end can reach such a link.
+        for fd in (req_r, resp_r):
+            os.fchmod(fd, 0o666)
     judge_env = {**env, "HOME": judgedir, "TMPDIR": judgedir}
     try:
         cand = _launch(list(program["run"]), workdir, env, lim, (req_r, resp_w), uid=sample_uid)
@@ -1036,6 +1041,8 @@ JUDGE_PASSED, JUDGE_FAILED, JUDGE_ERROR, JUDGE_GONE = 0, 1, 2, 3
 def _pair_outcome(res: dict[str, Any], program: dict[str, Any]) -> dict[str, str]:
     """The verdict of a two-process step, from the judge's exit code and how the candidate ended."""
     jrc = res["judge_rc"]
+    if jrc == -signal.SIGPIPE:
+        jrc = JUDGE_GONE  # it wrote to a candidate that had gone (SIGPIPE is not ignored locally)
     jerr = _tail(res["judge_stderr"])
     if not res["timed_out"] and not res["overflow"]:
         if jrc == JUDGE_PASSED:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -126,11 +127,55 @@ def test_rust_tests_run_without_libtest(hx) -> None:  # type: ignore[no-untyped-
     assert "fn hel_test_main()" in mp and re.search(r"^fn main\(\)", mp, re.MULTILINE)
 
 
-def test_lua_luaunit_exit_only_on_failures() -> None:
+def _two_process(problem: Problem, completion: str):  # type: ignore[no-untyped-def]
+    prog = build(problem, completion)
+    candidate_side = "".join(prog.files.values()) + " ".join(prog.run)
+    return prog, candidate_side
+
+
+@pytest.mark.parametrize(("suffix", "language"), [("rb", "ruby"), ("lua", "lua")])
+def test_ruby_and_lua_tests_reach_only_the_judge(suffix: str, language: str) -> None:
+    """The candidate's process gets prompt + completion and our harness; the tests stay in the judge's dir."""
+    mp = multipl_e(suffix, "HumanEval_0_has_close_elements")
+    native = next(q for q in load_suite("polyglot") if q.language == language)
+    for problem, completion in ((mp, BODIES[language][1]), (native, None)):
+        prog, candidate_side = _two_process(problem, completion)  # type: ignore[arg-type]
+        ext = "rb" if language == "ruby" else "lua"
+        assert prog.judge and prog.judge_files[f"tests.{ext}"].strip()
+        for line in problem.tests.splitlines():
+            if "candidate" in line or "assert" in line:
+                assert line.strip() not in candidate_side, line
+        assert problem.prompt in prog.files[f"main.{ext}"]
+        assert prog.failure_markers == ()  # only the judge says "failed"
+
+
+def test_lua_judge_runs_the_luaunit_suite_itself() -> None:
     prog = build(multipl_e("lua", "HumanEval_0_has_close_elements"), BODIES["lua"][1])
-    assert "os.exit(lu.LuaUnit.run())" not in prog.files["main.lua"]
-    assert "hel_failures ~= 0" in prog.files["main.lua"]
-    assert prog.files["run.lua"].index('io.read("l")') < prog.files["run.lua"].index('dofile("main.lua")')
+    assert "os.exit(lu.LuaUnit.run())" not in prog.judge_files["tests.lua"]
+    assert prog.judge_files["hel_config.lua"].startswith(
+        'return {mode = "luaunit", names = {"has_close_elements"'
+    )
+    # A local function of the prompt is returned at the end of the candidate's chunk.
+    assert prog.files["main.lua"].rstrip().endswith("}")
+    assert "has_close_elements = has_close_elements" in prog.files["main.lua"].splitlines()[-1]
+    assert prog.run == ("lua5.4", "hel_candidate.lua") and prog.judge == ("lua5.4", "hel_judge.lua")
+    broken = multipl_e("lua", "HumanEval_0_has_close_elements")
+    broken = Problem(broken.task_id, "lua", broken.prompt, broken.tests.replace("os.exit", "print"),
+                     broken.entry_point, source_format="multipl-e")  # fmt: skip
+    with pytest.raises(UserInputError, match="LuaUnit.run"):
+        build(broken, BODIES["lua"][1])
+
+
+def test_ruby_stubs_what_the_tests_call_and_starts_without_gems_when_it_can() -> None:
+    p153 = multipl_e("rb", "HumanEval_153_Strongest_Extension")
+    prog = build(p153, "  nil\nend\n")
+    config = json.loads(prog.judge_files["hel_judge.json"])
+    assert config == {"names": ["Strongest_Extension"], "test_unit": True}
+    assert "--disable-gems" in prog.judge and "--disable-gems" in prog.run
+    assert "--disable-gems" not in build(p153, "  require 'prime'\n  nil\nend\n").run
+    native = Problem("t/0", "ruby", "def f(x)\n", "def helper(y) = y\nraise 'no' unless g(1) == helper(1)\n",
+                     "f")  # fmt: skip
+    assert json.loads(build(native, "  x\nend\n").judge_files["hel_judge.json"])["names"] == ["f", "g"]
 
 
 @pytest.mark.parametrize("language", ["bash", "lua", "perl", "php", "ruby", "typescript"])
@@ -138,7 +183,11 @@ def test_native_program_is_prompt_completion_newline_tests(language: str) -> Non
     p = next(q for q in load_suite("polyglot") if q.language == language)
     prog = build(p)
     main = next(v for k, v in prog.files.items() if k.startswith("main."))
-    assert p.prompt + p.canonical_solution + "\n" + p.tests in main
+    if prog.judge:  # two processes: the candidate's code in main.*, the tests with the judge
+        assert main.startswith(p.prompt + p.canonical_solution)
+        assert p.tests.strip() in "".join(prog.judge_files.values())
+    else:
+        assert p.prompt + p.canonical_solution + "\n" + p.tests in main
 
 
 def test_bash_reads_token_first_and_prints_it_last() -> None:
