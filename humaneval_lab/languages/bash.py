@@ -135,9 +135,9 @@ __hel_serve
 """
 
 # Functions the prompt (trusted text) defines: the ones the tests may call on the candidate.
-_FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*\)", re.MULTILINE)
+_FUNCTION = re.compile(r"^[ \t]*(?:function\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*\)", re.MULTILINE)
 # Where the tests proper begin: MultiPL-E's lines before it close the candidate's function.
-_CANDIDATE = re.compile(r"^\s*(?:function\s+)?candidate\s*\(\s*\)", re.MULTILINE)
+_CANDIDATE = re.compile(r"^[ \t]*(?:function\s+)?candidate\s*\(\s*\)", re.MULTILINE)
 
 
 def _split_tests(tests: str) -> tuple[str, str]:
@@ -157,7 +157,9 @@ def build(problem: Problem, source: str) -> Program:
         names.append(problem.entry_point)
     defined = set(_FUNCTION.findall(tests))
     stubs = "".join(f'{n}() {{ __hel_call {n} "$@"; }}\n' for n in names if n not in defined)
-    head = JUDGE + stubs + f"__hel_offset={JUDGE.count(chr(10)) + stubs.count(chr(10)) + 1}\n"
+    # Reason lines count the tests' lines as the dataset does (the lead-in included).
+    offset = JUDGE.count("\n") + stubs.count("\n") + 1 - lead.count("\n")
+    head = JUDGE + stubs + f"__hel_offset={offset}\n"
     return Program(
         language="bash",
         files={"main.sh": source + "\n" + lead, "serve.sh": SERVE},
