@@ -173,6 +173,8 @@ sub call {
 sub at {
     return '' unless $where && $where->[1] eq './tests.pl' && open(my $fh, '<', 'tests.pl');
     my @lines = <$fh>;
+    shift @lines while @lines && $lines[0] !~ /^# line 1 /;  # the prompt's `use` lines come first
+    shift @lines;
     my $src = $lines[$where->[2] - 1] // '';
     $src =~ s/^\s+|\s+$//g;
     return " at tests line $where->[2]: $src";
@@ -257,6 +259,17 @@ package main;
 _SUB = re.compile(r"^\s*sub\s+([A-Za-z_][A-Za-z0-9_]*)\b", re.MULTILINE)
 
 
+# The prompt's `use` lines (trusted text): in one process they applied to the tests too (a prompt
+# may `use Test::Deep` for tests that call `eq_deeply`, or `use strict`).
+_USE = re.compile(r"^use\s+[A-Za-z][\w:]*[^;\n]*;[ \t]*$", re.MULTILINE)
+# Perl's own line directive: the tests' lines keep their numbers after the `use` lines.
+_LINE_1 = '# line 1 "./tests.pl"\n'
+
+
+def _uses(problem: Problem) -> str:
+    return " ".join(m.group(0).strip() for m in _USE.finditer(problem.prompt)) + "\n"
+
+
 def _stubs(problem: Problem) -> str:
     names = list(dict.fromkeys(_SUB.findall(problem.prompt)))
     if problem.entry_point and problem.entry_point not in names:
@@ -278,7 +291,7 @@ def build(problem: Problem, source: str) -> Program:
         judge=("perl", "judge.pl"),
         judge_files={
             "judge.pl": JUDGE + _stubs(problem) + JUDGE_MAIN,
-            "tests.pl": problem.tests + "\n1;\n",
+            "tests.pl": _uses(problem) + _LINE_1 + problem.tests + "\n1;\n",
         },
         failure_markers=("check failed",),
     )

@@ -33,7 +33,8 @@ def run_interleaved(
 ) -> dict[str, tuple[str, str]]:
     """Each attack followed by an honest (or, every third, a wrong) sample, one container, one job
     at a time: a later sample sees whatever the attack left behind. Returns the verdicts that are
-    not what their case expects, as {job id: (verdict, reason)}."""
+    not what their case expects, as {job id: (verdict, reason)}. The time limit is generous: on a
+    busy machine an honest sample must not time out (only ``never-answers`` waits it out)."""
     cases: list[tuple[str, Case]] = []
     for i, attack in enumerate(attacks):
         cases.append((f"attack:{attack.name}", attack))

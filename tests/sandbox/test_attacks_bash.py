@@ -142,4 +142,4 @@ ATTACKS = [
 
 def test_bash_attacks_interleaved_with_honest_samples(make_executor: Any) -> None:
     ex = make_executor(jobs=1)
-    assert run_interleaved(ex, "bash", ATTACKS, HONEST, WRONG, timeout_s=5.0) == {}, ex.death_log
+    assert run_interleaved(ex, "bash", ATTACKS, HONEST, WRONG, timeout_s=15.0) == {}, ex.death_log
