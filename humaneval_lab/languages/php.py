@@ -240,8 +240,13 @@ def _stubs(problem: Problem) -> str:
     if problem.entry_point and problem.entry_point not in names:
         names.append(problem.entry_point)
     in_tests = {n.lower() for n in _FUNCTION.findall(problem.tests)}  # PHP names ignore case
+    # Declared conditionally: a prompt that names a PHP built-in (MultiPL-E HumanEval_23 `strlen`)
+    # can be passed by no completion, as in one process (where it cannot be redeclared), and the
+    # tests must never reach the built-in instead of the candidate.
     return "".join(
-        f"function {n}(...$args) {{ return HelJudge::call({n!r}, $args); }}\n"
+        f"if (function_exists({n!r})) HelJudge::stop(2, 'the prompt defines {n}(), a PHP built-in: "
+        f"no completion can replace it');\n"
+        f"else {{ function {n}(...$args) {{ return HelJudge::call({n!r}, $args); }} }}\n"
         for n in names
         if n.lower() not in in_tests
     )
