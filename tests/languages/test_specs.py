@@ -178,7 +178,7 @@ def test_ruby_stubs_what_the_tests_call_and_starts_without_gems_when_it_can() ->
     assert json.loads(build(native, "  x\nend\n").judge_files["hel_judge.json"])["names"] == ["f", "g"]
 
 
-@pytest.mark.parametrize("language", ["bash", "lua", "perl", "php", "ruby", "typescript"])
+@pytest.mark.parametrize("language", ["lua", "ruby", "typescript"])
 def test_native_program_is_prompt_completion_newline_tests(language: str) -> None:
     p = next(q for q in load_suite("polyglot") if q.language == language)
     prog = build(p)
@@ -190,11 +190,31 @@ def test_native_program_is_prompt_completion_newline_tests(language: str) -> Non
         assert p.prompt + p.canonical_solution + "\n" + p.tests in main
 
 
-def test_bash_reads_token_first_and_prints_it_last() -> None:
-    p = next(q for q in load_suite("polyglot") if q.language == "bash")
-    code = build(p).files["main.sh"]
-    assert code.startswith("IFS= read -r __hel_token")
-    assert code.rstrip().endswith('"$__hel_token"')
+@pytest.mark.parametrize("language", ["bash", "perl", "php"])
+def test_two_process_layout_keeps_the_tests_from_the_candidate(language: str) -> None:
+    """The candidate's dir holds prompt + completion only; the judge's holds the tests unchanged
+    and a stub for the entry point."""
+    suffix = {"bash": "sh", "perl": "pl", "php": "php"}[language]
+    for p, completion in (
+        (next(q for q in load_suite("polyglot") if q.language == language), None),
+        (multipl_e(suffix, "HumanEval_0_has_close_elements"), BODIES[language][1]),
+    ):
+        prog = build(p, completion)
+        main = next(v for k, v in prog.files.items() if k.startswith("main."))
+        assert main.startswith(p.prompt + (completion or p.canonical_solution or ""))
+        body = p.tests.split("candidate()", 1)[-1]  # Bash: MultiPL-E's closing brace is the code's
+        assert not any(body.strip() in v for v in prog.files.values())
+        judge = "".join(prog.judge_files.values())
+        assert body in judge and p.entry_point in judge
+        assert prog.judge and prog.run and prog.judge != prog.run
+
+
+def test_bash_candidate_gets_the_closing_brace_the_judge_the_rest() -> None:
+    p = multipl_e("sh", "HumanEval_0_has_close_elements")
+    prog = build(p, BODIES["bash"][1])
+    assert prog.files["main.sh"].endswith(BODIES["bash"][1] + "\n}\n\n")
+    assert 'has_close_elements() { __hel_call has_close_elements "$@"; }' in prog.judge_files["judge.sh"]
+    assert prog.judge_files["judge.sh"].rstrip().endswith("\n}\n\nrun_test\nexit 0")
 
 
 @pytest.mark.parametrize("language", ["bash", "lua", "perl", "php", "ruby", "typescript"])
