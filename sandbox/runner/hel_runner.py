@@ -187,6 +187,22 @@ def reap(uid):
         os.kill(-1, signal.SIGKILL)
     except OSError:
         pass
+    # Then its SysV IPC objects: IPC_RMID needs the object's owner or creator (or CAP_SYS_ADMIN,
+    # which the runner does not have), so they go here, as that uid, by owner or by creator (an
+    # owner may hand an object to another uid; the creator stays).
+    try:
+        libc = ctypes.CDLL(None)
+        for kind, col, rm in (("shm", "shmid", libc.shmctl), ("sem", "semid", libc.semctl), ("msg", "msqid", libc.msgctl)):
+            with open("/proc/sysvipc/" + kind) as f:
+                rows = f.read().splitlines()
+            head = rows[0].split()
+            ix, iu, ic = head.index(col), head.index("uid"), head.index("cuid")
+            for row in rows[1:]:
+                c = row.split()
+                if uid in (int(c[iu]), int(c[ic])):
+                    rm(int(c[ix]), 0, None)  # IPC_RMID is 0 for all three
+    except Exception:
+        pass
     os._exit(0)
 
 def child(req, fds, harness):
@@ -796,7 +812,16 @@ class _Guard:
                         self.dirty = self.dirty or f"cannot remove {e.path}"
             objects = _ipc_objects(uids if self.shared else None)
             if objects:
-                _remove_ipc(objects)
+                if _IDS and _ZYGOTE is not None:
+                    # IPC_RMID needs the object's creator or owner (CAP_SYS_ADMIN, which we lack):
+                    # a zygote child removes them as each of the slot's uids (see ``reap``). Only
+                    # the slot's own: a sample may hand an object to another uid, never its creation.
+                    for uid in _uids(slot):
+                        try:
+                            _ZYGOTE.reap(uid)
+                        except OSError:
+                            pass
+                _remove_ipc(objects)  # a local runner's own; in the sandbox, what is left
                 self.ipc_removed += len(objects)
                 if _ipc_objects(uids if self.shared else None):
                     self.dirty = self.dirty or "cannot remove a sample's IPC objects"
