@@ -51,8 +51,10 @@ MULTIPL_E = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" /
 # What a plain wrong answer gets in a language: ``failed``, or ``error`` where its tests only exit
 # non-zero; the same for every wrong sample of a sequence.
 WRONG = "<as a wrong answer>"
-TIMEOUT_S = 30.0  # compile + run under a loaded CI host; the stop attack gets its own
-STOP_TIMEOUT_S = 8.0
+TIMEOUT_S = (
+    60.0  # compile + run on a loaded CI host (tsc alone took over 30 s here); the stop attack has its own
+)
+STOP_TIMEOUT_S = 20.0  # time for the compile, then the attack runs past it
 
 # ------------------------------------------------------------------------------------------ payloads
 
@@ -457,6 +459,8 @@ def _check_language(make_executor: Any, language: str) -> None:
     baseline = "failed" if language == "python" else wrongs.pop()
     expect = {j: {baseline if v == WRONG else v for v in want} for j, want in sweep.expect.items()}
     wrong = {j: out[j] for j, want in expect.items() if out[j][0] not in want}
+    # A timeout in the compile means the attack never ran: that proves nothing.
+    wrong.update({j: out[j] for j in expect if out[j][1].startswith("compile exceeded")})
     assert wrong == {}, f"deaths: {ex.death_log}"
     assert len(set(ex.container_ids)) == 1, f"the container was replaced: {ex.death_log}"
     # 10 MB lines, forged lines and floods never reach the host: its memory stays bounded.
