@@ -68,6 +68,10 @@ class ScoreSettings:
     jobs: int = 1
     only_sampled: bool = False
     calibrated: bool = False  # per-problem limits from the canonical solutions (calibration.json)
+    # PYTHONHASHSEED: "fixed" (0 for every sample: the sandbox's warm processes run them) or
+    # "per-sample" (derived from the sample, see hash_seed_of: each Python sample then needs fresh
+    # interpreters, since Python fixes its hash secret when it starts; measured ~10x slower).
+    hash_seeds: str = "fixed"
 
     def __post_init__(self) -> None:
         if not self.ks or any(k < 1 for k in self.ks):
@@ -76,10 +80,12 @@ class ScoreSettings:
             raise ConfigError(f"--timeout must be positive, got {self.timeout_s}")
         if self.jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {self.jobs}")
+        if self.hash_seeds not in ("fixed", "per-sample"):
+            raise ConfigError(f"hash seeds must be 'fixed' or 'per-sample', got {self.hash_seeds!r}")
 
     def verdict_relevant(self) -> dict[str, Any]:
         """Settings that change verdicts (a resume must match them); jobs and ks do not."""
-        return {"timeout_s": self.timeout_s, "calibrated": self.calibrated}
+        return {"timeout_s": self.timeout_s, "calibrated": self.calibrated, "hash_seeds": self.hash_seeds}
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,15 @@ def dedup_key(sample: Sample) -> str:
     return h.hexdigest()[:32]
 
 
+FIXED_HASH_SEED = 0  # the sandbox runner's own (hel_runner.PYTHON_HASH_SEED)
+
+
+def hash_seed_of(key: str, per_sample: bool) -> int:
+    """A sample's PYTHONHASHSEED, the same on every run, so a verdict that depends on set order is
+    reproducible; ``per_sample``: from its dedup key (task, completion), different between samples."""
+    return int(key[:8], 16) if per_sample else FIXED_HASH_SEED
+
+
 def _result_string(o: Outcome) -> str:
     if o.status is Status.PASSED:
         return "passed"
@@ -127,10 +142,17 @@ def _result_string(o: Outcome) -> str:
 
 
 def result_record(
-    sample: Sample, index: int, line: int, problem: Problem, key: str, o: Outcome
+    sample: Sample,
+    index: int,
+    line: int,
+    problem: Problem,
+    key: str,
+    o: Outcome,
+    hash_seed: int = FIXED_HASH_SEED,
 ) -> dict[str, Any]:
     """The sample's own fields, as they are, plus the verdict. ``index``: the sample's index among its
-    problem's samples (its own ``sample_index`` when it has one); ``line``: where it is in its file."""
+    problem's samples (its own ``sample_index`` when it has one); ``line``: where it is in its file;
+    ``hash_seed``: the PYTHONHASHSEED it was judged with."""
     rec = dict(sample.fields)
     rec.update(
         {
@@ -145,6 +167,7 @@ def result_record(
             "stderr_tail": o.stderr_tail,
             "duration_s": round(o.duration_s, 4),
             "dedup_key": key,
+            "hash_seed": hash_seed,
         }
     )
     return rec
@@ -380,6 +403,11 @@ def score(
         return calibration[0](problem)
 
     keys = [dedup_key(s) for s in samples]
+    per_sample = settings.hash_seeds == "per-sample"
+
+    def seed_of(key: str) -> int:
+        return hash_seed_of(key, per_sample)
+
     todo: dict[str, Job] = {}
     for i in range(kept, len(samples)):
         k = keys[i]
@@ -389,7 +417,7 @@ def score(
         problem = by_id[s.task_id]
         spec = get_language(problem.language)
         program = spec.build(problem, source_of(problem, s.completion, s.includes_prompt))
-        todo[k] = Job(k, program, limits_of(problem))
+        todo[k] = Job(k, program, limits_of(problem), hash_seed=seed_of(k))
     executed = len(todo)
 
     done_count = kept
@@ -404,10 +432,9 @@ def score(
             while next_i < len(samples) and keys[next_i] in outcomes:
                 s = samples[next_i]
                 line = s.line or next_i + 1
+                k = keys[next_i]
                 writer.write(
-                    result_record(
-                        s, indices[next_i], line, by_id[s.task_id], keys[next_i], outcomes[keys[next_i]]
-                    )
+                    result_record(s, indices[next_i], line, by_id[s.task_id], k, outcomes[k], seed_of(k))
                 )
                 next_i += 1
                 done_count += 1

@@ -439,3 +439,32 @@ def test_a_selection_with_none_of_the_samples_says_so(tmp_path: Path) -> None:
     assert (
         "none of the 1 samples is of a selected problem (1 selected from 'humaneval')" in line and out == ""
     )
+
+
+def test_hash_seeds_are_recorded_fixed_or_per_sample(tmp_path: Path) -> None:
+    samples = sample_fake(tmp_path / "s.jsonl", "--model", "canonical", "--limit", "3", "-n", "2")
+    seeds = {}
+    for mode in ("fixed", "per-sample"):
+        code, _, err = run(
+            "score", str(samples), "--limit", "3", *LOCAL, "-o", str(tmp_path / mode), "--hash-seeds", mode
+        )
+        assert code == 0, err
+        seeds[mode] = [r["hash_seed"] for r in rows(tmp_path / mode / "results.jsonl")]
+    assert seeds["fixed"] == [0] * 6
+    # derived from the sample (task and completion): the canonical model's two identical completions
+    # of a problem are one execution and share theirs; other problems differ
+    per = seeds["per-sample"]
+    assert per[0::2] == per[1::2] and len(set(per)) == 3 and all(0 <= s < 2**32 for s in per)
+    # a resume with the other mode would judge differently: refused, naming the setting
+    code, _, err = run(
+        "score",
+        str(samples),
+        "--limit",
+        "3",
+        *LOCAL,
+        "-o",
+        str(tmp_path / "fixed"),
+        "--hash-seeds",
+        "per-sample",
+    )
+    assert code == 2 and "hash_seeds was" in err

@@ -52,6 +52,10 @@ from humaneval_lab.problems import load_problems
     show_default=True,
     help="Pin each sandbox container to its own CPU (faster; unpin on a host busy with other work).",
 )
+@click.option("--hash-seeds", type=click.Choice(["fixed", "per-sample"]), default="fixed", show_default=True,
+              help="PYTHONHASHSEED of each Python sample, recorded per result: one fixed seed (0), or one "
+                   "derived from the sample (set order varies across samples; each needs fresh interpreters, "
+                   "several times slower).")  # fmt: skip
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--name", "run_name", default=None,
               help="The run's name in compare, gate and report (default: the model and its samples' file).")  # fmt: skip
@@ -61,7 +65,8 @@ from humaneval_lab.problems import load_problems
 def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
-    jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, only_sampled: bool,
+    jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, hash_seeds: str,
+    only_sampled: bool,
     run_name: str | None, overwrite: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
@@ -93,6 +98,7 @@ def score(
         jobs=jobs if jobs is not None else (os.cpu_count() or 1),
         only_sampled=only_sampled,
         calibrated=calibrate,
+        hash_seeds=hash_seeds,
     )
 
     def warn() -> None:  # once the inputs are valid, before any code runs

@@ -88,9 +88,18 @@ class Program:
 
 @dataclass(frozen=True)
 class Job:
+    """One program to judge. ``hash_seed``: the PYTHONHASHSEED every process of the job runs with
+    (0 to 2**32-1), decided by the host from the sample's identity (``score.hash_seed_of``) so a
+    re-run hashes, iterates sets and so judges the same; None: the runner's fixed one (0)."""
+
     id: str
     program: Program
     limits: Limits = Limits()
+    hash_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.hash_seed is not None and not 0 <= self.hash_seed < 1 << 32:
+            raise ValueError(f"hash_seed must be in [0, 2**32), got {self.hash_seed}")
 
     def to_wire(self) -> dict[str, Any]:
         d = asdict(self)

@@ -187,6 +187,22 @@ def reap(uid):
         os.kill(-1, signal.SIGKILL)
     except OSError:
         pass
+    # Then its SysV IPC objects: IPC_RMID needs the object's owner or creator (or CAP_SYS_ADMIN,
+    # which the runner does not have), so they go here, as that uid, by owner or by creator (an
+    # owner may hand an object to another uid; the creator stays).
+    try:
+        libc = ctypes.CDLL(None)
+        for kind, col, rm in (("shm", "shmid", libc.shmctl), ("sem", "semid", libc.semctl), ("msg", "msqid", libc.msgctl)):
+            with open("/proc/sysvipc/" + kind) as f:
+                rows = f.read().splitlines()
+            head = rows[0].split()
+            ix, iu, ic = head.index(col), head.index("uid"), head.index("cuid")
+            for row in rows[1:]:
+                c = row.split()
+                if uid in (int(c[iu]), int(c[ic])):
+                    rm(int(c[ix]), 0, None)  # IPC_RMID is 0 for all three
+    except Exception:
+        pass
     os._exit(0)
 
 def child(req, fds, harness):
@@ -304,7 +320,7 @@ class _Zygote:
         self.env = _base_env(workdir, {})  # the zygote's own, once it has read HEL_PRELOAD
         env = {**self.env, "HEL_PRELOAD": os.environ.get("HEL_PRELOAD", "")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", ZYGOTE_SRC, str(child.fileno())],
+            [sys.executable, *SEEDED_ISOLATION, "-c", ZYGOTE_SRC, str(child.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None,
             pass_fds=(child.fileno(),), env=env,
         )  # fmt: skip
@@ -407,6 +423,20 @@ class _Zygote:
             return self._exits.pop(pid, None)
 
 
+# ``-I`` ignores every PYTHON* variable, PYTHONHASHSEED too: each interpreter would draw a random
+# hash secret, and set iteration order (so a verdict) would change from run to run. Our own Python
+# processes in the container start with what -I means but the environment, which is ours alone
+# (_base_env): no user site dir (-s), no script or cwd dir on sys.path (-P, Python 3.11, the image's).
+SEEDED_ISOLATION = ("-s", "-P")
+
+
+def _seeded(argv: list[str]) -> list[str]:
+    """``python3 -I ...`` exec'd in the container, made to honour the job's PYTHONHASHSEED."""
+    if len(argv) >= 2 and argv[0] in ("python3", "python") and argv[1] == "-I":
+        return [argv[0], *SEEDED_ISOLATION, *argv[2:]]
+    return argv
+
+
 def warm_python(argv: list[str]) -> bool:
     """Whether a step is ``python3 -I script.py ...`` and so can start from the zygote in-process."""
     return len(argv) >= 3 and argv[0] in ("python3", "python") and argv[1] == "-I" and argv[2].endswith(".py")
@@ -442,16 +472,17 @@ class _Tester:
     values cross between them. In the sandbox it runs as ``TESTER_UID``: no sample shares it.
     """
 
-    def __init__(self, driver: bytes) -> None:
+    def __init__(self, driver: bytes, seed: str = "") -> None:
         self.driver = driver
+        self.seed = seed or PYTHON_HASH_SEED  # PYTHONHASHSEED: the tests' hash secret, fixed at its start
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         drop: dict[str, Any] = {}
         if _IDS:
             drop = {"user": TESTER_UID, "group": TESTER_UID, "extra_groups": []}
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", TESTER_SRC, str(child.fileno())],
+            [sys.executable, *SEEDED_ISOLATION, "-c", TESTER_SRC, str(child.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=None, cwd="/",
-            pass_fds=(child.fileno(),), env=_base_env("/", {}), **drop,
+            pass_fds=(child.fileno(),), env=_base_env("/", {"PYTHONHASHSEED": self.seed}), **drop,
         )  # fmt: skip
         child.close()
         self.sock = parent
@@ -496,12 +527,13 @@ _TESTERS = threading.local()  # this worker thread's tester
 _ALL_TESTERS: set[_Tester] = set()
 
 
-def _tester(driver: bytes) -> _Tester:
-    """This worker thread's warm tester, started on first use (or anew after a kill)."""
+def _tester(driver: bytes, seed: str = "") -> _Tester:
+    """This worker thread's warm tester, started on first use (or anew after a kill, or for
+    another hash seed: Python fixes its hash secret when it starts)."""
     t: _Tester | None = getattr(_TESTERS, "tester", None)
-    if t is None or t.driver != driver:
+    if t is None or t.driver != driver or t.seed != (seed or PYTHON_HASH_SEED):
         _drop_tester()
-        t = _TESTERS.tester = _Tester(driver)
+        t = _TESTERS.tester = _Tester(driver, seed)
         _ALL_TESTERS.add(t)
     return t
 
@@ -796,7 +828,16 @@ class _Guard:
                         self.dirty = self.dirty or f"cannot remove {e.path}"
             objects = _ipc_objects(uids if self.shared else None)
             if objects:
-                _remove_ipc(objects)
+                if _IDS and _ZYGOTE is not None:
+                    # IPC_RMID needs the object's creator or owner (CAP_SYS_ADMIN, which we lack):
+                    # a zygote child removes them as each of the slot's uids (see ``reap``). Only
+                    # the slot's own: a sample may hand an object to another uid, never its creation.
+                    for uid in _uids(slot):
+                        try:
+                            _ZYGOTE.reap(uid)
+                        except OSError:
+                            pass
+                _remove_ipc(objects)  # a local runner's own; in the sandbox, what is left
                 self.ipc_removed += len(objects)
                 if _ipc_objects(uids if self.shared else None):
                     self.dirty = self.dirty or "cannot remove a sample's IPC objects"
@@ -860,9 +901,12 @@ def _start(
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
         try:
-            pid = _ZYGOTE.spawn(
-                argv, cwd, env, lim, [r0, w1, w2, *extra_fds], harness, uid, exec_=not warm_python(argv)
-            )
+            # In-process Python shares the zygote's hash secret (fixed when it started): a step with
+            # another PYTHONHASHSEED is exec'd, a fresh interpreter.
+            cold = not warm_python(argv) or env.get("PYTHONHASHSEED") != _ZYGOTE.env.get("PYTHONHASHSEED")
+            if cold:
+                argv = _seeded(argv)
+            pid = _ZYGOTE.spawn(argv, cwd, env, lim, [r0, w1, w2, *extra_fds], harness, uid, exec_=cold)
         except BaseException:
             for fd in (w0, r1, r2):
                 os.close(fd)
@@ -1083,10 +1127,15 @@ def _run_warm(
     with open(code, "wb", closefd=False) as f:
         f.write(warm.code)
     os.lseek(code, 0, os.SEEK_SET)
+    uid = _uids(slot)[0] if _IDS else None
+    harness: bytes | None = warm.driver
+    if _ZYGOTE is not None and warm.seed != _ZYGOTE.env.get("PYTHONHASHSEED"):
+        # Another hash seed than the zygote's: the candidate is exec'd (see _start), so the driver
+        # it runs must be a file; the sample may change it, but only in its own process.
+        _write_files(cwd, {warm.argv[2]: warm.driver.decode()}, uid)
+        harness = None
     try:
-        started = _launch(
-            warm.argv, cwd, env, lim, (req_r, resp_w, code), warm.driver, _uids(slot)[0] if _IDS else None
-        )
+        started = _launch(warm.argv, cwd, env, lim, (req_r, resp_w, code), harness, uid)
     finally:
         for fd in (req_r, resp_w, code):
             os.close(fd)
@@ -1096,7 +1145,7 @@ def _run_warm(
         return started
     pid, sin, sout, serr, wait = started
     sin.close()
-    tester = _tester(warm.driver)
+    tester = _tester(warm.driver, warm.seed)
     try:
         tester.send(warm.tests, [req_w, resp_r])
     finally:
@@ -1216,8 +1265,9 @@ def _base_env(workdir: str, extra: dict[str, str]) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
-        # One fixed hash seed for every Python process (the zygote's children share its hash
-        # secret): set iteration order, and so a verdict, is the same on every run.
+        # A fixed hash seed for every Python process: set iteration order, and so a verdict, is
+        # the same on every run. The zygote and the warm testers start with this one; a job may
+        # carry its own (``hash_seed``), whose Python processes then start fresh (see _start).
         "PYTHONHASHSEED": PYTHON_HASH_SEED,
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -1257,9 +1307,10 @@ class _Warm(NamedTuple):
     tests: bytes  # the tests JSON, only ever sent to the tester
     code: bytes  # the candidate's code (prompt + completion)
     argv: list[str]
+    seed: str  # PYTHONHASHSEED of the candidate and the tests
 
 
-def _warm_plan(program: dict[str, Any]) -> _Warm | None:
+def _warm_plan(program: dict[str, Any], seed: str) -> _Warm | None:
     """The warm plan for ``program`` when this runner has a zygote and the program allows it."""
     name = program.get("warm_tests")
     if not name or _ZYGOTE is None:
@@ -1272,6 +1323,7 @@ def _warm_plan(program: dict[str, Any]) -> _Warm | None:
         files[name].encode("utf-8", "surrogatepass"),
         files[candidate].encode("utf-8", "surrogatepass"),
         ["python3", "-I", driver, "--candidate", candidate, entry],
+        seed,
     )
 
 
@@ -1395,19 +1447,23 @@ def execute_job(job: dict[str, Any], root: str | None = None) -> dict[str, Any]:
         workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
         judgedir = tempfile.mkdtemp(prefix="hel-judge-", dir=root) if program.get("judge") else ""
         dirs += [d for d in (workdir, judgedir) if d]
-    warm = _warm_plan(program)
+    env = _base_env(
+        workdir,
+        {
+            k.replace("{workdir}", workdir): v.replace("{workdir}", workdir)
+            for k, v in program.get("env", {}).items()
+        },
+    )
+    if job.get("hash_seed") is not None:
+        # The host's choice for this sample (recorded with its verdict): every process of the job,
+        # the Python candidate and its tests alike, hashes str/bytes with it, run after run.
+        env["PYTHONHASHSEED"] = str(int(job["hash_seed"]))
+    warm = _warm_plan(program, env["PYTHONHASHSEED"])
     try:
         # Warm, the work dir starts empty: tests, driver and code reach their processes directly.
         _write_files(workdir, {} if warm else program["files"], sample_uid)
         if judgedir:
             _write_files(judgedir, program.get("judge_files", {}), judge_uid)
-        env = _base_env(
-            workdir,
-            {
-                k.replace("{workdir}", workdir): v.replace("{workdir}", workdir)
-                for k, v in program.get("env", {}).items()
-            },
-        )
         for argv in program.get("compile", ()):
             res = _run_step(list(argv), workdir, env, b"", lim, deadline, sample_uid, slot)
             if "error" in res:  # it did not start
