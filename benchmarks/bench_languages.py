@@ -37,7 +37,9 @@ DEPS = "/opt/humaneval-lab/rust-template/target/debug/deps"
 NAIVE = {
     "cpp": "g++ -std=c++11 -o a.out main.cpp -lcrypto && ./a.out",
     "java": "javac -cp .:/usr/share/java/javatuples.jar -d . *.java && java -ea -cp . HelMain",
-    "javascript": "node run.js",
+    # One file, prompt + completion + tests, as a naive harness runs it (ours: two processes).
+    "javascript": "node -e \"const fs = require('fs'); const t = JSON.parse(fs.readFileSync('hel_tests.json', 'utf8')); "
+    "fs.writeFileSync('all.js', fs.readFileSync('main.js', 'utf8') + '\\n' + t.tests)\" && node all.js",
     "go": "export GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOCACHE=$PWD/.gocache; "
     "go test -c -o t.test . && ./t.test",
     "rust": f"D={DEPS}; rustc --edition 2021 -L dependency=$D "
@@ -66,7 +68,7 @@ def programs(language: str, n: int) -> list[tuple[Problem, Job]]:
 def naive_script(job: Job) -> str:
     writes = "".join(
         f'mkdir -p "$(dirname {shlex.quote(name)})"; echo {base64.b64encode(text.encode()).decode()} | base64 -d > {shlex.quote(name)}\n'
-        for name, text in job.program.files.items()
+        for name, text in {**job.program.files, **job.program.judge_files}.items()
     )
     return f'set -e\nd=$(mktemp -d); cd "$d"\n{writes}echo token | ({NAIVE[job.program.language]})\ncd /; rm -rf "$d"\n'
 

@@ -875,7 +875,8 @@ class _Started(NamedTuple):
 def _local_preexec(lim: dict[str, Any], extra: tuple[int, ...]) -> Any:
     def pre() -> None:
         _apply_limits(lim)
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in extra]  # out of the targets' way
+        # Out of the targets' way; close-on-exec, so only the targets reach the program.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in extra]
         for i, fd in enumerate(high):
             os.dup2(fd, 3 + i)
 
@@ -921,7 +922,11 @@ def _start(
     p = subprocess.Popen(
         argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, so the kill reaches its children
-        preexec_fn=_local_preexec(lim, extra_fds), pass_fds=tuple(range(3, 3 + len(extra_fds))),
+        preexec_fn=_local_preexec(lim, extra_fds),
+        # Not pass_fds=(3, 4): the child would check those fds of ours before preexec_fn runs, and
+        # another thread may have closed them just then (EBADF). Our own fds are close-on-exec
+        # (PEP 446), so without close_fds only stdio and the targets reach the program.
+        close_fds=not extra_fds,
     )  # fmt: skip
 
     def wait(t: float | None) -> int | None:
@@ -1075,6 +1080,9 @@ def _run_pair(
         "incomplete": jres["incomplete"],
         "stdout": bytes(c_out.data),
         "stderr": bytes(c_err.data),
+        # Still running when the judge was done, and so killed by us: not a crash (or an OOM) of
+        # its own, e.g. a candidate that closed its channel and kept computing.
+        "cand_killed": cres["timed_out"] and cres["rc"] == -signal.SIGKILL,
     }
 
 
@@ -1102,6 +1110,16 @@ def _pair_outcome(res: dict[str, Any], program: dict[str, Any]) -> dict[str, str
                 "reason": f"the judge ended with {jrc}",
                 "stderr_tail": jerr,
             }
+    if (
+        jrc == JUDGE_GONE
+        and res.get("cand_killed")
+        and not (res["timed_out"] or res["overflow"] or res["oom"])
+    ):
+        return {
+            "status": "error",
+            "reason": "the candidate stopped answering the tests (its channel closed, the process ran on)",
+            "stderr_tail": _tail(res["stderr"]),
+        }
     # The candidate ended (or the time did): judge the candidate by how it ended.
     cand = {**res, "rc": res["rc"] if res["rc"] not in (None, 0) else 1}
     if res["rc"] == 0 and not res["timed_out"]:

@@ -104,7 +104,64 @@ def test_javascript_console_assert_failure_is_a_failure(tmp_path: Path) -> None:
         "--problems", str(HUMANEVAL_X / "humaneval_js.jsonl.gz"), "--task", p.task_id,
     )  # fmt: skip
     assert results[0]["verdict"] == "failed", results[0]
-    assert "AssertionError" in results[0]["reason"]
+    # The reason names the failing assertion and what the candidate returned there.
+    assert results[0]["reason"] == (
+        "AssertionError: console.assert(hasCloseElements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) === true); "
+        "hasCloseElements returned false"
+    )
+
+
+@pytest.mark.parametrize(("language", "suffix"), [("javascript", "js"), ("typescript", "ts")])
+def test_multipl_e_failure_reason_names_the_failing_call(tmp_path: Path, language: str, suffix: str) -> None:
+    name = "HumanEval_0_has_close_elements"
+    results = score(
+        tmp_path,
+        [{"task_id": name, "completion": "  return numbers.length > 100;\n}\n"}],
+        "--problems", str(MULTIPL_E / f"humaneval-{suffix}-reworded.jsonl"), "--task", name,
+    )  # fmt: skip
+    assert results[0]["verdict"] == "failed", results[0]
+    assert (
+        results[0]["reason"]
+        == "AssertionError: assert.deepEqual(candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3),true) got false"
+    )
+
+
+# A completion that runs the canonical solution and returns a wrong value of the same type.
+_WRONG_OF = (
+    "function __helWrong(v: any): any {\n"
+    "  if (typeof v === 'number') { const w = v + 1; return w !== v && !Number.isNaN(w) ? w : 0.5; }\n"
+    "  if (typeof v === 'boolean') return !v;\n"
+    "  if (typeof v === 'string') return v + 'x';\n"
+    "  if (Array.isArray(v)) return v.length ? v.slice(1) : [0];\n"
+    "  if (v === null || v === undefined) return 'x';\n"
+    "  return Object.assign({}, v, { __wrong: 1 });\n"
+    "}\n"
+)
+
+
+def wrong_value_completion(canonical: str, typescript: bool) -> str:
+    helper = _WRONG_OF if typescript else _WRONG_OF.replace(": any", "")
+    return "  return __helWrong((() => {\n" + canonical + ")());\n}\n" + helper
+
+
+def test_javascript_and_typescript_wrong_values_fail_on_every_problem(tmp_path: Path) -> None:
+    """HumanEval-X JS (164) and the polyglot TS problems: each canonical solution, its value made wrong."""
+    hx = humaneval_x("javascript")
+    (tmp_path / "js").mkdir()
+    (tmp_path / "ts").mkdir()
+    samples = [
+        {"task_id": p.task_id, "completion": wrong_value_completion(p.canonical_solution or "", False)}
+        for p in hx
+    ]
+    results = score(tmp_path / "js", samples, "--problems", str(HUMANEVAL_X / "humaneval_js.jsonl.gz"))
+    ts = [p for p in load_suite("polyglot") if p.language == "typescript"]
+    samples = [
+        {"task_id": p.task_id, "completion": wrong_value_completion(p.canonical_solution or "", True)}
+        for p in ts
+    ]
+    results += score(tmp_path / "ts", samples, "--suite", "polyglot", "--language", "typescript")
+    assert len(results) == len(hx) + len(ts) and len(ts) >= 10
+    assert {r["task_id"]: r["reason"] for r in results if r["verdict"] != "failed"} == {}
 
 
 def test_polyglot_canonical_solutions_pass_and_empty_completions_fail(tmp_path: Path) -> None:

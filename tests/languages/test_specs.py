@@ -78,19 +78,37 @@ def test_java_wrapper_calls_tests_main(hx) -> None:  # type: ignore[no-untyped-d
     assert "Problem.java" in mp.files
 
 
-def test_javascript_console_assert_throws_and_token_in_wrapper(hx) -> None:  # type: ignore[no-untyped-def]
-    prog = build(hx["javascript"][0])
-    runner = prog.files["run.js"]
-    assert (
-        runner.index("readFileSync(0")
-        < runner.index("defineProperty(console, 'assert'")
-        < runner.index("require('./main.js')")
-        < runner.index("process.stdout.write('\\n' + token")
-    )
-    assert "throw err" in runner
-    assert prog.run == ("node", "run.js")
+def test_javascript_tests_only_reach_the_judge(hx) -> None:  # type: ignore[no-untyped-def]
+    p = hx["javascript"][0]
+    prog = build(p)
+    assert prog.files["main.js"] == p.prompt + p.canonical_solution  # prompt + completion, no tests
+    assert p.tests.strip() not in "".join(prog.files.values())
+    spec = json.loads(prog.judge_files["hel_tests.json"])
+    assert spec == {"entry_point": "hasCloseElements", "prelude": p.prompt[: p.prompt.index("const hasClose")],
+                    "tests": p.tests, "typescript": False}  # fmt: skip
+    assert prog.run == ("node", "hel_candidate.js", "main.js", "hasCloseElements")
+    assert prog.judge == ("node", "hel_judge.js", "hel_tests.json")
+    assert "defineProperty(console, 'assert'" in prog.judge_files["hel_judge.js"]
     assert "js-md5" not in str(prog.files.keys())
     assert "node_modules/js-md5/index.js" in build(hx["javascript"][162]).files
+
+
+@pytest.mark.parametrize(
+    ("index", "helper"), [(10, "isPalindrome"), (32, "poly"), (38, "encodeCyclic"), (50, "encodeShift")]
+)
+def test_javascript_prompt_helpers_are_defined_by_the_judge(hx, index: int, helper: str) -> None:  # type: ignore[no-untyped-def]
+    p = hx["javascript"][index]
+    prelude = json.loads(build(p).judge_files["hel_tests.json"])["prelude"]
+    assert f"const {helper} = " in prelude and f"const {p.entry_point} =" not in prelude
+
+
+def test_typescript_compiles_prompt_and_completion_alone() -> None:
+    p = multipl_e("ts", "HumanEval_0_has_close_elements")
+    prog = build(p, BODIES["typescript"][1])
+    assert prog.files["main.ts"] == p.prompt + BODIES["typescript"][1] + "\ndeclare var require: any;\n"
+    assert prog.compile[0][0] == "tsc" and prog.compile[0][-1] == "main.ts"
+    assert json.loads(prog.judge_files["hel_tests.json"])["typescript"] is True
+    assert "assert.deepEqual" not in "".join(prog.files.values())
 
 
 def test_go_humaneval_x_imports_what_the_code_uses(hx) -> None:  # type: ignore[no-untyped-def]
