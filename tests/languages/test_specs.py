@@ -196,7 +196,9 @@ def test_ruby_stubs_what_the_tests_call_and_starts_without_gems_when_it_can() ->
     assert json.loads(build(native, "  x\nend\n").judge_files["hel_judge.json"])["names"] == ["f", "g"]
 
 
-@pytest.mark.parametrize("language", ["lua", "ruby", "typescript"])
+@pytest.mark.parametrize(
+    "language", ["lua", "ruby"]
+)  # JS/TS: the test_javascript_* and test_typescript_* above
 def test_native_program_is_prompt_completion_newline_tests(language: str) -> None:
     p = next(q for q in load_suite("polyglot") if q.language == language)
     prog = build(p)
