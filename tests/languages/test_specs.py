@@ -8,6 +8,8 @@ import pytest
 
 from humaneval_lab.errors import UserInputError
 from humaneval_lab.languages import all_languages, get_language, source_of
+from humaneval_lab.languages._cxx_link import plan
+from humaneval_lab.languages.cpp import declaration
 from humaneval_lab.problems import Problem, load_suite
 
 from .conftest import multipl_e
@@ -45,25 +47,54 @@ def test_registry_has_twelve_languages_with_tools_and_stops() -> None:
     assert get_language("c++").name == "cpp"
 
 
-def test_cpp_humaneval_x_renames_test_main_and_reads_token_first(hx) -> None:  # type: ignore[no-untyped-def]
+def test_cpp_candidate_and_tests_are_separate_translation_units(hx) -> None:  # type: ignore[no-untyped-def]
     p = hx["cpp"][0]
     prog = build(p)
-    code = prog.files["main.cpp"]
-    assert code.index(p.prompt) < code.index("#define main _hel_test_main") < code.index("int main(){")
-    wrapper = code[code.index("#undef main") :]
-    assert (
-        wrapper.index("fgets(_hel_token")
-        < wrapper.index("_hel_test_main();")
-        < wrapper.index('printf("\\n%s\\n"')
+    cand, trusted = prog.files["cand.cpp"], prog.files["trusted.cpp"]
+    assert p.prompt + p.canonical_solution in cand and "_hel_test_main" not in cand
+    assert p.canonical_solution not in trusted and p.tests in trusted
+    # The prompt's open body became a declaration; the tests' main is renamed; our main follows.
+    assert trusted.index("float threshold)\n;") < trusted.index("#define main _hel_test_main")
+    assert trusted.index("#define main _hel_test_main") < trusted.index("int main(){")
+    wrapper = trusted[trusted.index("#undef main") :]
+    assert wrapper.index('section(".preinit_array")') < wrapper.index("_hel_test_main();")
+    assert wrapper.index("_hel_test_main();") < wrapper.index("write(1, _hel_token")
+    assert "#include<algorithm>" in cand and "#include<algorithm>" in trusted  # HumanEval-X's headers
+    (step,) = prog.compile
+    assert step[:5] == (
+        "python3",
+        "-I",
+        "hel_cxx.py",
+        "has_close_elements",
+        "/opt/humaneval-lab/cpp/humaneval-x.h",
     )
-    assert "#include<algorithm>" in code  # HumanEval-X adds the standard headers the prompt lacks
-    step = " ".join(prog.compile[0])
-    assert (
-        prog.compile[0][-1] == "g++" and "-std=c++11" in step and "humaneval-x.h" in step
-    )  # PCH when present
+    assert "-std=c++11" in step and "-lcrypto" not in step
     assert prog.run == ("./main",)
-    assert "-lcrypto" in " ".join(build(hx["cpp"][162]).compile[0])
-    assert "-lcrypto" not in step
+    assert "-lcrypto" in build(hx["cpp"][162]).compile[0]
+    # A prompt that defines a helper keeps it for the tests; the body to complete is declared.
+    decl, entry = declaration(hx["cpp"][38].prompt)
+    assert entry == "decode_cyclic" and "string encode_cyclic(string s){" in decl
+    assert decl.rstrip().endswith("string decode_cyclic(string s){".replace("{", "").rstrip() + "\n;")
+    mp = build(multipl_e("cpp", "HumanEval_0_has_close_elements"), BODIES["cpp"][1])
+    assert mp.files["cand.cpp"].rstrip().endswith("}") and mp.files["trusted.cpp"].count("int main()") == 2
+
+
+def test_cpp_link_plan_keeps_only_the_entry_point_global() -> None:
+    cand = {
+        "_Z18has_close_elementsSt6vectorIfSaIfEEf": "T",  # the entry point
+        "__assert_fail": "T",  # would replace what a failed assert calls
+        "main": "T",
+        "_Z6helperi": "T",
+        "_ZNSt6vectorIfSaIfEE4sizeEv": "W",  # an instantiation the trusted object holds too
+        "_ZNSt3mapIiiE4findEv": "W",  # one only the candidate holds
+        "_ZL5local": "t",
+        "read": "U",
+    }
+    trusted = {"_ZNSt6vectorIfSaIfEE4sizeEv": "W", "__assert_fail": "U", "main": "T"}
+    local, why = plan(cand, trusted, "has_close_elements")
+    assert why == ""
+    assert local == sorted(["__assert_fail", "main", "_Z6helperi", "_ZNSt3mapIiiE4findEv"])
+    assert "refused" not in why and plan({"thing": "i"}, {}, "f")[1].startswith("an indirect function")
 
 
 def test_java_wrapper_calls_tests_main(hx) -> None:  # type: ignore[no-untyped-def]
