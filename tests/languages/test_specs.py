@@ -97,15 +97,29 @@ def test_cpp_link_plan_keeps_only_the_entry_point_global() -> None:
     assert "refused" not in why and plan({"thing": "i"}, {}, "f")[1].startswith("an indirect function")
 
 
-def test_java_wrapper_calls_tests_main(hx) -> None:  # type: ignore[no-untyped-def]
+def test_java_candidate_tests_and_wrapper_live_in_three_packages(hx) -> None:  # type: ignore[no-untyped-def]
     prog = build(hx["java"][0])
-    assert set(prog.files) == {"Main.java", "HelMain.java"}
+    assert set(prog.files) == {"Solution.java", "tests/Main.java", "HelMain.java"}
+    assert prog.files["Solution.java"].startswith("package hel.cand;\nimport java.util.*;")
+    assert "\npublic class Solution {" in prog.files["Solution.java"]
+    tests = prog.files["tests/Main.java"]
+    assert tests.startswith(
+        "package hel.tests;\nimport java.util.*;\nimport java.lang.*;\nimport hel.cand.Solution;"
+    )
     wrapper = prog.files["HelMain.java"]
-    assert wrapper.index("readLine()") < wrapper.index("Main.main(args);") < wrapper.index("println(token")
-    assert prog.run[-1] == "HelMain" and "-ea" in prog.run
+    assert wrapper.startswith("package org.humaneval_lab.judge;")
+    assert re.search(r"(?<![.\w])(System|Class|String|Runtime)\.", wrapper) is None  # full names only
+    assert (
+        wrapper.index("FileDescriptor.in")
+        < wrapper.index('forName("hel.tests.Main"')
+        < wrapper.index("halt(0)")
+    )
+    assert prog.run[-1] == "org.humaneval_lab.judge.HelMain" and "-ea" in prog.run
     mp = build(multipl_e("java", "HumanEval_0_has_close_elements"), BODIES["java"][1])
-    assert "Problem.main(args);" in mp.files["HelMain.java"]
-    assert "Problem.java" in mp.files
+    assert mp.files["Problem.java"].rstrip().endswith("return false;\n\n    }\n}")
+    assert (
+        "import static hel.cand.Problem.hasCloseElements;\npublic class Main {" in mp.files["tests/Main.java"]
+    )
 
 
 def test_javascript_console_assert_throws_and_token_in_wrapper(hx) -> None:  # type: ignore[no-untyped-def]
