@@ -137,21 +137,37 @@ def test_javascript_console_assert_throws_and_token_in_wrapper(hx) -> None:  # t
     assert "node_modules/js-md5/index.js" in build(hx["javascript"][162]).files
 
 
-def test_go_humaneval_x_imports_what_the_code_uses(hx) -> None:  # type: ignore[no-untyped-def]
+def test_go_candidate_and_tests_are_separate_files(hx) -> None:  # type: ignore[no-untyped-def]
     p = hx["go"][17]  # its canonical solution uses strings without importing it
     prog = build(p)
-    code = prog.files["main_test.go"]
-    assert code.startswith("package main")
-    assert '"strings"' in code
-    assert code.count("import (") == 2  # test_setup's block and ours; the prompt's is removed
-    assert "TestMain" in prog.files["hel_main_test.go"]
+    assert set(prog.files) == {"0hel_main_test.go", "main_test.go", "tests_test.go"}
+    cand, tests = prog.files["main_test.go"], prog.files["tests_test.go"]
+    assert (
+        cand.startswith('package main\n\nimport (\n    "strings"\n)\n') and "func TestParseMusic" not in cand
+    )
+    assert tests.startswith(
+        'package main\n\nimport (\n    "testing"\n    "github.com/stretchr/testify/assert"\n)'
+    )
+    assert p.tests in tests
+    first = prog.files["0hel_main_test.go"]
+    token = re.search(r"^var (_helToken[0-9a-f]{24}) = func", first, re.MULTILINE)
+    assert token and first.index("syscall.Read(0") < first.index("func TestMain")
+    assert "var _ = []func(*testing.T){TestParseMusic}" in first
+    assert first.index('"test.run": ""') < first.index("m.Run()") < first.index("token)")
+    # The token variable's name depends on the candidate's file: no candidate can spell it.
+    other = build(p, p.canonical_solution + "\n// another\n").files["0hel_main_test.go"]
+    assert token.group(1) not in other
     assert prog.compile[-1][:3] == ("go", "test", "-c")
     assert prog.env["GO111MODULE"] == "off"
-    p0 = hx["go"][0]
-    code0 = build(p0).files["main_test.go"]
-    assert code0.count('"math"') == 1  # from the prompt's import field, moved, not duplicated
+    assert build(hx["go"][0]).files["main_test.go"].count('"math"') == 1  # the prompt's, moved
     mp = build(multipl_e("go", "HumanEval_0_has_close_elements"), BODIES["go"][1])
-    assert mp.files["hel_main_test.go"].startswith("package has_close_elements_test")
+    assert mp.files["0hel_main_test.go"].startswith("package has_close_elements_test")
+    assert mp.files["tests_test.go"].startswith(
+        'package has_close_elements_test\n\nimport (\n    "testing"\n    "fmt"\n)'
+    )
+    assert "import" not in mp.files["main_test.go"]  # the body uses neither testing nor fmt
+    refused = build(p, p.canonical_solution + "\n//go:linkname x os.Exit\n")
+    assert refused.compile[0][-1] == "//go:linkname is not allowed in a candidate"
 
 
 def test_rust_tests_run_without_libtest(hx) -> None:  # type: ignore[no-untyped-def]
@@ -160,15 +176,21 @@ def test_rust_tests_run_without_libtest(hx) -> None:  # type: ignore[no-untyped-
     assert "#[test]" not in code and "#[cfg(test)]" not in code
     assert "pub fn test_has_close_elements" in code
     main = code[code.index("fn main()") :]
-    assert main.index("read_line") < main.index("tests::test_has_close_elements();") < main.index("println!")
+    assert main.index("from_raw_fd(0)") < main.index("crate::tests::test_has_close_elements();")
+    assert main.index("crate::tests::test_has_close_elements();") < main.index("::std::println!")
+    assert "::std::assert_eq!(has_close_elements(::std::vec![11.0" in code  # the tests' macros by full path
     # CodeGeeX's prompt lacks the signature: it comes from the declaration.
     assert code.index("fn has_close_elements") < code.index(hx["rust"][0].canonical_solution.strip()[:20])
     # rand 0.4's gen_range(a, b) is rand 0.8's gen_range(a..b); Rust/32's test is commented out upstream.
     code32 = build(hx["rust"][32]).files["main.rs"]
-    assert "gen_range(0..4)" in code32 and "tests::test_poly();" in code32
+    assert "gen_range(0..4)" in code32 and "crate::tests::test_poly();" in code32
     assert "gen_range(b'a'..b'z' + 1)" in build(hx["rust"][50]).files["main.rs"]
     mp = build(multipl_e("rs", "HumanEval_0_has_close_elements"), BODIES["rust"][1]).files["main.rs"]
     assert "fn hel_test_main()" in mp and re.search(r"^fn main\(\)", mp, re.MULTILINE)
+    assert "::std::assert_eq!(candidate(" in mp
+    for attr in ("no_mangle", "export_name", "link_section", "global_asm"):
+        refused = build(hx["rust"][0], f"    false\n}}\n#[{attr}]\nfn x() {{}}\n")
+        assert refused.compile[0][-1] == f"#[{attr}] is not allowed in a candidate"
 
 
 def test_lua_luaunit_exit_only_on_failures() -> None:
