@@ -167,5 +167,5 @@ SPEC = LanguageSpec(
     # Not "\n}": HumanEval-X completions must close the function themselves. MultiPL-E problems
     # carry their own stop tokens.
     stop_sequences=("\nint main", "\n#include", "\n#define", "\n```"),
-    image_tools=("g++",),
+    image_tools=("g++", "nm", "objcopy"),
 )

@@ -110,12 +110,15 @@ def _public(code: str, name: str) -> str:
 def _layout(problem: Problem, source: str) -> tuple[str, str, str]:
     """(the candidate's entry class, its compilation unit, the tests' compilation unit body)."""
     imports = "\n".join(m.group(0).strip() for m in _IMPORT.finditer(problem.prompt))
-    if problem.source_format == "humaneval-x":
-        return "Solution", source, f"{imports}\nimport hel.cand.Solution;\n{problem.tests}"
+    head = re.match(r"\s*\}\s*\n", problem.tests)
+    if problem.source_format == "humaneval-x" or head is None:
+        # Tests of their own (``public class Main``) that use the prompt's class by name; the
+        # methods they call must be public (HumanEval-X's are).
+        entry = next((m.group(3) for m in _CLASS.finditer(problem.prompt)), "Solution")
+        return entry, source, f"{imports}\nimport hel.cand.{entry};\n{problem.tests}"
     tests = problem.tests
-    head = re.match(r"\s*\}\s*\n", tests)
     tail = tests.rstrip()
-    if head is None or not tail.endswith("}"):
+    if not tail.endswith("}"):
         raise UserInputError(f"java: unexpected test layout in {problem.task_id}")
     # MultiPL-E's tests close the method, add ``main`` to class Problem, close the class: the two
     # braces stay the candidate's, ``main`` moves to a class of its own.
