@@ -27,7 +27,7 @@ class Attack(NamedTuple):
     name: str
     completion: str
     expect: str  # the verdict it must get
-    task: int = 0  # HumanEval-X problem
+    task: int | str = 0  # a HumanEval-X problem (its index) or a MultiPL-E one (its name)
 
 
 # Problem 0 (has_close_elements) in each language: a right and a wrong completion.
@@ -158,6 +158,18 @@ ATTACKS: dict[str, list[Attack]] = {
             "        } catch (Exception e) {}\n        System.exit(0);\n        return false;\n    }\n}\n",
             "failed",
         ),  # fmt: skip
+        # MultiPL-E's tests were members of class Problem: a nested Arrays or a field named like a
+        # package would have changed what they call. They now live in a class of their own.
+        Attack(
+            "shadow-inside-problem",
+            "        return false;\n    }\n"
+            "    static class Arrays { @SafeVarargs static <T> java.util.List<T> asList(T... a) {\n"
+            "        return new java.util.ArrayList<T>(); } }\n"
+            "    static Object java = null;\n"
+            "    static boolean unused() {\n        return false;\n",
+            "failed",
+            "HumanEval_0_has_close_elements",
+        ),  # fmt: skip
         # Nothing after the tests: a shutdown hook cannot turn the verdict (halt runs none).
         Attack(
             "shutdown-hook",
@@ -231,12 +243,15 @@ ATTACKS: dict[str, list[Attack]] = {
 }
 
 
-def _problem(language: str, task: int) -> Problem:
+def _problem(language: str, task: int | str) -> Problem:
+    if isinstance(task, str):
+        problems = read_problem_file(DATASETS / "multipl-e" / f"humaneval-{language}-reworded.jsonl")
+        return next(p for p in problems if p.task_id == task)
     path = DATASETS / "humaneval-x" / f"humaneval_{HX[language]}.jsonl.gz"
     return read_problem_file(path)[task]
 
 
-def _job(job_id: str, language: str, completion: str, task: int = 0) -> Job:
+def _job(job_id: str, language: str, completion: str, task: int | str = 0) -> Job:
     problem = _problem(language, task)
     source = source_of(problem, completion)
     used = [p for p in ("io", "os", "runtime") if f"{p}." in completion]
