@@ -88,7 +88,7 @@ func TestMain(m *testing.M) {
 \t\tflag.Parse()
 \t}
 \tfor name, value := range map[string]string{
-\t\t"test.run": "", "test.list": "", "test.count": "1", "test.shuffle": "off",
+\t\t"test.run": "", "test.skip": "", "test.list": "", "test.count": "1", "test.shuffle": "off",
 \t\t"test.bench": "", "test.fuzz": "", "test.failfast": "false",
 \t} {
 \t\tif flag.Lookup(name) != nil && flag.Set(name, value) != nil {
