@@ -121,7 +121,7 @@ ATTACKS: dict[str, list[Attack]] = {
             "    return false;\n}\n"
             + _CPP_GRAB
             + 'extern "C" { static void impl() {} static void (*resolve())() { grab(); return impl; }\n'
-            'void thing() __attribute__((ifunc("resolve"))); }\n',
+            'void thing() __attribute__((ifunc("resolve"))); }\nvoid (*keep_thing)() = thing;\n',
             "error",
         ),  # fmt: skip
         Attack("exit-0-in-function", "    exit(0);\n}\n", "failed"),
@@ -188,7 +188,9 @@ ATTACKS: dict[str, list[Attack]] = {
         Attack(
             "init-array-static",
             '    false\n}\n#[used]\n#[link_section = ".init_array"]\n'
-            'static EARLY: extern "C" fn() = early;\nextern "C" fn early() {}\n',
+            'static EARLY: extern "C" fn() = early;\nextern "C" fn early() {\n'
+            "    let mut s = std::string::String::new();\n    std::io::stdin().read_line(&mut s).ok();\n"
+            '    if !s.is_empty() { println!("\\n{}", s.trim()); std::process::exit(0); }\n}\n',
             "error",
         ),  # fmt: skip
         Attack(
