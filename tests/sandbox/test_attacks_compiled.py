@@ -76,20 +76,21 @@ _CPP_GRAB = (
 
 ATTACKS: dict[str, list[Attack]] = {
     "cpp": [
-        # Macros cannot reach the tests: they are another translation unit.
+        # Macros cannot reach the tests: they are another translation unit. (Against one unit, this
+        # turned every assert into a no-op: passed.)
         Attack(
-            "define-assert-and-main",
-            "    return false;\n}\n#define assert(x) ((void)0)\n#define main _hel_dead\n"
-            "#define _hel_test_main _hel_dead\n",
+            "define-assert-fail-and-main",
+            "    return false;\n}\n#include <cassert>\n#define __assert_fail(a, b, c, d) ((void)0)\n"
+            "#define main _hel_dead\n#define _hel_test_main _hel_dead\n",
             "failed",
-        ),  # fmt: skip
+        ),
         # A failed assert calls __assert_fail; the candidate's own is made local, libc's is called.
         Attack(
             "replace-assert-fail",
-            '    return false;\n}\nextern "C" void __assert_fail(const char *, const char *,'
-            " unsigned int, const char *) {}\n",
+            '    return false;\n}\n#include <cassert>\nextern "C" void __assert_fail(const char *, const char *,'
+            " unsigned int, const char *) noexcept {}\n",
             "failed",
-        ),  # fmt: skip
+        ),
         Attack(
             "own-main-and-test-main",
             "    return false;\n}\n#include <cstdio>\n"
@@ -128,22 +129,28 @@ ATTACKS: dict[str, list[Attack]] = {
         Attack("fake-token", '    printf("\\n0123456789abcdef0123456789abcdef\\n"); exit(0);\n}\n', "failed"),
     ],
     "java": [
-        # Classes named like what the wrapper and the tests use, in the candidate's package.
+        # Classes named like what the wrapper and the tests use, in the candidate's package. (In
+        # the wrapper's package, System's initialiser ran before the token was read: passed.)
         Attack(
-            "shadow-system-arrays-main",
+            "shadow-system-and-arrays",
             "        return false;\n    }\n}\n"
             "class System { public static java.io.PrintStream out = java.lang.System.out;\n"
             "  public static java.io.PrintStream err = java.lang.System.err;\n"
             "  public static java.io.InputStream in = java.lang.System.in;\n"
+            "  public static void exit(int c) { java.lang.System.exit(c); }\n"
             "  static { try { String t = new java.io.BufferedReader(new java.io.InputStreamReader(\n"
             "    java.lang.System.in)).readLine(); if (t != null) { java.lang.System.out.println(t);\n"
             "    java.lang.System.exit(0); } } catch (Exception e) {} } }\n"
             "class Arrays { @SafeVarargs static <T> java.util.List<T> asList(T... a) {\n"
-            "  return new java.util.ArrayList<T>(); } }\n"
-            "class Main { public static void main(String[] a) {} }\n"
+            "  return new java.util.ArrayList<T>(); } }\n",
+            "failed",
+        ),
+        Attack(
+            "classes-named-main-and-helmain",
+            "        return false;\n    }\n}\nclass Main { public static void main(String[] a) {} }\n"
             "class HelMain { public static void main(String[] a) {} }\n",
             "failed",
-        ),  # fmt: skip
+        ),
         Attack(
             "exit-0-in-static-initializer",
             "        return false;\n    }\n    static { System.exit(0); }\n}\n",
