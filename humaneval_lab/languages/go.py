@@ -156,7 +156,8 @@ def _split(problem: Problem, source: str) -> tuple[str, str, str]:
         name = package.group(1) if package else "main"
         # Each standard package of a fixed list that the code uses, as CodeGeeX does.
         cand = _file(name, list(_STD_PACKAGES), code)
-        return name, cand, _file(name, _QUOTED.findall(setup), problem.tests)
+        # The tests too may use a standard package the setup lacks (Go/2 uses math).
+        return name, cand, _file(name, _QUOTED.findall(setup) + list(_STD_PACKAGES), problem.tests)
     if problem.source_format not in ("multipl-e", "native"):
         raise unsupported(problem, "go")
     package = _PACKAGE.search(source)
