@@ -35,8 +35,10 @@ DEPS = "/opt/humaneval-lab/rust-template/target/debug/deps"
 # The naive recipe per language: shell run in a fresh directory holding main.* (the same program our
 # spec assembles, so both sides judge identical code); the token line is fed on stdin as ours does.
 NAIVE = {
-    "cpp": "g++ -std=c++11 -o a.out main.cpp -lcrypto && ./a.out",
-    "java": "javac -cp .:/usr/share/java/javatuples.jar -d . *.java && java -ea -cp . HelMain",
+    # Our two C++ units linked the plain way (a prompt's helper is in both: the first one is kept).
+    "cpp": "g++ -std=c++11 -o a.out trusted.cpp cand.cpp -Wl,--allow-multiple-definition -lcrypto && ./a.out",
+    "java": "javac -cp .:/usr/share/java/javatuples.jar -d . *.java tests/*.java "
+    "&& java -ea -cp . org.humaneval_lab.judge.HelMain",
     # One file, prompt + completion + tests, as a naive harness runs it (ours: two processes).
     "javascript": "node -e \"const fs = require('fs'); const t = JSON.parse(fs.readFileSync('hel_tests.json', 'utf8')); "
     "fs.writeFileSync('all.js', fs.readFileSync('main.js', 'utf8') + '\\n' + t.tests)\" && node all.js",
@@ -70,7 +72,7 @@ def naive_script(job: Job) -> str:
         f'mkdir -p "$(dirname {shlex.quote(name)})"; echo {base64.b64encode(text.encode()).decode()} | base64 -d > {shlex.quote(name)}\n'
         for name, text in {**job.program.files, **job.program.judge_files}.items()
     )
-    return f'set -e\nd=$(mktemp -d); cd "$d"\n{writes}echo token | ({NAIVE[job.program.language]})\ncd /; rm -rf "$d"\n'
+    return f'set -e\nd=$(mktemp -d); cd "$d"\n{writes}echo 0123456789abcdef0123456789abcdef | ({NAIVE[job.program.language]})\ncd /; rm -rf "$d"\n'
 
 
 def run_naive(jobs: list[Job], workers: int, container: str | None) -> tuple[float, int]:

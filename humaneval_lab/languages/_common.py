@@ -38,6 +38,11 @@ def script_program(problem: Problem, source: str, language: str) -> str:
     raise unsupported(problem, language)
 
 
+def refuse(reason: str) -> tuple[str, ...]:
+    """A compile step that fails with ``reason``: a candidate the spec refuses is an ``error``."""
+    return ("sh", "-c", 'echo "hel: $0" >&2; exit 1', reason)
+
+
 def unsupported(problem: Problem, language: str) -> UserInputError:
     return UserInputError(
         f"{language}: no program layout for {problem.source_format!r} problems ({problem.task_id})"

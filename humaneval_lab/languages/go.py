@@ -10,10 +10,13 @@ functions of the candidate do run before ``TestMain``; see docs/languages.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
+from humaneval_lab.errors import UserInputError
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import PREWARM, multipl_e_program, native_program, unsupported
+from humaneval_lab.languages._common import PREWARM, unsupported
+from humaneval_lab.languages._common import refuse as _refuse
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -32,10 +35,14 @@ _STD_PACKAGES = (
     "crypto/md5",
 )
 
-_TEST_MAIN = """package %s
+# The first file of the package (files initialise in name order). Its token variable depends on
+# nothing of the package, so it is initialised before any package-level variable or ``init`` of the
+# candidate runs; its name carries a hash of the candidate's file, which no candidate can name. It
+# reads fd 0 itself (no buffer left behind) and points fd 0 at /dev/null.
+_TEST_MAIN = """package %(package)s
 
 import (
-\t"bufio"
+\t"flag"
 \t"fmt"
 \t"os"
 \t"strings"
@@ -43,9 +50,51 @@ import (
 \t"testing"
 )
 
+var %(token)s = func() string {
+\tbuf := make([]byte, 64)
+\tn := 0
+\tfor n < len(buf) {
+\t\tr, err := syscall.Read(0, buf[n:])
+\t\tif r <= 0 || err != nil {
+\t\t\tbreak
+\t\t}
+\t\tn += r
+\t\tif buf[n-1] == '\\n' {
+\t\t\tbreak
+\t\t}
+\t}
+\ttoken := strings.TrimSpace(string(buf[:n]))
+\tfor i := range buf {
+\t\tbuf[i] = 0
+\t}
+\tnull, err := syscall.Open("/dev/null", syscall.O_RDONLY, 0)
+\tif err != nil || syscall.Dup3(null, 0, 0) != nil {
+\t\tos.Exit(3)
+\t}
+\treturn token
+}()
+
+// The tests' functions exist as tests: a candidate that hid them would not compile.
+var _ = []func(*testing.T){%(tests)s}
+
 func TestMain(m *testing.M) {
-\ttoken, _ := bufio.NewReader(os.Stdin).ReadString('\\n')
-\ttoken = strings.TrimSpace(token)
+\ttoken := %(token)s
+\t%(token)s = ""
+\tif token == "" {
+\t\tos.Exit(3)
+\t}
+\t// The candidate's init may have changed os.Args or parsed the flags: every test runs, once.
+\tif !flag.Parsed() {
+\t\tflag.Parse()
+\t}
+\tfor name, value := range map[string]string{
+\t\t"test.run": "", "test.skip": "", "test.list": "", "test.count": "1", "test.shuffle": "off",
+\t\t"test.bench": "", "test.fuzz": "", "test.failfast": "false",
+\t} {
+\t\tif flag.Lookup(name) != nil && flag.Set(name, value) != nil {
+\t\t\tos.Exit(3)
+\t\t}
+\t}
 \tout, err := syscall.Dup(1)
 \tif err != nil || syscall.Dup3(2, 1, 0) != nil {
 \t\tos.Exit(3)
@@ -75,42 +124,70 @@ _IMPORT_BLOCK = re.compile(r"^import\s*(\([^)]*\)|\"[^\"]*\")\s*$", re.MULTILINE
 _PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
 
 
-def _humaneval_x_program(problem: Problem, source: str) -> str:
-    setup = str(problem.extras.get("test_setup", "package main\n"))
-    imports = str(problem.extras.get("import", ""))
-    code = source
-    if imports.strip() and code.startswith(imports):
-        code = code[len(imports) :]
-    elif imports.strip():
-        code = code.replace(imports, "", 1)
-    have = set(re.findall(r'"([\w/]+)"', setup))
-    # Comments do not use a package ("a list of strings." in a docstring is not strings.X).
+_QUOTED = re.compile(r'"([^"]+)"')
+_TEST_FUNC = re.compile(r"^func\s+(Test\w+)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.MULTILINE)
+
+
+def _uses(code: str, path: str) -> bool:
+    """Whether ``code`` (outside comments) uses the package imported as ``path``."""
     uncommented = re.sub(r"//[^\n]*|/\*.*?\*/", "", code, flags=re.DOTALL)
-    needed = [
-        pkg for pkg in _STD_PACKAGES
-        if pkg not in have and re.search(rf"\b{re.escape(pkg.rsplit('/', 1)[-1])}\.", uncommented)
-    ]  # fmt: skip
-    extra = "import (\n" + "".join(f'    "{p}"\n' for p in needed) + ")\n" if needed else ""
-    return setup + extra + code + "\n" + problem.tests
+    return re.search(rf"\b{re.escape(path.rsplit('/', 1)[-1])}\.", uncommented) is not None
+
+
+def _file(package: str, paths: list[str], code: str) -> str:
+    """A Go file of ``package`` importing those of ``paths`` that ``code`` uses (Go rejects the others)."""
+    used = [p for p in dict.fromkeys(paths) if _uses(code, p)]
+    block = "import (\n" + "".join(f'    "{p}"\n' for p in used) + ")\n\n" if used else ""
+    return f"package {package}\n\n{block}{code}\n"
+
+
+def _split(problem: Problem, source: str) -> tuple[str, str, str]:
+    """(package, the candidate's file, the tests' file): two files, so nothing the candidate writes
+    (an unclosed raw string or comment) can swallow the tests' text."""
+    if problem.source_format == "humaneval-x":
+        setup = str(problem.extras.get("test_setup", "package main\n"))
+        imports = str(problem.extras.get("import", ""))
+        code = source
+        if imports.strip() and code.startswith(imports):
+            code = code[len(imports) :]
+        elif imports.strip():
+            code = code.replace(imports, "", 1)
+        package = _PACKAGE.search(setup)
+        name = package.group(1) if package else "main"
+        # Each standard package of a fixed list that the code uses, as CodeGeeX does.
+        cand = _file(name, list(_STD_PACKAGES), code)
+        # The tests too may use a standard package the setup lacks (Go/2 uses math).
+        return name, cand, _file(name, _QUOTED.findall(setup) + list(_STD_PACKAGES), problem.tests)
+    if problem.source_format not in ("multipl-e", "native"):
+        raise unsupported(problem, "go")
+    package = _PACKAGE.search(source)
+    block = _IMPORT_BLOCK.search(source)
+    if package is None:
+        raise UserInputError(f"go: no package clause in {problem.task_id}'s prompt")
+    paths = _QUOTED.findall(block.group(1)) if block else []
+    start = block.end() if block else package.end()
+    name = package.group(1)
+    return name, _file(name, paths, source[start:]), _file(name, paths, problem.tests)
 
 
 def build(problem: Problem, source: str) -> Program:
-    if problem.source_format == "humaneval-x":
-        code = _humaneval_x_program(problem, source)
-    elif problem.source_format == "multipl-e":
-        code = multipl_e_program(problem, source)
-    elif problem.source_format == "native":
-        code = native_program(problem, source)
-    else:
-        raise unsupported(problem, "go")
-    package = _PACKAGE.search(code)
+    package, cand, tests = _split(problem, source)
+    names = _TEST_FUNC.findall(problem.tests)
+    if not names:
+        raise UserInputError(f"go: no test function in {problem.task_id}'s tests")
+    token = "_helToken" + hashlib.sha256(cand.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    compile_steps: tuple[tuple[str, ...], ...] = (_SEED, _COMPILE)
+    if "go:linkname" in cand:
+        # //go:linkname binds a name to any symbol of the binary (testing's internals, our token).
+        compile_steps = (_refuse("//go:linkname is not allowed in a candidate"),)
     return Program(
         language="go",
         files={
-            "main_test.go": code,
-            "hel_main_test.go": _TEST_MAIN % (package.group(1) if package else "main"),
+            "0hel_main_test.go": _TEST_MAIN % {"package": package, "token": token, "tests": ", ".join(names)},
+            "main_test.go": cand,
+            "tests_test.go": tests,
         },
-        compile=(_SEED, _COMPILE),
+        compile=compile_steps,
         run=("./main.test", "-test.count=1"),
         env=GO_ENV,
         failure_markers=("--- FAIL",),

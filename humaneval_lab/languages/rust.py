@@ -6,7 +6,9 @@ harness the exit code is all we would get back (and a candidate's ``process::exi
 we compile without the harness instead: the ``#[cfg(test)]``/``#[test]`` attributes are dropped, the
 test functions made ``pub``, and our own ``main`` reads the token into a local, calls each test and
 prints the token after the last one returned. MultiPL-E's tests are a ``fn main`` of asserts: it is
-renamed and called the same way. Rust runs no code before ``main``.
+renamed and called the same way. The tests call their macros by full path (``::std::assert_eq!``),
+so a candidate ``macro_rules!`` cannot replace them; a candidate that uses an attribute that runs
+code before ``main`` or replaces a symbol is refused (a compile error with the reason).
 
 HumanEval-X's crates were rand 0.4; Debian has 0.8, which spells ``gen_range(a, b)`` as
 ``gen_range(a..b)`` (same half-open range). The two tests that call it (Rust/32, Rust/50) are
@@ -20,6 +22,7 @@ import re
 from humaneval_lab.errors import UserInputError
 from humaneval_lab.execution.base import Program
 from humaneval_lab.languages._common import PREWARM, native_program, sub_exact, unsupported
+from humaneval_lab.languages._common import refuse as _refuse
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -38,16 +41,64 @@ _TEST_ATTR = re.compile(r"#\[test\]((?:\s|//[^\n]*\n)*)fn\s+(\w+)")
 _GEN_RANGE = re.compile(r"\.gen_range\(\s*([^,()]+?)\s*,\s*([^()]+?)\s*\)")
 
 
+# Our main names everything by its full path and calls trait methods in full (``<T as Trait>::f``):
+# a candidate item named ``String`` or a trait of its own with a ``read`` method changes nothing
+# here. The token is read from fd 0 into a local buffer (not std's global stdin buffer), then fd 0
+# points at /dev/null. Nothing of the candidate runs before ``main`` (see ``_FORBIDDEN``).
+_MAIN = """
+fn main() {
+    let hel_token: ::std::string::String = {
+        extern "C" {
+            fn dup2(old: i32, new: i32) -> i32;
+        }
+        let mut fd0 = ::std::mem::ManuallyDrop::new(unsafe {
+            <::std::fs::File as ::std::os::unix::io::FromRawFd>::from_raw_fd(0)
+        });
+        let mut buf = [0u8; 64];
+        let mut n = 0usize;
+        while n < buf.len() {
+            match <::std::fs::File as ::std::io::Read>::read(&mut fd0, &mut buf[n..]) {
+                ::std::result::Result::Ok(r) if r > 0 => {
+                    n += r;
+                    if buf[n - 1] == b'\\n' {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        let token = ::std::string::String::from(
+            ::std::str::from_utf8(&buf[..n]).unwrap_or("").trim(),
+        );
+        buf = [0u8; 64];
+        let null = ::std::fs::File::open("/dev/null").expect("/dev/null");
+        if unsafe { dup2(<::std::fs::File as ::std::os::unix::io::AsRawFd>::as_raw_fd(&null), 0) } < 0 {
+            ::std::process::exit(3);
+        }
+        token
+    };
+%s    ::std::println!("\\n{}", hel_token);
+}
+"""
+
+# Attributes that run code before main or replace a symbol (ours, libc's, the C runtime's):
+# ``#[link_section = ".init_array"]`` statics run before main; ``#[no_mangle]``/``#[export_name]``
+# define ``read``, ``main`` or ``__libc_start_main``; ``global_asm!`` can do both. Identifiers
+# cannot be assembled by a macro on stable Rust (and the crate can define no proc macro), so each
+# must appear in the text as it is: a plain search finds it, comments and strings included (no
+# honest completion spells these words). ``#[used]`` alone keeps a static, it runs nothing; ``asm!``
+# runs only when called, with no power unsafe Rust lacks.
+_FORBIDDEN = re.compile(r"\b(link_section|no_mangle|export_name|global_asm)\b")
+# Macros the tests use, called by their full path: a candidate ``macro_rules! assert_eq`` (or
+# ``vec``) defined before the tests would otherwise replace them in the tests' text.
+_TEST_MACROS = re.compile(
+    r"(?<![\w:])(assert|assert_eq|assert_ne|debug_assert|debug_assert_eq|debug_assert_ne|vec|panic"
+    r"|format|print|println|eprint|eprintln|matches|unreachable|unimplemented|todo|write|writeln)!"
+)
+
+
 def _main(calls: list[str]) -> str:
-    body = "".join(f"    {c}();\n" for c in calls)
-    return (
-        "\nfn main() {\n"
-        "    let mut hel_token = String::new();\n"
-        '    std::io::stdin().read_line(&mut hel_token).expect("token");\n'
-        f"{body}"
-        '    println!("\\n{}", hel_token.trim());\n'
-        "}\n"
-    )
+    return _MAIN % "".join(f"    crate::{c}();\n" for c in calls)
 
 
 _COMMENTED_OUT = re.compile(r"\A\s*/\*(.*)\*/\s*\Z", re.DOTALL)
@@ -80,20 +131,23 @@ def build(problem: Problem, source: str) -> Program:
         # declaration. CodeGeeX2's prompt already holds it.
         head = declaration if declaration.strip() and "fn " not in problem.prompt else ""
         tests, calls = harness_free_tests(problem.tests)
-        code = head + source + "\n" + tests + _main(calls)
+        code = head + source + "\n" + _TEST_MACROS.sub(r"::std::\1!", tests) + _main(calls)
     elif problem.source_format in ("multipl-e", "native"):
         if "#[test]" in problem.tests:
             tests, calls = harness_free_tests(problem.tests)
         else:
             tests = sub_exact(r"^fn\s+main\s*\(\s*\)", "fn hel_test_main()", problem.tests, "fn main()")
             calls = ["hel_test_main"]
+        tests = _TEST_MACROS.sub(r"::std::\1!", tests)
         code = native_program(problem, source).removesuffix(problem.tests) + tests + _main(calls)
     else:
         raise unsupported(problem, "rust")
+    found = _FORBIDDEN.search(source)
     return Program(
         language="rust",
         files={"main.rs": code},
-        compile=(_COMPILE,),
+        # A refused candidate is a compile error with the reason.
+        compile=(_refuse(f"#[{found.group(1)}] is not allowed in a candidate"),) if found else (_COMPILE,),
         run=("./main",),
         # rustc 1.63: "assertion failed: `(left == right)`"; newer: "assertion `left == right` failed".
         failure_markers=("assertion failed", "assertion `"),

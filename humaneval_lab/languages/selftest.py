@@ -32,7 +32,7 @@ CASES: dict[str, Case] = {
         "int main() {\n    boost::any x = 1;\n    assert(add(2, 3) == 5);\n    return 0;\n}\n",
     ),
     "java": Case(
-        "import java.util.*;\nimport org.javatuples.*;\nclass Solution {\n    static int add(int a, int b) {\n",
+        "import java.util.*;\nimport org.javatuples.*;\nclass Solution {\n    public static int add(int a, int b) {\n",
         "        return a + b;\n    }\n}\n", "        return a - b;\n    }\n}\n",
         "public class Main {\n    public static void main(String[] args) {\n"
         "        if (Solution.add(2, 3) != 5) throw new AssertionError(\"add\");\n"
