@@ -171,6 +171,24 @@ def test_judge_hash_covers_the_runner_and_the_language_specs() -> None:
     assert len(judge_sha256()) == 64
 
 
+def test_judge_hash_changes_with_any_judging_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A judge in another language (harness/*.rb, *.js) decides verdicts too: its bytes count."""
+    import shutil
+    from importlib import resources
+
+    import humaneval_lab.execution.base as base
+
+    copies = {}
+    for package in ("humaneval_lab.sandbox.runner", "humaneval_lab.languages", "humaneval_lab.execution"):
+        copies[package] = tmp_path / package
+        shutil.copytree(str(resources.files(package)), copies[package])
+    monkeypatch.setattr(base.resources, "files", lambda package: copies[package])
+    before = base.judge_sha256()
+    judge = copies["humaneval_lab.languages"] / "harness" / "hel_judge.rb"
+    judge.write_text(judge.read_text() + "\n# changed\n")
+    assert base.judge_sha256() != before
+
+
 def test_infra_errors_are_counted_apart_and_retried_on_resume(tmp_path: Path) -> None:
     samples, ps = _samples(1, ["# hel-verdict:passed a\n", "# hel-verdict:passed b\n"])
     flaky = FakeExecutor(lambda job: Outcome(Status.INFRA, "container died"))

@@ -150,15 +150,22 @@ class Executor(Protocol):
 
 def judge_sha256() -> str:
     """sha256 over the source of everything that turns a completion into a verdict: the runner and
-    its drivers (``sandbox/runner``) and the language specs that write each program's test wrapper.
-    A harness change that could change a verdict changes this hash."""
+    its drivers (``sandbox/runner``) and the language specs with their judges and harness files
+    (``languages``, all files, recursively). A harness change that could change a verdict changes
+    this hash."""
     h = hashlib.sha256()
+
+    def walk(node: Any, name: str) -> None:
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            if child.name == "__pycache__" or child.name.endswith(".pyc"):
+                continue
+            if child.is_dir():
+                walk(child, f"{name}/{child.name}")
+            else:
+                h.update(f"{name}/{child.name}\0".encode())
+                h.update(child.read_bytes())
+
     for package in ("humaneval_lab.sandbox.runner", "humaneval_lab.languages"):
-        files = sorted(
-            (f for f in resources.files(package).iterdir() if f.name.endswith(".py")), key=lambda f: f.name
-        )
-        for f in files:
-            h.update(f"{package}/{f.name}\0".encode())
-            h.update(f.read_bytes())
+        walk(resources.files(package), package)
     h.update(resources.files("humaneval_lab.execution").joinpath("base.py").read_bytes())
     return h.hexdigest()
