@@ -8,13 +8,14 @@ recipe-hash tag that ``humaneval-lab sandbox build`` makes).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from humaneval_lab.errors import DockerUnavailableError
+from humaneval_lab.execution.base import Job, Outcome
 from humaneval_lab.execution.docker import (
     RUN_LABEL,
     DockerConfig,
@@ -42,6 +43,17 @@ def sandbox_image() -> str:
     finally:
         client.close()
     return image
+
+
+def judged_once(ex: Any, jobs: Iterable[Job]) -> dict[str, Outcome]:
+    """Run ``jobs`` on ``ex``: every job gets exactly one outcome (none lost, none judged twice)."""
+    jobs = list(jobs)
+    out: dict[str, Outcome] = {}
+    for job_id, outcome in ex.run(jobs):
+        assert job_id not in out, f"{job_id} judged twice"
+        out[job_id] = outcome
+    assert sorted(out) == sorted(j.id for j in jobs), "a job was lost"
+    return out
 
 
 def processes_in(container_ids: list[str]) -> list[int]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import judged_once
+
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.execution.selftest import Case
 from humaneval_lab.languages import get_language, source_of
@@ -39,12 +41,7 @@ def run_interleaved(
     for i, attack in enumerate(attacks):
         cases.append((f"attack:{attack.name}", attack))
         cases.append((f"after:{attack.name}", wrong if i % 3 == 2 else honest))
-    jobs = [job(language, name, c.completion, timeout_s) for name, c in cases]
-    out: dict[str, Any] = {}
-    for job_id, outcome in ex.run(jobs):
-        assert job_id not in out, f"{job_id} judged twice"
-        out[job_id] = outcome
-    assert sorted(out) == sorted(name for name, _ in cases), "a job was lost"
+    out = judged_once(ex, [job(language, name, c.completion, timeout_s) for name, c in cases])
     expect = dict(cases)
     return {
         name: (o.status.value, o.reason)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from conftest import judged_once
 
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.languages import get_language, source_of
@@ -268,15 +269,6 @@ def _job(problem: Problem, name: str, completion: str, timeout_s: float = 60.0) 
     return Job(name, program, Limits(timeout_s=timeout_s))
 
 
-def _run(ex: Any, jobs: list[Job]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for job_id, outcome in ex.run(jobs):
-        assert job_id not in out, f"{job_id} judged twice"
-        out[job_id] = outcome
-    assert sorted(out) == sorted(j.id for j in jobs), "a job was lost"
-    return out
-
-
 def _interleaved(problem: Problem, attacks: list[Attack]) -> tuple[list[Job], dict[str, frozenset[str]]]:
     """Each attack, then an honest sample (right or wrong) that must get its own verdict."""
     jobs, expect = [], {}
@@ -296,14 +288,14 @@ def test_javascript_attacks_interleaved_with_honest_samples(make_executor: Any, 
     """Shared: two samples at a time in one container, each under its own uids."""
     jobs, expect = _interleaved(JS_PROBLEM, ATTACKS)
     ex = make_executor(jobs=1, workers_per_container=per_container)
-    out = _run(ex, jobs)
+    out = judged_once(ex, jobs)
     wrong = {n: (o.status.value, o.reason) for n, o in out.items() if o.status.value not in expect[n]}
     assert wrong == {}, f"deaths: {ex.death_log}"
 
 
 def test_typescript_attacks_interleaved_with_honest_samples(make_executor: Any) -> None:
     jobs, expect = _interleaved(TS_PROBLEM, TS_ATTACKS)
-    out = _run(make_executor(jobs=1, workers_per_container=2), jobs)
+    out = judged_once(make_executor(jobs=1, workers_per_container=2), jobs)
     wrong = {n: (o.status.value, o.reason) for n, o in out.items() if o.status.value not in expect[n]}
     assert wrong == {}
     assert "check failed: add(2, 3): got -1" in out["honest:0"].reason
@@ -360,7 +352,7 @@ def test_values_cross_as_the_tests_compare_them(make_executor: Any) -> None:
             ECHO_TABLE + f"  cases.{kind} = {lookalike};\n  return kind === 'same' ? x : cases[kind];\n}}\n"
         )
         jobs.append(_job(ECHO_PROBLEM, f"lookalike:{kind}", body))
-    out = _run(make_executor(jobs=1, workers_per_container=2), jobs)
+    out = judged_once(make_executor(jobs=1, workers_per_container=2), jobs)
     assert out["right"].status.value == "passed", out["right"]
     verdicts = {n: (o.status.value, o.reason) for n, o in out.items() if n != "right"}
     assert {n: v for n, (v, _) in verdicts.items()} == {n: "failed" for n in verdicts}, verdicts

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from attack_corpus import ATTACKS, HONEST, KILL_ALL, LOCK, PLANT, PROBE, WRONG
+from conftest import judged_once
 
 from humaneval_lab.execution.base import Job, Limits, Status
 from humaneval_lab.execution.docker import RUNNER_CAPS
@@ -21,13 +22,7 @@ def _job(name: str, completion: str, timeout_s: float = 5.0) -> Job:
 
 
 def _run(ex: Any, cases: list[Any], timeout_s: float = 5.0) -> dict[str, Any]:
-    jobs = [_job(name, c.completion, timeout_s) for name, c in cases]
-    out: dict[str, Any] = {}
-    for job_id, outcome in ex.run(jobs):
-        assert job_id not in out, f"{job_id} judged twice"
-        out[job_id] = outcome
-    assert sorted(out) == sorted(name for name, _ in cases), "a job was lost"
-    return out
+    return judged_once(ex, [_job(name, c.completion, timeout_s) for name, c in cases])
 
 
 @pytest.mark.parametrize("per_container", [1, 2], ids=["own-container", "shared-container"])

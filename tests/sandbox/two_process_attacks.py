@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conftest import judged_once
+
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem
@@ -31,11 +33,7 @@ def run_interleaved(ex: Any, problem: Problem, attacks: list[Attack], right: str
         Job(name, spec.build(problem, source_of(problem, completion)), Limits(timeout_s=5.0))
         for name, completion, _ in cases
     ]
-    out: dict[str, Any] = {}
-    for job_id, outcome in ex.run(jobs):
-        assert job_id not in out, f"{job_id} judged twice"
-        out[job_id] = outcome
-    assert sorted(out) == sorted(name for name, _, _ in cases), "a job was lost"
+    out = judged_once(ex, jobs)
     wrong_verdicts = {
         name: (out[name].status.value, out[name].reason)
         for name, _, expect in cases
