@@ -62,6 +62,10 @@ from humaneval_lab.errors import ExitCode
 @click.option("--base-url", default=None, help="openai: e.g. http://127.0.0.1:8000/v1")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default=None, help="openai (default: $OPENAI_API_KEY).")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="openai: requests in flight.")
+@click.option("--ray", "ray_address", default=None, metavar="auto|HOST:PORT",
+              help="hf, vllm: run engine replicas as actors on a Ray cluster (see docs/scale.md).")  # fmt: skip
+@click.option("--replicas", type=int, default=1, show_default=True,
+              help="With --ray: engine replicas (vllm: each takes --tensor-parallel-size GPUs).")  # fmt: skip
 @click.option(
     "-o",
     "--output",
@@ -76,16 +80,17 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
            top_k: int, max_new_tokens: int, seed: int, prompt_mode: str, stops: tuple[str, ...], device: str,
            dtype: str, batch_size: int, tensor_parallel_size: int, gpu_memory_utilization: float,
            max_model_len: int | None, base_url: str | None, api_key: str | None, concurrency: int,
-           out_path: str, as_json: bool) -> None:  # fmt: skip
+           ray_address: str | None, replicas: int, out_path: str, as_json: bool) -> None:  # fmt: skip
     """Generate n completions per problem into a JSONL file that `score` reads.
 
     \b
     Example:
       humaneval-lab sample --backend hf --model smollm2-135m --limit 20 -n 4 -o runs/demo/samples.jsonl
       humaneval-lab sample --backend vllm --model /ckpt/step-1200 -n 200 --temperature 0.8 -o s.jsonl
+      humaneval-lab sample --backend vllm --model /ckpt/step-1200 -n 200 -o s.jsonl --ray auto --replicas 8
       humaneval-lab sample --backend openai --base-url http://127.0.0.1:8000/v1 --model m -n 20 -o s.jsonl
     """
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, make_backend
+    from humaneval_lab.sampling import Backend, EngineConfig, SamplingConfig, make_backend
     from humaneval_lab.sampling import sample as run_sample
     from humaneval_lab.sampling.models import default_prompt_mode
 
@@ -98,7 +103,16 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
                           max_model_len=max_model_len, base_url=base_url, api_key=api_key, concurrency=concurrency)  # fmt: skip
     from humaneval_lab.sampling.run import greedy_warning
 
-    be = make_backend(backend, engine)
+    if ray_address is not None:
+        from humaneval_lab.distributed import import_ray
+        from humaneval_lab.distributed.sampling import RayBackend, check_backend
+
+        check_backend(backend)
+        import_ray()
+        be: Backend = RayBackend(backend, engine, replicas, ray_address,
+                                 on_event=lambda msg: console.print(escape(msg), soft_wrap=True))  # fmt: skip
+    else:
+        be = make_backend(backend, engine)
     warning = greedy_warning(config)
     if warning:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)

@@ -31,6 +31,9 @@ BROKEN = "hel_test_broken"
 FAKE_DELAY_S = 0.02
 SCORE_ARGS = ["--limit", "20", "--no-calibrate", "-k", "1,2"]
 FAKE_LIMIT = 30
+SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
+               "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
+SAMPLE_TOTAL = 40
 
 
 def lines(path: Path) -> int:
@@ -181,6 +184,27 @@ def fake(work: Path) -> dict[str, Any]:
     return report
 
 
+def sampling(work: Path) -> dict[str, Any]:
+    """``sample --ray --replicas 2`` (hf, the tiny model in WORKDIR/model): the head takes no
+    replica (0 CPUs), so each worker holds one; worker 1 is removed at 30% of the samples."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    workers = [cluster.add_node(num_cpus=1), cluster.add_node(num_cpus=1)]
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    out = work / "ray.jsonl"
+    try:
+        p = cli(["sample", *SAMPLE_ARGS, "--model", str(work / "model"), "-o", str(out),
+                 "--ray", cluster.address, "--replicas", "2"])  # fmt: skip
+        killed: list[int] = []
+        when_lines(out, int(0.3 * SAMPLE_TOTAL),
+                   lambda: (cluster.remove_node(workers[0], allow_graceful=False), killed.append(lines(out))))  # fmt: skip
+        return {**finish(p), "killed_at": killed}
+    finally:
+        cluster.shutdown()
+
+
 def main() -> None:
     what = sys.argv[1]
     if what == "driver":  # a driver of its own, to be SIGKILLed
@@ -188,7 +212,7 @@ def main() -> None:
         print(json.dumps(fake_score(address, work, out), default=str))
         return
     work = Path(sys.argv[2])
-    report = {"docker": docker, "fake": fake}[what](work)
+    report = {"docker": docker, "fake": fake, "sample": sampling}[what](work)
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
 
 

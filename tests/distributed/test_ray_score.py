@@ -59,14 +59,15 @@ def assert_same_run(out: Path, plain: Path) -> None:
 
 @pytest.fixture(scope="module")
 def docker_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """20 HumanEval problems x 3 samples (right, wrong, raising): a plain Docker run, then the
-    cluster's two runs."""
+    """20 HumanEval problems x 8 samples (right, wrong, raising, in turn; each one distinct, so
+    none is deduplicated): a plain Docker run, then the cluster's two runs."""
     work = tmp_path_factory.mktemp("ray-docker")
     ps = load_problems(suite="humaneval").select(limit=20)
     rows = []
     for p in ps:
-        for completion in (p.canonical_solution, "    return None\n", "    raise ValueError('no')\n"):
-            rows.append({"task_id": p.task_id, "completion": completion})
+        kinds = (p.canonical_solution, "    return None\n", "    raise ValueError('no')\n")
+        for k in range(8):
+            rows.append({"task_id": p.task_id, "completion": f"{kinds[k % 3]}\n# {k}\n"})
     write_jsonl(work / "samples.jsonl", rows)
     plain = subprocess.run(
         [sys.executable, "-m", "humaneval_lab.cli", "score", str(work / "samples.jsonl"), "-o", str(work / "plain"),
@@ -84,7 +85,7 @@ def test_score_ray_equals_a_plain_run(docker_runs: tuple[Path, dict[str, Any]]) 
     assert "3 node(s) admitted" in report["ray"]["stderr"]
     assert_same_run(work / "ray", work / "plain")
     verdicts = summary_numbers(work / "ray")["verdicts"]
-    assert verdicts.get("passed") == 20 and sum(verdicts.values()) == 60  # the canonical ones, and only them
+    assert verdicts.get("passed") == 60 and sum(verdicts.values()) == 160  # the canonical ones, and only them
     manifest = json.loads((work / "ray" / "manifest.json").read_text())
     assert manifest["sandbox"]["executor"] == "ray" and len(manifest["sandbox"]["nodes"]) == 3
     assert manifest["sandbox"]["node_sandbox"]["recipe"]
