@@ -86,7 +86,39 @@ def finish(p: subprocess.Popen[bytes], timeout: float = 400) -> dict[str, Any]:
     return {"rc": p.returncode, "stdout": out.decode()[-3000:], "stderr": err.decode()[-3000:]}
 
 
+def _dead(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def remove_our_orphans(before: set[str]) -> int:
+    """Sandbox containers this scenario made whose owner (a node actor's process, killed with its
+    node) is dead: the product reaps them at its next start; a test cleans up after itself now."""
+    from humaneval_lab.execution.docker import OWNER_LABEL, RUN_LABEL, docker_client
+
+    client = docker_client()
+    removed = 0
+    try:
+        for c in client.containers.list(all=True, filters={"label": RUN_LABEL}):
+            if c.id not in before and _dead(c.labels.get(OWNER_LABEL, "0")):
+                c.remove(force=True)
+                removed += 1
+    finally:
+        client.close()
+    return removed
+
+
 def docker(work: Path) -> dict[str, Any]:
+    from humaneval_lab.execution.docker import RUN_LABEL, docker_client
+
+    client = docker_client()
+    before = {c.id for c in client.containers.list(all=True, filters={"label": RUN_LABEL})}
+    client.close()
     cluster, workers = start_cluster(broken_worker=False)
     samples = str(work / "samples.jsonl")
     report: dict[str, Any] = {"address": cluster.address}
@@ -103,6 +135,7 @@ def docker(work: Path) -> dict[str, Any]:
         report["killed"] = {**finish(p), "killed_at": killed, "total": total}
     finally:
         cluster.shutdown()
+        report["orphans_removed"] = remove_our_orphans(before)
     return report
 
 
