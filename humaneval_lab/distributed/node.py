@@ -65,8 +65,14 @@ class _FakeNodeExecutor:
 
     name = "fake"
 
-    def __init__(self, delay_s: float, broken: bool) -> None:
-        self.delay_s, self.broken = delay_s, broken
+    def __init__(self, delay_s: float, broken: bool, hang_after: int = -1, judge_sha256: str = "") -> None:
+        self.delay_s, self.broken, self.hang_after, self.judge_sha256 = (
+            delay_s,
+            broken,
+            hang_after,
+            judge_sha256,
+        )
+        self.judged = 0
 
     def judge(self, job: Job) -> Outcome:
         if self.broken:
@@ -81,10 +87,13 @@ class _FakeNodeExecutor:
         for job in jobs:
             if self.delay_s:
                 time.sleep(self.delay_s)
+            self.judged += 1
+            while self.judged == self.hang_after:  # a hung sandbox: silent until its actor is killed
+                time.sleep(1)
             yield job.id, self.judge(job)
 
     def describe(self) -> dict[str, Any]:
-        return {"executor": self.name}
+        return {"executor": self.name, **({"judge_sha256": self.judge_sha256} if self.judge_sha256 else {})}
 
     def close(self) -> None:
         pass
@@ -93,14 +102,22 @@ class _FakeNodeExecutor:
 @dataclass(frozen=True)
 class FakeOnNode:
     """A fake node sandbox (for tests and the driver benchmark): ``delay_s`` per job; a node that
-    declares the resource ``broken_resource`` passes everything, so its canaries fail."""
+    declares the resource ``broken_resource`` passes everything, so its canaries fail; one that
+    declares ``hang_resource`` goes silent at its ``hang_after``-th job; ``judge_sha256``: the
+    judging code's hash every node claims."""
 
     delay_s: float = 0.0
     broken_resource: str = ""
+    hang_resource: str = ""
+    hang_after: int = -1
+    judge_sha256: str = ""
 
     def __call__(self, info: NodeInfo) -> Executor:
-        broken = bool(self.broken_resource) and info.resources.get(self.broken_resource, 0) > 0
-        return _FakeNodeExecutor(self.delay_s, broken)
+        def has(resource: str) -> bool:
+            return bool(resource) and info.resources.get(resource, 0) > 0
+
+        hang = self.hang_after if has(self.hang_resource) else -1
+        return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256)
 
 
 class NodeSandbox:

@@ -10,8 +10,9 @@ Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
 - docker: ``score --ray`` through the CLI into ray/; again into killed/ with a worker node removed
   (``allow_graceful=False``) once 30% of the results are on disk.
 - fake (a fake sandbox per node; worker 2 declares ``hel_test_broken`` and so fails its canaries):
-  excluded/ (plain run on the two good nodes), actor/ (one actor killed at 30%), sigkill/ (the driver
-  SIGKILLed at 30%, then re-run), node/ (a worker node removed at 30%).
+  excluded/ (plain run on the two good nodes), actor/ (one actor killed at 30%), hang/ (worker 1's
+  sandbox goes silent mid-run), a sandbox with other judging code on every node (refused), sigkill/
+  (the driver SIGKILLed at 30%, then re-run), node/ (a worker node removed at 30%).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 BROKEN = "hel_test_broken"
+HANG = "hel_test_hang"
 FAKE_DELAY_S = 0.02
 SCORE_ARGS = ["--limit", "20", "--no-calibrate", "-k", "1,2"]
 FAKE_LIMIT = 30
@@ -68,7 +70,7 @@ def start_cluster(broken_worker: bool) -> tuple[Any, list[Any]]:
         head_node_args={"num_cpus": 1, "resources": res, "include_dashboard": False},
     )
     workers = [
-        cluster.add_node(num_cpus=1, resources=res),
+        cluster.add_node(num_cpus=1, resources={**res, HANG: 1}),
         cluster.add_node(num_cpus=1, resources={**res, BROKEN: 1} if broken_worker else res),
     ]
     cluster.wait_for_nodes()
@@ -139,18 +141,19 @@ def docker(work: Path) -> dict[str, Any]:
     return report
 
 
-def fake_executor(address: str) -> Any:
+def fake_executor(address: str, **options: Any) -> Any:
     from humaneval_lab.distributed import FakeOnNode, RayExecutor
 
     events: list[str] = []
-    ex = RayExecutor(address, factory=FakeOnNode(FAKE_DELAY_S, broken_resource=BROKEN), languages=["python"],
-                     on_event=events.append)  # fmt: skip
+    stall_s = options.pop("stall_s", 600.0)
+    factory = FakeOnNode(FAKE_DELAY_S, broken_resource=BROKEN, hang_resource=HANG, **options)
+    ex = RayExecutor(address, factory=factory, languages=["python"], on_event=events.append, stall_s=stall_s)
     ex.events = events  # type: ignore[attr-defined]
     return ex
 
 
 def fake_score(
-    address: str, work: Path, out: str, during: Callable[[Any, Path], None] | None = None
+    address: str, work: Path, out: str, during: Callable[[Any, Path], None] | None = None, **options: Any
 ) -> dict[str, Any]:
     """score() with a fake sandbox on every node, in this process; returns what happened."""
     from humaneval_lab.problems import load_problems
@@ -160,7 +163,7 @@ def fake_score(
     whole = load_problems(suite="humaneval")
     ps = whole.select(limit=FAKE_LIMIT)
     samples = read_samples(work / "samples.jsonl", whole)
-    ex = fake_executor(address)
+    ex = fake_executor(address, **options)
     try:
         if during:
             during(ex, work / out / "results.jsonl")
@@ -188,6 +191,13 @@ def fake(work: Path) -> dict[str, Any]:
             when_lines(results, int(0.3 * total), lambda: ray.kill(victim.actor, no_restart=True))
 
         report["actor"] = fake_score(cluster.address, work, "actor", kill_actor)
+        # Worker 1 goes silent at its 40th job (the canaries are its first 3): lost after 3 s.
+        report["hang"] = fake_score(cluster.address, work, "hang", hang_after=40, stall_s=3.0)
+        try:
+            fake_executor(cluster.address, judge_sha256="0" * 64)
+            report["wrong_judge"] = "admitted"
+        except Exception as exc:
+            report["wrong_judge"] = f"{type(exc).__name__}: {exc}"
 
         out = work / "sigkill"
         drive = [

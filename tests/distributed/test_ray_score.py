@@ -148,6 +148,21 @@ def test_a_killed_actor_loses_no_sample(fake_runs: tuple[Path, dict[str, Any]]) 
 
 
 @pytest.mark.slow
+def test_a_silent_node_is_given_up_after_its_deadline(fake_runs: tuple[Path, dict[str, Any]]) -> None:
+    work, report = fake_runs
+    run = report["hang"]
+    assert len(run["lost"]) == 1 and "no verdict for 3 s" in run["lost"][0][1], run["events"]
+    assert_same_run(work / "hang", work / "plain")
+
+
+@pytest.mark.slow
+def test_nodes_with_other_judging_code_are_refused(fake_runs: tuple[Path, dict[str, Any]]) -> None:
+    _, report = fake_runs
+    assert report["wrong_judge"].startswith("EnvironmentProblem: no Ray node passed its sandbox checks")
+    assert "its judging code differs" in report["wrong_judge"]
+
+
+@pytest.mark.slow
 def test_a_lost_node_loses_no_sample(fake_runs: tuple[Path, dict[str, Any]]) -> None:
     work, report = fake_runs
     run = report["node"]
