@@ -31,7 +31,7 @@ from typing import Any
 BROKEN = "hel_test_broken"
 HANG = "hel_test_hang"
 FAKE_DELAY_S = 0.02
-SCORE_ARGS = ["--limit", "20", "--no-calibrate", "-k", "1,2"]
+SCORE_ARGS = ["--limit", "20", "-k", "1,2"]  # calibrated (the default): canonical runs through --ray too
 FAKE_LIMIT = 30
 SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
                "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
