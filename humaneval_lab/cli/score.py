@@ -121,7 +121,7 @@ def score(
     else:
         executor = make_executor(sandbox, settings.jobs, image=image, pin_cpus=pin_cpus, problems=ps)
     try:
-        with progress_bar("scoring") as update:
+        with progress_bar("scoring", status=getattr(executor, "status", None)) as update:
             summary = run_score(
                 samples,
                 ps,

@@ -83,6 +83,7 @@ def test_score_ray_equals_a_plain_run(docker_runs: tuple[Path, dict[str, Any]]) 
     work, report = docker_runs
     assert report["ray"]["rc"] == 0, report["ray"]["stderr"]
     assert "3 node(s) admitted" in report["ray"]["stderr"]
+    assert ", 3 nodes, 0 in flight, took " in report["ray"]["stderr"]  # the progress line's last word
     assert_same_run(work / "ray", work / "plain")
     verdicts = summary_numbers(work / "ray")["verdicts"]
     assert verdicts.get("passed") == 60 and sum(verdicts.values()) == 160  # the canonical ones, and only them
@@ -193,4 +194,8 @@ def test_without_ray_the_cli_says_how_to_install_it(tmp_path: Path) -> None:
                         "--limit", "1", "--ray", "auto"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
     assert p.returncode == 2
     assert p.stdout == ""
+    assert p.stderr.strip().splitlines() == ["error: --ray needs Ray: pip install 'humaneval-lab[ray]'"]
+    p = subprocess.run([sys.executable, "-c", code, "sample", "--backend", "hf", "--model", "m", "--limit", "1",
+                        "-o", str(tmp_path / "s2.jsonl"), "--ray", "auto"], capture_output=True, text=True)  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, "")
     assert p.stderr.strip().splitlines() == ["error: --ray needs Ray: pip install 'humaneval-lab[ray]'"]
