@@ -2,8 +2,9 @@
 
 Each replica is an actor holding one engine (``make_backend`` of the chosen backend, ``num_gpus`` =
 the tensor-parallel size for vllm, a CPU for hf). The driver deals work items (one prompt with its
-missing sample indices and their seeds) one call at a time, at most two calls in flight per replica,
-so a fast replica takes more. A sample's seed is its own (derived from run seed, task and index),
+missing sample indices and their seeds) about a batch of sequences a call, at most two calls in
+flight per replica, so a fast replica takes more; a call that hangs past ``call_timeout_s`` counts
+as its replica lost. A sample's seed is its own (derived from run seed, task and index),
 so its text does not depend on which replica drew it. A replica that dies (its node lost, the actor
 killed) loses nothing: the items of its unanswered calls are dealt again to the others, and a
 generation that arrives twice is dropped by (task_id, sample_index). ``sample()`` stays the only
@@ -13,6 +14,7 @@ writer, exactly as without Ray.
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +48,7 @@ class Replica:
 class _Replica:
     actor: Any
     calls: dict[Any, list[WorkItem]] = field(default_factory=dict)  # ObjectRef -> its items
+    since: dict[Any, float] = field(default_factory=dict)  # ObjectRef -> when it was dealt
 
 
 class RayBackend:
@@ -62,6 +65,8 @@ class RayBackend:
         address: str = "auto",
         *,
         on_event: Callable[[str], None] | None = None,
+        start_timeout_s: float = 1800.0,
+        call_timeout_s: float = 3600.0,
     ) -> None:
         check_backend(backend)
         if replicas < 1:
@@ -70,6 +75,18 @@ class RayBackend:
         self.ray = connect(address)
         self.on_event = on_event or (lambda _msg: None)
         gpus = engine.tensor_parallel_size if backend == "vllm" else 0
+        have = self.ray.cluster_resources()
+        need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
+        if have.get(what, 0) < need:
+            # Ray would keep such actors pending forever: say it now.
+            raise UserInputError(
+                f"--replicas {replicas} needs {need} {what}s"
+                + (f" ({gpus} per replica: --tensor-parallel-size)" if gpus else "")
+                + f"; the Ray cluster has {int(have.get(what, 0))}"
+            )
+        self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
+        # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more.
+        self.sequences_per_call = engine.batch_size if backend != "vllm" else max(engine.batch_size, 256)
         remote = self.ray.remote(Replica).options(
             num_cpus=0 if gpus else 1, num_gpus=gpus, max_restarts=0, scheduling_strategy="SPREAD"
         )
@@ -79,8 +96,16 @@ class RayBackend:
         self._describe: dict[str, Any] | None = None
 
     def describe(self) -> dict[str, Any]:
+        """The first replica's engine identity (waits, bounded, for it to load its model)."""
         if self._describe is None:
-            self._describe = self.ray.get(self.replicas[0].actor.describe.remote())
+            try:
+                self._describe = self.ray.get(
+                    self.replicas[0].actor.describe.remote(), timeout=self.start_timeout_s
+                )
+            except Exception as exc:
+                raise InfrastructureError(
+                    f"the engine replica did not start: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                ) from None
         return self._describe
 
     def generate(self, items: Iterable[WorkItem], config: SamplingConfig) -> Iterator[Generation]:
@@ -89,10 +114,15 @@ class RayBackend:
         seen: set[tuple[str, int]] = set()
         live = list(self.replicas)
         while True:
-            for r in live:  # deal: one item a call, two calls in flight per replica
+            for r in live:  # deal: about a batch of sequences a call, two calls in flight per replica
                 while todo and len(r.calls) < 2:
-                    item = todo.popleft()
-                    r.calls[r.actor.generate.remote([item], config)] = [item]
+                    batch = [todo.popleft()]
+                    size = len(batch[0].indices)
+                    while todo and size + len(todo[0].indices) <= self.sequences_per_call:
+                        size += len(todo[0].indices)
+                        batch.append(todo.popleft())
+                    ref = r.actor.generate.remote(batch, config)
+                    r.calls[ref], r.since[ref] = batch, time.monotonic()
             owners = {ref: r for r in live for ref in r.calls}
             if not owners:
                 if todo:
@@ -101,13 +131,24 @@ class RayBackend:
                         "re-run the same command to resume"
                     )
                 return
-            ready, _ = ray.wait(list(owners), num_returns=1)
-            for ref in ready:
+            ready, _ = ray.wait(list(owners), num_returns=1, timeout=10.0)
+            now = time.monotonic()
+            late = [
+                ref
+                for ref, r in owners.items()
+                if ref not in ready and now - r.since[ref] > self.call_timeout_s
+            ]
+            for ref in [*ready, *late]:
                 r = owners[ref]
+                if r not in live:
+                    continue  # already given up on (a second late call of the same replica)
                 dealt = r.calls.pop(ref)
+                r.since.pop(ref, None)
                 try:
+                    if ref in late:
+                        raise TimeoutError(f"no answer in {self.call_timeout_s:.0f} s")
                     gens: list[Generation] = ray.get(ref)
-                except Exception as exc:  # the replica (or its node) died: deal its items again
+                except Exception as exc:  # the replica (or its node) died or hung: deal its items again
                     live.remove(r)
                     again = [it for items_ in r.calls.values() for it in items_] + dealt
                     r.calls.clear()
