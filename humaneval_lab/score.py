@@ -124,7 +124,7 @@ def dedup_key(sample: Sample) -> str:
     return h.hexdigest()[:32]
 
 
-FIXED_HASH_SEED = 0  # the sandbox runner's own (hel_runner.PYTHON_HASH_SEED)
+FIXED_HASH_SEED = 0  # the sandbox runner's own (sandbox/runner/env.py: PYTHON_HASH_SEED)
 
 
 def hash_seed_of(key: str, per_sample: bool) -> int:

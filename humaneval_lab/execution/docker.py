@@ -2,15 +2,15 @@
 
 Why this shape (measured on a 2-core machine): ``docker run`` per sample costs ~0.3 s and ``docker
 exec`` ~70 ms, but a runner that starts each sample in a fresh process inside one long-lived
-container costs a few ms. So each container runs ``sandbox/runner/hel_runner.py`` (sent over stdin at
-start, so the image needs no rebuild when the runner changes) and the host talks to it over the
+container costs a few ms. So each container runs the runner, ``sandbox/runner/`` (sent over stdin at
+start as one bundle, so the image needs no rebuild when the runner changes) and the host talks to it over the
 container's attached stdio: one JSON job per line in, one JSON outcome per line out.
 
 Containment is the kernel's: no network, read-only root, size-capped tmpfs scratch, memory cap with
 swap equal to it, pids cap, CPU cap, every capability dropped but ``RUNNER_CAPS``, no-new-privileges,
 the default seccomp profile, an init process, no log driver (output floods cannot fill the host's
 disk), no host mounts, never the Docker socket. The runner starts as root with those few capabilities
-and runs every job's processes under uids of their own (see hel_runner's "identities"): no sample
+and runs every job's processes under uids of their own (see sandbox/runner/guard.py): no sample
 shares a uid with init (whose stdio is our stream), the runner or anything else trusted. It adds
 per-sample limits and cleans up completely after every job.
 
@@ -47,13 +47,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from humaneval_lab.errors import ConfigError, DockerUnavailableError, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 from humaneval_lab.execution.scheduler import Box, Deaths, Policy, schedule
-from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
+from humaneval_lab.sandbox.runner import boot
+from humaneval_lab.sandbox.runner.wire import seal, unseal
 
 
 class ProtocolError(Exception):
@@ -70,16 +70,9 @@ RUNNER_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "IPC_OWNER", "KILL", "SETGID",
 MAX_LINE = 256 << 10  # the runner's longest honest line is ~10 KB (an outcome with its stderr tail)
 OVERRUN_GRACE_S = 15.0  # past a job's time limit, what the runner may take to kill it and answer
 
-# Reads the runner's source (length line, then bytes) from stdin and runs it; the rest of stdin is
-# the job stream. Source over stdin, not argv: argv is visible in /proc/<pid>/cmdline.
-BOOTSTRAP = (
-    "import sys\n"
-    "n = int(sys.stdin.buffer.readline())\n"
-    "src = sys.stdin.buffer.read(n)\n"
-    "g = {'__name__': 'hel_runner'}\n"
-    "exec(compile(src, 'hel_runner.py', 'exec'), g)\n"
-    "g['serve'](int(sys.argv[1]), '/work', True)\n"
-)
+# The container's command reads the runner's bundle (length line, then JSON) from stdin and runs
+# it; the rest of stdin is the job stream (see sandbox/runner/boot.py).
+BOOTSTRAP = boot.BOOTSTRAP
 
 
 @dataclass(frozen=True)
@@ -119,7 +112,8 @@ class DockerConfig:
 
 
 def runner_source() -> bytes:
-    return resources.files("humaneval_lab.sandbox.runner").joinpath("hel_runner.py").read_bytes()
+    """The runner as the container loads it: every module of sandbox/runner, as JSON {module: source}."""
+    return boot.bundle()
 
 
 def default_image() -> str:
@@ -208,7 +202,7 @@ class _Box:
         self._seen: set[str] = set()  # sha256 of big files sent to this container once...
         self._kept: set[str] = set()  # ...and those it keeps (see send)
         self.cpus: list[int] = []  # pinned to (see DockerExecutor._pin)
-        self.key = secrets.token_bytes(32)  # the channel's (see hel_runner.seal)
+        self.key = secrets.token_bytes(32)  # the channel's (see sandbox/runner/wire.py)
         self.started: dict[str, float] = {}  # job id -> when the runner said it began
         self.violation = ""  # how the runner broke the protocol, if it did
         self.overrun = ""  # the job that ran past its limit when we killed the box, if one did
@@ -232,7 +226,7 @@ class _Box:
                 min(cfg.cpus_per_worker * workers, executor.host_cpus) * 1e9
             ),  # the engine refuses more
             # The runner starts as root with only what it needs to run each job under uids of its
-            # own and to clean up after it (see hel_runner's "identities"); no job process keeps
+            # own and to clean up after it (see sandbox/runner/guard.py); no job process keeps
             # any of these: each drops to a uid that is not 0 before it runs.
             cap_drop=["ALL"],
             cap_add=list(RUNNER_CAPS),
