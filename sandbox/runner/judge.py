@@ -13,7 +13,7 @@ import tempfile
 import time
 from typing import Any
 
-from . import verdict, warm
+from . import limits, verdict, warm
 from .context import Context
 from .env import base_env
 from .guard import new_dir, remove_tree, write_files
@@ -25,8 +25,9 @@ def execute_job(job: dict[str, Any], root: str | None = None, ctx: Context | Non
     stderr_tail, duration_s, and ``solo`` when it must be judged again alone)."""
     ctx = ctx or _LOCAL
     start = time.monotonic()
-    program, lim = job["program"], job["limits"]
-    timeout_s = float(lim["timeout_s"])
+    program = job["program"]
+    lim = limits.parse(job["limits"])._asdict()  # checked: a bad one is the runner's error (infra)
+    timeout_s = lim["timeout_s"]
     deadline = start + timeout_s
     token = secrets.token_hex(16)
     guard = ctx.guard
