@@ -2,8 +2,8 @@
 
 A ``Job`` is language-neutral: files to write, commands to run, limits. Language specs turn a
 (problem, completion) into a ``Program``; executors (local, docker, fake, later a Ray-sharded one) only
-run programs. Every executor judges with the same function, ``execute_job`` (sandbox/runner/judge.py), so verdicts
-mean the same thing everywhere.
+run programs. Every executor judges with the same function, ``execute_job`` (sandbox/runner/judge.py,
+its verdicts decided in sandbox/runner/verdict.py), so verdicts mean the same thing everywhere.
 
 Pass rule: the last command exits 0 **and** prints, on a line of its own, a secret token that the
 runner makes per job and hands to trusted code only (on the run command's stdin). Exit code 0 alone is
