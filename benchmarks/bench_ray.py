@@ -30,7 +30,7 @@ from humaneval_lab.execution import Job, Outcome, Program, Status, make_executor
 from humaneval_lab.execution.fake import FakeExecutor
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.records import read_samples
-from humaneval_lab.score import ScoreSettings, score
+from humaneval_lab.scoring import ScoreSettings, score
 
 FLOOR = 20_000  # samples/s the driver must carry (issue 14)
 

@@ -158,7 +158,7 @@ def fake_score(
     """score() with a fake sandbox on every node, in this process; returns what happened."""
     from humaneval_lab.problems import load_problems
     from humaneval_lab.records import read_samples
-    from humaneval_lab.score import ScoreSettings, score
+    from humaneval_lab.scoring import ScoreSettings, score
 
     whole = load_problems(suite="humaneval")
     ps = whole.select(limit=FAKE_LIMIT)

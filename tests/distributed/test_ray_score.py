@@ -19,7 +19,7 @@ import pytest
 from humaneval_lab.execution.fake import FakeExecutor
 from humaneval_lab.problems import load_problems
 from humaneval_lab.records import read_samples
-from humaneval_lab.score import ScoreSettings, score
+from humaneval_lab.scoring import ScoreSettings, score
 from tests.conftest import write_jsonl
 from tests.distributed.cluster_child import FAKE_LIMIT, SCORE_ARGS
 

@@ -12,7 +12,7 @@ from humaneval_lab.errors import ResumeMismatchError
 from humaneval_lab.execution.fake import FakeExecutor
 from humaneval_lab.problems import load_problems
 from humaneval_lab.records import read_samples
-from humaneval_lab.score import MANIFEST, RESULTS, ScoreSettings, score
+from humaneval_lab.scoring import MANIFEST, RESULTS, ScoreSettings, score
 from tests.conftest import write_jsonl
 
 
