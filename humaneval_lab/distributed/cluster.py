@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 from types import ModuleType
 from typing import Any
 
@@ -34,6 +35,7 @@ def connect(address: str) -> ModuleType:
     ray = import_ray()
     if ray.is_initialized():
         return ray
+    _probe(address)
     # Ray's core logs warnings to this process's stderr (e.g. no route to the internet to guess
     # its own address); the user's terminal is for one-line errors and progress.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
@@ -43,6 +45,18 @@ def connect(address: str) -> ModuleType:
     except ConnectionError as exc:
         raise EnvironmentProblem(f"cannot connect to the Ray cluster at {address}: {exc}") from None
     return ray
+
+
+def _probe(address: str) -> None:
+    """A HOST:PORT where nothing answers fails in seconds (``ray.init`` would retry for minutes)."""
+    if address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise EnvironmentProblem(f"cannot connect to the Ray cluster at {address}: {why}") from None
 
 
 def _info(node: dict[str, Any]) -> NodeInfo:

@@ -199,3 +199,16 @@ def test_without_ray_the_cli_says_how_to_install_it(tmp_path: Path) -> None:
                         "-o", str(tmp_path / "s2.jsonl"), "--ray", "auto"], capture_output=True, text=True)  # fmt: skip
     assert (p.returncode, p.stdout) == (2, "")
     assert p.stderr.strip().splitlines() == ["error: --ray needs Ray: pip install 'humaneval-lab[ray]'"]
+
+
+def test_a_ray_address_where_nothing_answers_fails_in_one_line(tmp_path: Path) -> None:
+    """In a network namespace of its own (only loopback; port 1 is closed there): exit 2 at once."""
+    ps = load_problems(suite="humaneval").select(limit=1)
+    write_jsonl(tmp_path / "s.jsonl", [{"task_id": next(iter(ps)).task_id, "completion": "    return 1\n"}])
+    cmd = (f"ip link set lo up && exec {sys.executable} -m humaneval_lab.cli score {tmp_path / 's.jsonl'} "
+           f"-o {tmp_path / 'o'} --limit 1 --ray 127.0.0.1:1")  # fmt: skip
+    p = subprocess.run(["unshare", "-n", "sh", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: cannot connect to the Ray cluster at 127.0.0.1:1: Connection refused"
+    ]
