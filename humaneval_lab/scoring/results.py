@@ -28,7 +28,7 @@ from humaneval_lab.resume import differences, read_jsonl_prefix, read_manifest, 
 from humaneval_lab.scoring.calibrate import CALIBRATION
 
 RESULTS, SUMMARY, MANIFEST = "results.jsonl", "summary.json", "manifest.json"
-FIXED_HASH_SEED = 0  # the sandbox runner's own (hel_runner.PYTHON_HASH_SEED)
+FIXED_HASH_SEED = 0  # the sandbox runner's own (sandbox/runner/env.py: PYTHON_HASH_SEED)
 _FIX = "start afresh with --overwrite, or use another -o folder"
 
 
