@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from humaneval_lab.sandbox.runner import guard
 
 NOBODY = 65534

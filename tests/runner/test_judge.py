@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from humaneval_lab.sandbox.runner.context import Context
+from humaneval_lab.sandbox.runner.judge import execute_job
 
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.execution.selftest import PROBLEM
 from humaneval_lab.languages import get_language, source_of
-from humaneval_lab.sandbox.runner.context import Context
-from humaneval_lab.sandbox.runner.judge import execute_job
 
 
 def judge(body: str, tmp_path: Path, timeout_s: float = 10.0) -> dict[str, Any]:

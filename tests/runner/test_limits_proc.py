@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from humaneval_lab.sandbox.runner import limits, proc
 
 from humaneval_lab.execution.base import Job, Limits, Program
-from humaneval_lab.sandbox.runner import limits, proc
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from humaneval_lab.execution.base import Limits
-from humaneval_lab.execution.selftest import PROBLEM
-from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.sandbox.runner import limits
 from humaneval_lab.sandbox.runner.children import Sabotage
 from humaneval_lab.sandbox.runner.context import Context
 from humaneval_lab.sandbox.runner.env import base_env
 from humaneval_lab.sandbox.runner.steps import start
 from humaneval_lab.sandbox.runner.warm import TESTS_SIDE
+
+from humaneval_lab.execution.base import Limits
+from humaneval_lab.execution.selftest import PROBLEM
+from humaneval_lab.languages import get_language, source_of
 
 LIMITS = limits.parse(dataclasses.asdict(Limits()))._asdict()
 

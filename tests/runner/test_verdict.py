@@ -11,9 +11,9 @@ import signal
 from typing import Any
 
 import pytest
+from humaneval_lab.sandbox.runner import verdict
 
 from humaneval_lab.execution.base import Status
-from humaneval_lab.sandbox.runner import verdict
 
 PY = {"failure_markers": ["AssertionError", "CandidateFailed"]}  # Python's (languages/python.py)
 PLAIN: dict[str, Any] = {}  # a language with no failure markers

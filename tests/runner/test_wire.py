@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from humaneval_lab.sandbox.runner import boot, wire
 
 from humaneval_lab.execution import docker as docker_mod
-from humaneval_lab.sandbox.runner import boot, wire
 
 KEY = bytes(range(32))
 RUNNER = Path(boot.__file__).parent
