@@ -117,11 +117,15 @@ def sandbox_check(image: str | None, as_json: bool) -> None:
     from humaneval_lab.execution.docker import DockerExecutor
     from humaneval_lab.execution.selftest import run_selftest
     from humaneval_lab.languages.selftest import run_selftest as run_language_selftest
+    from humaneval_lab.sandbox_image import LANGUAGES_LABEL
 
     executor = DockerExecutor(jobs=2, image=image)
     try:
+        # An image built with --languages has only those toolchains: check those (its label says).
+        built = (executor.client.images.get(executor.image).labels or {}).get(LANGUAGES_LABEL, "all")
+        wanted = None if built == "all" else [n for n in built.split(",") if n] + ["bash", "python"]
         results = run_selftest(executor)
-        languages = run_language_selftest(executor)
+        languages = run_language_selftest(executor, wanted)
     finally:
         executor.close()
     lt = Table(title="languages")
