@@ -70,7 +70,7 @@ def build(problem: Problem, source: str) -> Program:
         if found
         else (("ocamlc", "-w", "-a", "-o", "main", *units),),
         run=("./main",),
-        failure_markers=("Assert_failure",),
+        failure_markers=("Assert_failure", "Assertion failed"),
     )
 
 
