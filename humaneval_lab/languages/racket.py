@@ -29,20 +29,25 @@ from humaneval_lab.problems import Problem
 
 _MAIN = """\
 #lang racket/base
-(let ([token (read-line)])
+(let ([token (read-line)]
+      ;; The ports as they are before any candidate code runs: a candidate that points
+      ;; current-error-port elsewhere does not hide the reason.
+      [out (current-output-port)]
+      [err (current-error-port)])
   (current-input-port (open-input-bytes #""))
   (define ok
     (with-handlers ([(lambda (e) #t)
                      (lambda (e)
-                       (flush-output (current-output-port))
-                       (eprintf "hel: ~a\\n" (if (exn? e) (exn-message e) "the candidate raised a non-exception"))
+                       (flush-output out)
+                       (write-string (format "hel: ~a\\n" (if (exn? e) (exn-message e) "the candidate raised a non-exception")) err)
+                       (flush-output err)
                        #f)])
       ((dynamic-require (build-path (current-directory) "tests.rkt") 'test-humaneval))
       #t))
   (when (and ok (string? token) (positive? (string-length token)))
-    (flush-output (current-output-port))
-    (write-string (string-append "\\n" token "\\n") (current-output-port))
-    (flush-output (current-output-port))
+    (flush-output out)
+    (write-string (string-append "\\n" token "\\n") out)
+    (flush-output out)
     (exit 0))
   (exit 1))
 """
