@@ -61,7 +61,7 @@ lint: install
 	$(VENV)/bin/ruff format --check humaneval_lab tests sandbox benchmarks
 
 typecheck: install
-	$(VENV)/bin/mypy humaneval_lab
+	$(VENV)/bin/mypy humaneval_lab sandbox/runner
 
 # `make bench BENCH_AGAINST=<git rev>`: bench_sandbox also measures the sandbox as it was at that revision.
 bench: install sandbox-image

@@ -79,7 +79,7 @@ def build_isolated(problem: Problem, source: str) -> Program:
         },
         run=("python3", "-I", "hel_pydriver.py", "candidate.py", "tests.json"),
         failure_markers=("AssertionError", "CandidateFailed"),
-        warm_tests="tests.json",
+        harness="hel_pydriver.py",
     )
 
 

@@ -89,7 +89,7 @@ def _recv(fd: int) -> bytes:
 # ------------------------------------------------------------------------------------------ candidate side
 
 
-def _encode(v: object, depth: int = 0) -> str:
+def _encode(v: Any, depth: int = 0) -> str:
     """Literal source for a plain value; numpy scalars and arrays become Python values."""
     if depth > 100:
         raise TypeError("value nested too deeply")
@@ -97,31 +97,31 @@ def _encode(v: object, depth: int = 0) -> str:
     if v is None or t is bool or t is int or t is str or t is bytes or t is complex:
         return repr(v)
     if t is float:
-        return repr(v) if math.isfinite(v) else f"({_NONFINITE!r}, {repr(v)!r})"  # type: ignore[arg-type]
+        return repr(v) if math.isfinite(v) else f"({_NONFINITE!r}, {repr(v)!r})"
     if t is list:
-        return "[" + ", ".join(_encode(x, depth + 1) for x in v) + "]"  # type: ignore[attr-defined]
+        return "[" + ", ".join(_encode(x, depth + 1) for x in v) + "]"
     if t is tuple:
-        return "(" + "".join(_encode(x, depth + 1) + ", " for x in v) + ")"  # type: ignore[attr-defined]
+        return "(" + "".join(_encode(x, depth + 1) + ", " for x in v) + ")"
     if t is dict:
         return (
             "{" + ", ".join(f"{_encode(k, depth + 1)}: {_encode(x, depth + 1)}" for k, x in v.items()) + "}"
-        )  # type: ignore[attr-defined]
+        )
     if t is set or t is frozenset:
-        items = ", ".join(_encode(x, depth + 1) for x in v)  # type: ignore[attr-defined]
+        items = ", ".join(_encode(x, depth + 1) for x in v)
         return f"{{{items}}}" if items else "set()"
     if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
-        return _encode(v.tolist(), depth + 1)  # type: ignore[attr-defined]
+        return _encode(v.tolist(), depth + 1)
     for base in (bool, int, float, str, bytes):  # subclasses (IntEnum, str subclasses, ...) by value
         if isinstance(v, base):
-            return _encode(base(v), depth + 1)  # type: ignore[call-overload]
+            return _encode(base(v), depth + 1)  # type: ignore[arg-type]
     # Containers' subclasses (Counter, OrderedDict, defaultdict, namedtuple, ...) cross by value, as
     # == with a plain value compares them. Read through the base type's own methods: an overridden
     # __iter__ or items() cannot change what crosses, and no method of theirs runs here.
     if isinstance(v, dict):
         return _encode(dict(dict.items(v)), depth + 1)
     if isinstance(v, (list, tuple, set, frozenset)):
-        base = next(b for b in (list, tuple, set, frozenset) if isinstance(v, b))
-        return _encode(base(base.__iter__(v)), depth + 1)  # type: ignore[attr-defined]
+        kind: Any = next(b for b in (list, tuple, set, frozenset) if isinstance(v, b))
+        return _encode(kind(kind.__iter__(v)), depth + 1)
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
 
 
@@ -200,7 +200,7 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
         except EOFError:
             os._exit(0)
         try:
-            value = fn(*args, **kwargs)  # type: ignore[operator]
+            value = fn(*args, **kwargs)
             limit = sys.get_int_max_str_digits()
             sys.set_int_max_str_digits(0)  # an int of any size crosses; the candidate's own limit stays
             try:
@@ -229,7 +229,7 @@ def _decode(v: object) -> object:
     if type(v) is tuple:
         return tuple(_decode(x) for x in v)
     if type(v) is dict:
-        return {_decode(k): _decode(x) for k, x in v.items()}  # type: ignore[misc]
+        return {_decode(k): _decode(x) for k, x in v.items()}
     return v
 
 
@@ -282,12 +282,12 @@ class _Proxy:
             sys.set_int_max_str_digits(limit)
         if type(msg) is not tuple or not msg or msg[0] not in ("ok", "raise", "load-error"):
             raise CandidateFailed("candidate sent a malformed reply")
-        return msg  # type: ignore[no-any-return]
+        return msg
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         self.last_call, self.last_end = (args, kwargs), None
         try:
-            payload = marshal.dumps((args, kwargs))
+            payload = marshal.dumps((args, kwargs))  # type: ignore[arg-type]
         except ValueError:
             raise TypeError("the test passed a value that cannot be sent to the candidate") from None
         try:

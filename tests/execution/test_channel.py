@@ -12,7 +12,7 @@ import struct
 from typing import Any
 
 import pytest
-from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
+from humaneval_lab.sandbox.runner.wire import seal, unseal
 
 from humaneval_lab.execution.base import Job, Limits, Program, Status
 from humaneval_lab.execution.docker import MAX_LINE, ProtocolError, _Box

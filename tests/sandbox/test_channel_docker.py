@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ FORGERIES = {
 
 
 def _forging_runner(code: str) -> bytes:
+    """The runner's bundle with its ``wire.seal`` wrapped to forge every outcome line."""
     patch = (
         "\n_real_seal = seal\n"
         "def seal(key, obj):\n"
@@ -32,7 +34,9 @@ def _forging_runner(code: str) -> bytes:
         f"        {code}\n"
         "    return _real_seal(key, obj)\n"
     )
-    return docker_mod.runner_source() + patch.encode()
+    bundle = json.loads(docker_mod.runner_source())
+    bundle["wire"] += patch
+    return json.dumps(bundle).encode()
 
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
@@ -40,7 +44,7 @@ def test_a_runner_that_forges_gets_no_verdict_counted(
     make_executor: Any, monkeypatch: pytest.MonkeyPatch, forgery: str
 ) -> None:
     source = _forging_runner(FORGERIES[forgery])
-    monkeypatch.setattr(docker_mod, "runner_source", lambda: source)
+    monkeypatch.setattr(docker_mod.bundle, "runner_source", lambda: source)
     ex = make_executor(jobs=1, max_retries=0)
     wrong = get_language("python").build(PROBLEM, source_of(PROBLEM, "    return a - b\n"))
     out = dict(ex.run([Job("wrong", wrong, Limits(timeout_s=5.0))]))
