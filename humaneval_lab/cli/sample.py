@@ -63,6 +63,10 @@ from humaneval_lab.errors import ExitCode
 @click.option(
     "--prompts-per-request", type=int, default=None, help="openai: prompts per request (default 16)."
 )
+@click.option("--ray", "ray_address", default=None, metavar="auto|HOST:PORT",
+              help="hf, vllm: run engine replicas as actors on a Ray cluster (see docs/scale.md).")  # fmt: skip
+@click.option("--replicas", type=int, default=1, show_default=True,
+              help="With --ray: engine replicas (vllm: each takes --tensor-parallel-size GPUs).")  # fmt: skip
 @click.option(
     "-o",
     "--output",
@@ -75,16 +79,17 @@ from humaneval_lab.errors import ExitCode
 def sample(suite: str | None, problems_path: str | None, languages: tuple[str, ...], limit: int | None,
            tasks: tuple[str, ...], backend: str, model: str, n: int, temperature: float, top_p: float,
            top_k: int, max_new_tokens: int, seed: int, prompt_mode: str, stops: tuple[str, ...],
-           out_path: str, as_json: bool, **engine: Any) -> None:  # fmt: skip
+           ray_address: str | None, replicas: int, out_path: str, as_json: bool, **engine: Any) -> None:  # fmt: skip
     """Generate n completions per problem into a JSONL file that `score` reads.
 
     \b
     Example:
       humaneval-lab sample --backend hf --model smollm2-135m --limit 20 -n 4 -o runs/demo/samples.jsonl
       humaneval-lab sample --backend vllm --model /ckpt/step-1200 -n 200 --temperature 0.8 -o s.jsonl
+      humaneval-lab sample --backend vllm --model /ckpt/step-1200 -n 200 -o s.jsonl --ray auto --replicas 8
       humaneval-lab sample --backend openai --base-url http://127.0.0.1:8000/v1 --model m -n 20 -o s.jsonl
     """
-    from humaneval_lab.sampling import SamplingConfig, make_backend
+    from humaneval_lab.sampling import Backend, SamplingConfig, make_backend
     from humaneval_lab.sampling import sample as run_sample
     from humaneval_lab.sampling.models import default_prompt_mode
 
@@ -94,7 +99,17 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
                             seed=seed, prompt_mode=mode, extra_stops=stops)  # fmt: skip
     from humaneval_lab.sampling.run import greedy_warning
 
-    be = make_backend(backend, engine_config(backend, model, engine))
+    engine_cfg = engine_config(backend, model, engine)
+    if ray_address is not None:
+        from humaneval_lab.distributed import import_ray
+        from humaneval_lab.distributed.sampling import RayBackend, check_backend
+
+        check_backend(backend)
+        import_ray()
+        be: Backend = RayBackend(backend, engine_cfg, replicas, ray_address,
+                                 on_event=lambda msg: console.print(escape(msg), soft_wrap=True))  # fmt: skip
+    else:
+        be = make_backend(backend, engine_cfg)
     warning = greedy_warning(config)
     if warning:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
