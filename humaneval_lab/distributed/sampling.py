@@ -21,7 +21,8 @@ from typing import Any
 
 from humaneval_lab.distributed.cluster import connect
 from humaneval_lab.errors import InfrastructureError, UserInputError
-from humaneval_lab.sampling.base import EngineConfig, Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.configs import BackendConfig
 
 RAY_BACKENDS = ("hf", "vllm", "fake")  # openai: a server scales itself
 
@@ -29,7 +30,7 @@ RAY_BACKENDS = ("hf", "vllm", "fake")  # openai: a server scales itself
 class Replica:
     """The actor's class: one engine (``ray.remote`` is applied by the driver)."""
 
-    def __init__(self, backend: str, engine: EngineConfig) -> None:
+    def __init__(self, backend: str, engine: BackendConfig) -> None:
         from humaneval_lab.sampling import make_backend
 
         self.backend = make_backend(backend, engine)
@@ -60,7 +61,7 @@ class RayBackend:
     def __init__(
         self,
         backend: str,
-        engine: EngineConfig,
+        engine: BackendConfig,
         replicas: int,
         address: str = "auto",
         *,
@@ -74,7 +75,7 @@ class RayBackend:
         self.name = backend
         self.ray = connect(address)
         self.on_event = on_event or (lambda _msg: None)
-        gpus = engine.tensor_parallel_size if backend == "vllm" else 0
+        gpus = int(getattr(engine, "tensor_parallel_size", 0)) if backend == "vllm" else 0
         have = self.ray.cluster_resources()
         need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
         if have.get(what, 0) < need:
@@ -86,7 +87,7 @@ class RayBackend:
             )
         self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
         # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more.
-        self.sequences_per_call = engine.batch_size if backend != "vllm" else max(engine.batch_size, 256)
+        self.sequences_per_call = 256 if backend == "vllm" else int(getattr(engine, "batch_size", 16))
         remote = self.ray.remote(Replica).options(
             num_cpus=0 if gpus else 1, num_gpus=gpus, max_restarts=0, scheduling_strategy="SPREAD"
         )
