@@ -40,6 +40,8 @@ from humaneval_lab.errors import (
 )
 from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.execution.calibrate import limits_for as calibrated_limits
+from humaneval_lab.problemsets import job_limits as problemset_limits
+from humaneval_lab.problemsets.plus_passk import summarize as plus_summary
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
@@ -107,10 +109,15 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     name: str = ""  # what compare, gate and report call this run
     model: dict[str, Any] | None = None  # which model made the samples, with what settings
+    # HumanEval+/MBPP+ problems: pass@k on base and on base+plus inputs, first failing inputs
+    # (problemsets.plus_passk.summarize); None for other suites.
+    evalplus: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """summary.json: the headline numbers first, then who and what, then the details."""
         d = asdict(self)
+        if d.get("evalplus") is None:
+            d.pop("evalplus", None)
         head = {"pass@k": d.pop("pass_at_k"), "pass@k_exact": d.pop("pass_at_k_exact"),
                 "name": d.pop("name"), "model": d.pop("model")}  # fmt: skip
         return {**head, **d}
@@ -182,7 +189,9 @@ def harness_info() -> dict[str, Any]:
 def _check_coverage(problems: ProblemSet, samples: Sequence[Sample], only_sampled: bool) -> ProblemSet:
     sampled = {s.task_id for s in samples}
     if only_sampled:
-        return ProblemSet(problems.name, tuple(p for p in problems if p.task_id in sampled), problems.source)
+        return ProblemSet(
+            problems.name, tuple(p for p in problems if p.task_id in sampled), problems.source, problems.meta
+        )
     missing = [p.task_id for p in problems if p.task_id not in sampled]
     if missing:
         raise PassAtKError(
@@ -388,6 +397,8 @@ def score(
         "problem_set": {"name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12]},
         "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},
     }
+    if problems.meta:  # which release of a third-party suite (name, version, the file's sha256)
+        manifest["problem_set"]["suite"] = dict(problems.meta)
     cache, kept = _prepare_output(out, manifest, samples, indices, overwrite)
     truncate_to_lines(out / RESULTS, kept)
 
@@ -396,6 +407,9 @@ def score(
     calibration: list[Callable[[Problem], Limits]] = []
 
     def limits_of(problem: Problem) -> Limits:
+        own = problemset_limits(problem)  # EvalPlus: its own per-input limits, inside its bounds
+        if own is not None:
+            return own
         if not settings.calibrated:
             return Limits(timeout_s=settings.timeout_s)
         if not calibration:
@@ -534,6 +548,7 @@ def summarize(
             f"(min n = {min(n.values())})"
         )
     infra = verdicts.get(Status.INFRA.value, 0)
+    plus = plus_summary([s.task_id for s in samples], outcomes, list(problems), ks)
     settings_d = asdict(settings)
     settings_d["ks"] = list(settings.ks)
     return Summary(
@@ -552,4 +567,5 @@ def summarize(
         duration_s=round(duration_s, 3),
         infra_errors=infra,
         notes=notes,
+        evalplus=plus,
     )
