@@ -23,11 +23,10 @@ from humaneval_lab.errors import InputFileError
 from humaneval_lab.problems import Problem
 
 FORMAT = "evalplus"
-# EvalPlus kills a run (base or plus) after min(60, sum of its per-input limits) + 2 s, and each
-# input's limit is at least 4 s; a job here runs both, after the canonical solution once.
-RUN_CAP_S = 60.0
-RUN_GRACE_S = 2.0
-CANONICAL_BUDGET_S = 20.0
+# The judge bounds each input and each run as EvalPlus does (languages/harness/hel_evalplus.py); the
+# job's own limit is only the backstop for the whole: the canonical run (HumanEval/130 takes ~45 s on
+# a loaded host), both runs, and moving large values between the processes (10M list items: minutes).
+JOB_TIMEOUT_S = 600.0
 
 
 def is_evalplus(rec: Any) -> bool:
@@ -49,15 +48,6 @@ def _dataset(task_id: str) -> str:
 
 def _count(v: Any) -> int:
     return len(v) if isinstance(v, list) else 0
-
-
-def job_timeout_s(n_base: int, n_plus: int) -> float:
-    """The wall-clock bound of one job: both EvalPlus runs at their longest, plus the canonical run."""
-
-    def run(n: int) -> float:
-        return min(RUN_CAP_S, 4.0 * n) + RUN_GRACE_S
-
-    return run(n_base) + run(n_plus) + CANONICAL_BUDGET_S
 
 
 def read(path: Path, line: int, rec: dict[str, Any]) -> Problem:
@@ -106,7 +96,7 @@ def read(path: Path, line: int, rec: dict[str, Any]) -> Problem:
                 "base_inputs": n_base,
                 "plus_inputs": n_plus,
                 "atol": atol,
-                "timeout_s": job_timeout_s(n_base, n_plus),
+                "timeout_s": JOB_TIMEOUT_S,
             },
             "original_test": rec.get("test") or rec.get("assertion") or "",
         },

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,20 @@ def split_range(split: str) -> tuple[int, int]:
         raise UserInputError(f"unknown MBPP split {split!r} (known: {', '.join(SPLITS)})") from None
 
 
+def _parse(code: str) -> ast.Module | None:
+    """The syntax tree (parsing runs nothing), quietly: MBPP's code has invalid escapes ("\\d")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(code)
+        except SyntaxError:
+            return None
+
+
 def _top_level_names(code: str) -> tuple[list[str], set[str]]:
     """(functions defined at top level in order, every other top-level name) of ``code``."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return [], set()
     funcs: list[str] = []
     others: set[str] = set()
@@ -66,9 +76,8 @@ def _top_level_names(code: str) -> tuple[list[str], set[str]]:
 
 def _free_names(tests: str) -> set[str] | None:
     """Names the tests read and do not define or import themselves (None: they do not parse)."""
-    try:
-        tree = ast.parse(tests)
-    except SyntaxError:
+    tree = _parse(tests)
+    if tree is None:
         return None
     read, bound = set(), set(dir(builtins))
     for node in ast.walk(tree):

@@ -34,8 +34,13 @@ import types
 from typing import Any
 
 MIN_LIMIT_S = 4.0  # EvalPlus's floor per input
+RUN_CAP_S, RUN_GRACE_S = 60.0, 2.0  # EvalPlus's bound on a run (base or plus): min(60, sum) + 2 s
 TIME_FACTOR = 4.0  # ... and its multiple of the canonical solution's time on that input
 FLOAT_ATOL = 1e-6  # EvalPlus's atol when the file's is 0 and the expected value is a float
+# Values cross between the processes as text parsed with ast.literal_eval, which EvalPlus's in-process
+# call never pays: ~20 us per list item on a loaded host (1M ints: 22 s). Each input's limit gets that
+# for its argument and its expected answer, so a right answer is never late for being long.
+TRANSFER_S = 50e-6
 CACHE_ENTRIES = 8  # problems whose expected outputs a test process keeps (they can be MBs each)
 
 
@@ -134,6 +139,22 @@ def _plain(v: Any, depth: int = 0) -> Any:
         if isinstance(v, base):
             return base(_plain(x, depth + 1) for x in base.__iter__(v))  # type: ignore[attr-defined]
     return v
+
+
+def _size(v: Any, cap: int = 10_000_000) -> int:
+    """Items in a (nested) value, counted up to ``cap``: what its transfer costs."""
+    count, stack = 0, [v]
+    while stack and count < cap:
+        x = stack.pop()
+        count += 1
+        if isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            stack.extend(x)
+        elif isinstance(x, (str, bytes)):
+            count += len(x) >> 12  # long strings cost little per character
+    return count
 
 
 def _is_floats(x: Any) -> bool:
@@ -309,9 +330,15 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
         inputs = _inputs(data, f"{which}_input")
         outs, times = expected[which]
         run = _Run(data)
+        transfer = [TRANSFER_S * (_size(inp) + _size(out)) for inp, out in zip(inputs, outs)]
+        limits = [max(MIN_LIMIT_S, TIME_FACTOR * t) for t in times]
+        # EvalPlus kills a run after min(60, sum of its limits) + 2 s; here, plus the transfers.
+        budget_left = min(RUN_CAP_S, sum(limits)) + RUN_GRACE_S + sum(transfer)
         for i, inp in enumerate(inputs):
             where = f"{which} input #{i} of {len(inputs)}"
-            limit = max(MIN_LIMIT_S, TIME_FACTOR * times[i])
+            limit = min(limits[i] + transfer[i], budget_left)
+            if limit <= 0:
+                raise EvalPlusAssertionError(f"{where}: the {which} run's time budget is spent")
             try:
                 out, took = _call(candidate, inp, limit)  # the args cross by value: no copy needed
             except _InputTimeout:
@@ -329,6 +356,7 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
                     raise EvalPlusAssertionError(f"{where}: raised {type(exc).__name__}: {exc}") from None
             if took > limit:
                 raise EvalPlusAssertionError(f"{where}: answered after {took:.1f}s (limit {limit:.1f}s)")
+            budget_left -= took
             try:
                 ok = run.same(inp, out, outs[i])
             except Exception as exc:  # e.g. set() of an unhashable answer, poly() of a string
