@@ -40,11 +40,11 @@ from humaneval_lab.errors import (
 )
 from humaneval_lab.execution.base import Executor, Job, Limits, Outcome, Status
 from humaneval_lab.execution.calibrate import limits_for as calibrated_limits
-from humaneval_lab.problemsets import job_limits as problemset_limits
-from humaneval_lab.problemsets.plus_passk import summarize as plus_summary
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.passk import Counts, mean_pass_at_k, usable_ks
 from humaneval_lab.problems import Problem, ProblemSet
+from humaneval_lab.problemsets import job_limits as problemset_limits
+from humaneval_lab.problemsets.plus_passk import summarize as plus_summary
 from humaneval_lab.records import Sample, file_sha256
 from humaneval_lab.resume import (
     JsonlWriter,
@@ -387,6 +387,11 @@ def score(
         else hashlib.sha256("\n".join(dedup_key(s) for s in samples).encode()).hexdigest()
     )
     sandbox = executor.describe()
+    problem_set_info: dict[str, Any] = {
+        "name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12],
+        # which release of a third-party suite (name, version, the file's sha256, MBPP's split)
+        **({"suite": dict(problems.meta)} if problems.meta else {}),
+    }  # fmt: skip
     manifest = {
         "problem_set_sha256": problems.content_hash,
         "samples_sha256": samples_sha,
@@ -394,11 +399,10 @@ def score(
         "sandbox": sandbox,
         "harness": harness_info(),
         # Only to say what changed when a resume is refused; the hashes above decide.
-        "problem_set": {"name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12]},
+        "problem_set": problem_set_info,
         "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},
     }
-    if problems.meta:  # which release of a third-party suite (name, version, the file's sha256)
-        manifest["problem_set"]["suite"] = dict(problems.meta)
+
     cache, kept = _prepare_output(out, manifest, samples, indices, overwrite)
     truncate_to_lines(out / RESULTS, kept)
 

@@ -79,7 +79,8 @@ def _free_names(tests: str) -> set[str] | None:
     tree = _parse(tests)
     if tree is None:
         return None
-    read, bound = set(), set(dir(builtins))
+    read: set[str] = set()
+    bound = set(dir(builtins))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
@@ -120,7 +121,9 @@ def _number(path: Path, line: int, rec: dict[str, Any]) -> int:
     return n
 
 
-def _problem(n: int, description: str, code: str, tests: str, first: str, fmt: str, extras: dict[str, Any]) -> Problem:
+def _problem(
+    n: int, description: str, code: str, tests: str, first: str, fmt: str, extras: dict[str, Any]
+) -> Problem:
     entry, isolated = _entry_and_isolation(code, tests)
     return Problem(
         task_id=f"Mbpp/{n}",

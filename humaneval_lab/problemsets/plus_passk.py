@@ -64,6 +64,7 @@ def summarize(
         out[f"pass@k_{name}"] = {k: float(v) for k, v in exact.items()}
         out[f"pass@k_{name}_exact"] = {k: f"{v.numerator}/{v.denominator}" for k, v in exact.items()}
     out["problems"] = {
-        t: {"n": n[t], "c_base": c_base[t], "c_plus": c_plus[t], "first_failures": dict(firsts[t])} for t in ids
+        t: {"n": n[t], "c_base": c_base[t], "c_plus": c_plus[t], "first_failures": dict(firsts[t])}
+        for t in ids
     }
     return out

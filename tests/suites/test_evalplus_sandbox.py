@@ -9,7 +9,7 @@ import pytest
 from humaneval_lab.execution.base import Status
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.problemsets.plus_passk import first_failure, passed_base
-from tests.suites.conftest import judge, job
+from tests.suites.conftest import job, judge
 
 pytestmark = pytest.mark.docker
 
@@ -41,7 +41,9 @@ def test_every_canonical_passes_base_and_plus_and_a_wrong_answer_fails(
     start = time.monotonic()
     got = judge(make_executor(jobs=2, memory_per_worker=1 << 30), jobs)  # type: ignore[operator]
     print(f"{which}: {len(jobs)} jobs in {time.monotonic() - start:.0f}s")
-    failed = {j: (o.status.value, o.reason[:160]) for j, o in got.items() if j.startswith("ok:") and not o.passed}
+    failed = {
+        j: (o.status.value, o.reason[:160]) for j, o in got.items() if j.startswith("ok:") and not o.passed
+    }
     assert failed == {}
     for p in ps:
         o = got[f"bad:{p.task_id}"]
@@ -77,7 +79,9 @@ def test_canonicals_pass_and_wrong_answers_fail_on_the_special_cases(
 ) -> None:
     ps = [*humaneval_plus.select(tasks=SPECIAL["HumanEval"]), *mbpp_plus.select(tasks=SPECIAL["Mbpp"])]
     wrong = {**_wrong(humaneval_plus), **_wrong(mbpp_plus)}
-    jobs = [job(p, p.canonical_solution or "", "ok") for p in ps] + [job(p, wrong[p.task_id], "bad") for p in ps]
+    jobs = [job(p, p.canonical_solution or "", "ok") for p in ps] + [
+        job(p, wrong[p.task_id], "bad") for p in ps
+    ]
     got = judge(make_executor(jobs=2), jobs)  # type: ignore[operator]
     assert {j: o.reason[:120] for j, o in got.items() if j.startswith("ok:") and not o.passed} == {}
     assert {j for j, o in got.items() if j.startswith("bad:") and first_failure(o) != "base#0"} == set()

@@ -11,7 +11,7 @@ import pytest
 
 from humaneval_lab.errors import InputFileError, UserInputError
 from humaneval_lab.problems import ProblemSet, load_problems
-from tests.suites.conftest import DATASETS, HUMANEVAL_PLUS, MBPP, MBPP_PLUS, MBPP_SANITIZED
+from tests.suites.conftest import DATASETS, HUMANEVAL_PLUS, MBPP, MBPP_SANITIZED
 
 
 @pytest.mark.parametrize(
@@ -19,8 +19,20 @@ from tests.suites.conftest import DATASETS, HUMANEVAL_PLUS, MBPP, MBPP_PLUS, MBP
     [
         ("humaneval-plus/HumanEvalPlus.jsonl.gz", 164, "humaneval+", "v0.1.10", "evalplus"),
         ("humaneval-plus/HumanEvalPlus-Mini.jsonl.gz", 164, "humaneval+-mini", "v0.1.10", "evalplus"),
-        ("humaneval-plus/HumanEvalPlus-NoExtreme.jsonl.gz", 164, "humaneval+-noextreme", "v0.1.10", "evalplus"),
-        ("humaneval-plus/HumanEvalPlus-OriginFmt.jsonl.gz", 164, "humaneval+-originfmt", "v0.1.10", "human-eval"),
+        (
+            "humaneval-plus/HumanEvalPlus-NoExtreme.jsonl.gz",
+            164,
+            "humaneval+-noextreme",
+            "v0.1.10",
+            "evalplus",
+        ),
+        (
+            "humaneval-plus/HumanEvalPlus-OriginFmt.jsonl.gz",
+            164,
+            "humaneval+-originfmt",
+            "v0.1.10",
+            "human-eval",
+        ),
         ("mbpp-plus/MbppPlus.jsonl.gz", 378, "mbpp+", "v0.2.0", "evalplus"),
         ("mbpp-plus/MbppPlus-NoExtreme.jsonl.gz", 378, "mbpp+-noextreme", "v0.2.0", "evalplus"),
         ("mbpp-plus/MbppPlus-OriginFmt.jsonl.gz", 378, "mbpp+-originfmt", "v0.2.0", "mbpp-sanitized"),
@@ -29,7 +41,9 @@ from tests.suites.conftest import DATASETS, HUMANEVAL_PLUS, MBPP, MBPP_PLUS, MBP
         ("mbpp/sanitized-mbpp.json", 427, "mbpp-sanitized", "google-research", "mbpp-sanitized"),
     ],
 )
-def test_each_file_loads_with_its_size_and_release(rel: str, size: int, suite: str, version: str, fmt: str) -> None:
+def test_each_file_loads_with_its_size_and_release(
+    rel: str, size: int, suite: str, version: str, fmt: str
+) -> None:
     ps = load_problems(path=DATASETS / rel)
     assert len(ps) == size
     ident = ps.identity()["suite"]
@@ -49,7 +63,9 @@ def test_evalplus_record_becomes_a_judge_with_its_data_as_a_string(humaneval_plu
     lines = p.tests.rstrip("\n").splitlines()
     assert lines[-1] == "evalplus_check(has_close_elements, _HEL_EVALPLUS_DATA)"
     data = json.loads(ast.literal_eval(lines[-2].split(" = ", 1)[1]))
-    assert len(data["plus_input"]) == info["plus_inputs"] and data["canonical"].endswith(p.canonical_solution or "")
+    assert len(data["plus_input"]) == info["plus_inputs"] and data["canonical"].endswith(
+        p.canonical_solution or ""
+    )
 
 
 def test_mbpp_plus_defects_are_kept_as_they_are(mbpp_plus: ProblemSet) -> None:
@@ -68,7 +84,11 @@ def test_mbpp_test_split_prompt_and_tests() -> None:
         '"""\nWrite a python function to remove first and last occurrence of a given character from the '
         'string.\nassert remove_Occ("hello","l") == "heo"\n"""\n'
     )
-    assert p.entry_point == "remove_Occ" and p.tests.count("assert ") == 3 and "\r" not in (p.canonical_solution or "")
+    assert (
+        p.entry_point == "remove_Occ"
+        and p.tests.count("assert ") == 3
+        and "\r" not in (p.canonical_solution or "")
+    )
     # test_setup_code builds the solution's Node trees: those tests run in-process, as MBPP runs them.
     assert ps.get("Mbpp/367").extras["python_isolation"] is False
     assert "Node(" in ps.get("Mbpp/367").tests

@@ -8,7 +8,7 @@ import pytest
 
 from humaneval_lab.execution.base import Status
 from humaneval_lab.problems import load_problems
-from tests.suites.conftest import MBPP, MBPP_SANITIZED, judge, job
+from tests.suites.conftest import MBPP, MBPP_SANITIZED, job, judge
 
 pytestmark = pytest.mark.docker
 

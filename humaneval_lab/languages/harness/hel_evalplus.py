@@ -130,14 +130,15 @@ def _plain(v: Any, depth: int = 0) -> Any:
         return v
     if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
         return _plain(v.tolist(), depth + 1)
-    for base in (bool, int, float, str, bytes):
-        if isinstance(v, base):
-            return base(v)
+    for scalar in (bool, int, float, str, bytes):
+        if isinstance(v, scalar):
+            return scalar(v)  # type: ignore[arg-type]
     if isinstance(v, dict):
         return {_plain(k, depth + 1): _plain(x, depth + 1) for k, x in dict.items(v)}
-    for base in (list, tuple, set, frozenset):
-        if isinstance(v, base):
-            return base(_plain(x, depth + 1) for x in base.__iter__(v))  # type: ignore[attr-defined]
+    for box in (list, tuple, set, frozenset):
+        if isinstance(v, box):
+            # The base type's own iterator: a subclass's __iter__ does not decide what is compared.
+            return box(_plain(x, depth + 1) for x in box.__iter__(v))  # type: ignore[arg-type]
     return v
 
 
@@ -168,7 +169,7 @@ def _close(a: Any, b: Any, atol: float, rtol: float = 1e-7) -> bool:
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))) or len(a) != len(b):
             return False
-        return all(_close(x, y, atol, rtol) for x, y in zip(a, b))
+        return all(_close(x, y, atol, rtol) for x, y in zip(a, b, strict=True))
     if not all(isinstance(v, (int, float, complex)) for v in (a, b)):
         return False
     if isinstance(a, complex) or isinstance(b, complex):
@@ -182,13 +183,13 @@ def _close(a: Any, b: Any, atol: float, rtol: float = 1e-7) -> bool:
 def _poly(xs: list[Any], x: float) -> float:
     # A plain left-to-right sum, as EvalPlus and the prompt's poly() compute it (not math.fsum): the
     # canonical solution converges to a point where *this* sum is within atol.
-    return sum([c * math.pow(x, i) for i, c in enumerate(xs)])
+    return float(sum([c * math.pow(x, i) for i, c in enumerate(xs)]))
 
 
 def _digit_distance(n1: int, n2: int) -> int:
     a, b = str(n1), str(n2)
     width = max(len(a), len(b))
-    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(width), b.zfill(width)))
+    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(width), b.zfill(width), strict=True))
 
 
 _SET_ORACLE = {"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
@@ -330,7 +331,7 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
         inputs = _inputs(data, f"{which}_input")
         outs, times = expected[which]
         run = _Run(data)
-        transfer = [TRANSFER_S * (_size(inp) + _size(out)) for inp, out in zip(inputs, outs)]
+        transfer = [TRANSFER_S * (_size(inp) + _size(out)) for inp, out in zip(inputs, outs, strict=True)]
         limits = [max(MIN_LIMIT_S, TIME_FACTOR * t) for t in times]
         # EvalPlus kills a run after min(60, sum of its limits) + 2 s; here, plus the transfers.
         budget_left = min(RUN_CAP_S, sum(limits)) + RUN_GRACE_S + sum(transfer)
@@ -347,7 +348,11 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
                 names = [c.__name__ for c in type(exc).__mro__]
                 if "CandidateGone" in names:
                     raise  # the candidate's process ended: the runner says how
-                if "CandidateFailed" in names and str(exc).startswith("candidate returned a ") and run.opaque_ok():
+                if (
+                    "CandidateFailed" in names
+                    and str(exc).startswith("candidate returned a ")
+                    and run.opaque_ok()
+                ):
                     # It returned an object that cannot cross (e.g. a re.Match); these oracles only ask
                     # whether it is None, and it is not. (Raising that TypeError itself gains nothing a
                     # candidate returning object() would not have.)
