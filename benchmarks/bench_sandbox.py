@@ -58,7 +58,7 @@ def bench_ours(samples: Path, jobs: int, image: str | None, out: Path, pin: bool
     from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
     from humaneval_lab.problems import load_problems
     from humaneval_lab.records import read_samples
-    from humaneval_lab.score import ScoreSettings, score
+    from humaneval_lab.scoring import ScoreSettings, score
 
     problems = load_problems()
     rows = read_samples(samples, problems)

@@ -14,7 +14,7 @@ from humaneval_lab.records import Sample, read_samples
 from humaneval_lab.runs import load_run
 from humaneval_lab.sampling.base import Backend
 from humaneval_lab.sampling.run import sample
-from humaneval_lab.score import ScoreSettings, Summary, score
+from humaneval_lab.scoring import ScoreSettings, Summary, score
 
 try:
     __version__ = version("humaneval-lab")

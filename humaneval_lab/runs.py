@@ -20,7 +20,7 @@ from typing import Any
 
 from humaneval_lab.errors import InputFileError
 from humaneval_lab.passk import Counts, mean_pass_at_k
-from humaneval_lab.score import RESULTS, SUMMARY
+from humaneval_lab.scoring import RESULTS, SUMMARY
 
 
 @dataclass(frozen=True)

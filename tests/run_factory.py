@@ -8,19 +8,19 @@ results.jsonl exactly as it does for real runs.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from humaneval_lab import scoring
 from humaneval_lab.execution.base import Job, Outcome, Status
 from humaneval_lab.languages import get_language
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.records import Sample
 from humaneval_lab.runs import Run, load_run
-from humaneval_lab.score import ScoreSettings, score
+from humaneval_lab.scoring import ScoreSettings, score
 
 _MARK = re.compile(r"hel-verdict:(\w+)")
 FAIL_KINDS = ("failed", "error", "timeout")
@@ -66,10 +66,7 @@ def make_run(
     assert len(ps) == len(counts)
     if any(p.language != "python" for p in ps):
         assert monkeypatch is not None, "non-python labels need monkeypatch (the program is built as Python)"
-        # humaneval_lab.score the attribute is the function; patch the module itself.
-        monkeypatch.setattr(
-            sys.modules["humaneval_lab.score"], "get_language", lambda _name: get_language("python")
-        )
+        monkeypatch.setattr(scoring, "get_language", lambda _name: get_language("python"))
     samples = []
     for p, (n, c) in zip(ps, counts, strict=True):
         for j in range(n):

@@ -38,7 +38,7 @@ def test_the_drawing_is_the_tree() -> None:
 def test_settings_errors_are_user_errors_and_value_errors() -> None:
     from humaneval_lab.execution.base import Limits
     from humaneval_lab.execution.local import LocalExecutor
-    from humaneval_lab.score import ScoreSettings
+    from humaneval_lab.scoring import ScoreSettings
 
     for make in (lambda: Limits(timeout_s=0), lambda: LocalExecutor(jobs=0), lambda: ScoreSettings(jobs=0)):
         with pytest.raises(errors.ConfigError) as info:

@@ -12,7 +12,7 @@ from humaneval_lab.execution.fake import FakeExecutor
 from humaneval_lab.execution.local import LocalExecutor
 from humaneval_lab.problems import load_problems
 from humaneval_lab.records import Sample, read_samples
-from humaneval_lab.score import ScoreSettings, score
+from humaneval_lab.scoring import ScoreSettings, score
 
 from .conftest import write_jsonl
 

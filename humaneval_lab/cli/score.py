@@ -84,8 +84,8 @@ def score(
     from humaneval_lab.execution import make_executor
     from humaneval_lab.execution.local import WARNING
     from humaneval_lab.records import default_run_name, model_info, read_samples
-    from humaneval_lab.score import DEFAULT_KS, RESULTS, ScoreSettings
-    from humaneval_lab.score import score as run_score
+    from humaneval_lab.scoring import DEFAULT_KS, RESULTS, ScoreSettings
+    from humaneval_lab.scoring import score as run_score
 
     whole = load_problems(suite=suite, path=problems_path)
     ps = whole.select(tasks=tasks, languages=languages, limit=limit)

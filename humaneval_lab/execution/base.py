@@ -89,7 +89,7 @@ class Program:
 @dataclass(frozen=True)
 class Job:
     """One program to judge. ``hash_seed``: the PYTHONHASHSEED every process of the job runs with
-    (0 to 2**32-1), decided by the host from the sample's identity (``score.hash_seed_of``) so a
+    (0 to 2**32-1), decided by the host from the sample's identity (``scoring.hash_seed_of``) so a
     re-run hashes, iterates sets and so judges the same; None: the runner's fixed one (0)."""
 
     id: str

@@ -40,7 +40,7 @@ def test_a_runner_that_forges_gets_no_verdict_counted(
     make_executor: Any, monkeypatch: pytest.MonkeyPatch, forgery: str
 ) -> None:
     source = _forging_runner(FORGERIES[forgery])
-    monkeypatch.setattr(docker_mod, "runner_source", lambda: source)
+    monkeypatch.setattr(docker_mod.bundle, "runner_source", lambda: source)
     ex = make_executor(jobs=1, max_retries=0)
     wrong = get_language("python").build(PROBLEM, source_of(PROBLEM, "    return a - b\n"))
     out = dict(ex.run([Job("wrong", wrong, Limits(timeout_s=5.0))]))

@@ -16,7 +16,7 @@ from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, ProblemSet
 from humaneval_lab.records import Sample
-from humaneval_lab.score import ScoreSettings, score
+from humaneval_lab.scoring import ScoreSettings, score
 
 pytestmark = pytest.mark.docker
 
