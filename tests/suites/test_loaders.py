@@ -116,6 +116,7 @@ def test_multipl_e_mbpp_loads_like_its_humaneval_files() -> None:
         ps = load_problems(path=f)
         assert all(p.source_format == "multipl-e" and p.task_id.startswith("mbpp_") for p in ps)
         counts[f.name.split("-")[1]] = len(ps)
+        assert ps.identity()["suite"]["version"] == "cf9db33"
     assert len(counts) == 22 and sum(counts.values()) == 8522
     p = load_problems(path=DATASETS / "multipl-e" / "mbpp-js-reworded.jsonl").get("mbpp_237_check_occurences")
     assert p.entry_point == "check_occurences" and p.language == "javascript"
