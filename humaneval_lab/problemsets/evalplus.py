@@ -55,8 +55,8 @@ def read(path: Path, line: int, rec: dict[str, Any]) -> Problem:
         if not isinstance(rec.get(name), str):
             raise InputFileError(path, f"field {name!r} must be a string", line=line)
     entry = rec["entry_point"]
-    if not entry.isidentifier():
-        raise InputFileError(path, f"entry_point {entry!r} is not a Python name", line=line)
+    if not entry.isidentifier() or entry.startswith("_hel") or entry.startswith("_HEL"):
+        raise InputFileError(path, f"entry_point {entry!r} is not a Python name of the task's", line=line)
     if not isinstance(rec["base_input"], list):
         raise InputFileError(path, "field 'base_input' must be a list", line=line)
     # Mbpp/793 (v0.2.0) has plus_input {}: kept as it is; it checks nothing, as in EvalPlus.
@@ -74,12 +74,14 @@ def read(path: Path, line: int, rec: dict[str, Any]) -> Problem:
     }
     # allow_nan: MBPP+ Mbpp/404's inputs hold bare Infinity, which Python's json reads and writes.
     data_json = json.dumps(data, ensure_ascii=False, allow_nan=True)
-    # The judge is compiled under a name of its own: a failure's reason then ends with the tests' line
-    # (the evalplus_check call), not with the judge's internals.
+    # The judge runs in a namespace of its own, compiled under a name of its own: the entry point
+    # (bound to the candidate in the tests' namespace) cannot shadow the judge's globals (MBPP+ 126's
+    # function is called ``sum``), and a failure's reason ends with the tests' line, not the judge's.
     tests = (
-        f"exec(compile({judge_source()!r}, '<evalplus>', 'exec', dont_inherit=True), globals())\n"
+        "_hel_evalplus = {'__name__': 'hel_evalplus'}\n"
+        f"exec(compile({judge_source()!r}, '<evalplus>', 'exec', dont_inherit=True), _hel_evalplus)\n"
         f"_HEL_EVALPLUS_DATA = {data_json!r}\n"
-        f"evalplus_check({entry}, _HEL_EVALPLUS_DATA)\n"
+        f"_hel_evalplus['evalplus_check']({entry}, _HEL_EVALPLUS_DATA)\n"
     )
     n_base, n_plus = _count(rec["base_input"]), _count(rec["plus_input"])
     return Problem(

@@ -71,9 +71,10 @@ def test_openai_canonical_solutions_fail_plus_on_exactly_the_22(
 # the canonical needs), /2 (floats, atol 1e-6 for atol 0); MBPP+ input conversions (2: tuples, 124:
 # float and complex, 252: complex, 722: dict values to tuples, 580: tuples at every depth), special
 # oracles (581 surface_Area, 737 check_str returns a re.Match that cannot cross, 2 compares sets), and
+# 126's function is named sum (it must not shadow the judge's own sum), and
 # the data defects (404: bare Infinity in the inputs; 793: plus_input is {}, so plus checks nothing).
 SPECIAL = {"HumanEval": ["HumanEval/2", "HumanEval/32", "HumanEval/38"],
-           "Mbpp": ["Mbpp/2", "Mbpp/124", "Mbpp/252", "Mbpp/404", "Mbpp/580", "Mbpp/581", "Mbpp/722",
+           "Mbpp": ["Mbpp/2", "Mbpp/124", "Mbpp/126", "Mbpp/252", "Mbpp/404", "Mbpp/580", "Mbpp/581", "Mbpp/722",
                     "Mbpp/737", "Mbpp/793"]}  # fmt: skip
 
 

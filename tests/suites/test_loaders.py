@@ -61,7 +61,7 @@ def test_evalplus_record_becomes_a_judge_with_its_data_as_a_string(humaneval_plu
     # The inputs travel as one JSON string literal, read with json.loads in the sandbox: the last
     # line calls the judge, the line before assigns the string.
     lines = p.tests.rstrip("\n").splitlines()
-    assert lines[-1] == "evalplus_check(has_close_elements, _HEL_EVALPLUS_DATA)"
+    assert lines[-1] == "_hel_evalplus['evalplus_check'](has_close_elements, _HEL_EVALPLUS_DATA)"
     data = json.loads(ast.literal_eval(lines[-2].split(" = ", 1)[1]))
     assert len(data["plus_input"]) == info["plus_inputs"] and data["canonical"].endswith(
         p.canonical_solution or ""
