@@ -42,6 +42,7 @@ FLOAT_ATOL = 1e-6  # EvalPlus's atol when the file's is 0 and the expected value
 # for its argument and its expected answer, so a right answer is never late for being long.
 TRANSFER_S = 50e-6
 CACHE_ENTRIES = 8  # problems whose expected outputs a test process keeps (they can be MBs each)
+BIG_ITEMS = 1_000_000  # ... but one with more list items than this is kept alone
 
 
 class EvalPlusAssertionError(Exception):
@@ -281,6 +282,9 @@ def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any
             times.append(time.perf_counter() - start)
             outs.append(_plain(value))
         result[which[:4]] = (outs, times)
+    items = sum(_size(v) for outs, _ in result.values() for v in outs)
+    if items > BIG_ITEMS:
+        store.clear()  # a huge problem (HumanEval+ 130: 10M list items) is the only one kept
     while len(store) >= CACHE_ENTRIES:
         store.pop(next(iter(store)))
     store[key] = result
