@@ -38,9 +38,9 @@ RUN_GRACE_S = 2.0  # EvalPlus's grace on a run (base or plus) over the sum of it
 TIME_FACTOR = 4.0  # ... and its multiple of the canonical solution's time on that input
 FLOAT_ATOL = 1e-6  # EvalPlus's atol when the file's is 0 and the expected value is a float
 # Values cross between the processes as text parsed with ast.literal_eval, which EvalPlus's in-process
-# call never pays: ~20 us per list item on a loaded host (1M ints: 22 s). Each input's limit gets that
-# for its argument and its expected answer, so a right answer is never late for being long.
-TRANSFER_S = 50e-6
+# call never pays (1M ints: 22 s on a loaded host). The canonical's time per input includes that cost
+# as measured here (_channel_time), and each input's limit a further margin per list item.
+TRANSFER_S = 20e-6
 CACHE_ENTRIES = 8  # problems whose expected outputs a test process keeps (they can be MBs each)
 BIG_ITEMS = 1_000_000  # ... but one with more list items than this is kept alone
 
@@ -279,8 +279,10 @@ def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any
                 raise EvalPlusDataError(
                     f"the canonical solution raised {type(exc).__name__} on {which[:4]} input #{i}"
                 ) from None
-            times.append(time.perf_counter() - start)
-            outs.append(_plain(value))
+            took = time.perf_counter() - start
+            plain = _plain(value)
+            times.append(took + _channel_time(inp, plain))
+            outs.append(plain)
         result[which[:4]] = (outs, times)
     items = sum(_size(v) for outs, _ in result.values() for v in outs)
     if items > BIG_ITEMS:
@@ -289,6 +291,28 @@ def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any
         store.pop(next(iter(store)))
     store[key] = result
     return result
+
+
+def _channel_time(args: Any, answer: Any) -> float:
+    """What moving this input and answer between the processes costs here, measured as the channel
+    does it: the arguments through marshal, the answer as literal text through ast.literal_eval (with
+    no digit limit: a million-digit int is slow to print and to parse). EvalPlus calls in-process and
+    never pays this; counting it in the canonical's time keeps a right answer from being late for
+    being large, on this host, under its load. Values that cannot be measured so cost nothing extra."""
+    import ast
+    import marshal
+
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    start = time.perf_counter()
+    try:
+        marshal.loads(marshal.dumps(args))
+        ast.literal_eval(repr(answer))
+    except Exception:
+        return 0.0
+    finally:
+        sys.set_int_max_str_digits(limit)
+    return time.perf_counter() - start
 
 
 def _short(v: Any, limit: int = 60) -> str:
@@ -336,6 +360,7 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
         outs, times = expected[which]
         run = _Run(data)
         transfer = [TRANSFER_S * (_size(inp) + _size(out)) for inp, out in zip(inputs, outs, strict=True)]
+        # (times already hold each answer's measured channel cost; transfer adds a margin per item)
         limits = [max(MIN_LIMIT_S, TIME_FACTOR * t) for t in times]
         # EvalPlus also kills a run after min(60 s, the sum of its limits) + 2 s. That 60 s is absolute
         # time, so on a slower or busier host it fails the canonical solution itself (MBPP+ 123 did on
