@@ -3,7 +3,8 @@
 The kernel boundary is what these test, so each attack is a small python3 payload (in the image)
 that the candidate launches through its own language's process API (os.system, system(),
 ProcessBuilder, child_process, exec.Command, std::process::Command, Kernel#system, os.execute, PHP
-and Perl system, bash itself); the memory bombs are native. Per language, in ONE container (one
+and Perl system, bash itself, System.Diagnostics.Process, std.process, System.cmd, Sys.command, R's
+and Racket's system, sys.process, and Haskell's FFI to libc's system); the memory bombs are native. Per language, in ONE container (one
 worker), in sequence, every attack is followed by an honest sample (right answer -> passed) and a
 wrong one (-> failed):
 
@@ -216,13 +217,25 @@ PROBE = (
 import os, sys
 bad = []
 me, sid = os.getuid(), os.getsid(0)
+# The candidate's own process chain (its runtime may start us in a session of our own: the BEAM's
+# erl_child_setup calls setsid): present by right, and never a leftover of an earlier job.
+mine, pid = set(), os.getppid()
+while pid > 1 and pid not in mine:
+    mine.add(pid)
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        break
 for pid in os.listdir("/proc"):
-    if not pid.isdigit():
+    if not pid.isdigit() or int(pid) in mine:
         continue
     try:
         uid = os.stat("/proc/" + pid).st_uid
         if 10100 <= uid < 10200 and (uid != me or os.getsid(int(pid)) != sid):
-            bad.append("process %s of uid %d" % (pid, uid))
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read(60).replace(b"\\0", b" ").decode(errors="replace")
+            bad.append("process %s of uid %d (%s)" % (pid, uid, argv))
     except OSError:
         pass
 for kind in ("shm", "sem", "msg"):
@@ -298,6 +311,21 @@ LAUNCH: dict[str, str] = {
     "php": '    system("CMD", $hel_rc);\n    if ($hel_rc !== 0) { exit(3); }\n',
     "perl": '    if (system("CMD") != 0) { exit(3); }\n',
     "bash": "    CMD || exit 3\n",
+    "csharp": (
+        "        try { var hel = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo"
+        '("sh", "-c \\"CMD\\"") { UseShellExecute = false }); hel.WaitForExit();'
+        " if (hel.ExitCode != 0) Environment.Exit(3); } catch (Exception) { Environment.Exit(3); }\n"
+    ),
+    # Scoped imports inside the body (D's bodies start with the function's opening brace: compose).
+    "d": (
+        "    { static import std.process; static import core.stdc.stdlib;"
+        ' if (std.process.wait(std.process.spawnShell("CMD")) != 0) core.stdc.stdlib.exit(3); }\n'
+    ),
+    "elixir": '    {_, hel_rc} = System.cmd("sh", ["-c", "CMD"])\n    if hel_rc != 0, do: System.halt(3)\n',
+    "ocaml": '  if Sys.command "CMD" <> 0 then exit 3;\n',
+    "r": '  if (system("CMD") != 0) quit(status = 3)\n',
+    "racket": '  (unless (system "CMD") (exit 3))\n',
+    "scala": '        if (scala.sys.process.Process(List("sh", "-c", "CMD")).! != 0) scala.sys.exit(3)\n',
 }
 
 # language -> a body that allocates (and touches) memory until the cgroup's OOM killer ends it.
@@ -323,6 +351,46 @@ BOMB: dict[str, str] = {
     "php": '    $hog = [];\n    while (true) { $hog[] = str_repeat("x", 1 << 24); }\n',
     "perl": '    my @hog;\n    while (1) { push @hog, "x" x (1 << 24); }\n',
     "bash": "    local hog\n    hog=$(head -c 2000000000 /dev/zero | tr -c x x)\n",
+    # Bounded loops where a compiler might call the code after an endless one unreachable; the bound
+    # (16 TB) is never reached under the 512 MiB cap.
+    "csharp": (
+        "        var hog = new List<byte[]>();\n        while (hog.Count < 1000000) {"
+        " var b = new byte[1 << 24]; for (int i = 0; i < b.Length; i += 4096) b[i] = 1; hog.Add(b); }\n"
+    ),
+    "d": "    ubyte[][] hog;\n    while (hog.length < 1_000_000) { auto b = new ubyte[1 << 24]; b[] = 1; hog ~= b; }\n",
+    "elixir": "    Stream.repeatedly(fn -> :binary.copy(<<1>>, 16_777_216) end) |> Enum.to_list()\n",
+    # Pure code: ``length`` walks the endless list while ``sum`` still holds its head (-O0: no fusion).
+    "haskell": " (let hog = [1 ..] :: [Integer] in length hog + fromInteger (sum hog)) `seq`",
+    "ocaml": "  let hog = ref [] in\n  while true do hog := Bytes.make (1 lsl 24) 'x' :: !hog done;\n",
+    "r": "  hog <- list()\n  repeat hog[[length(hog) + 1]] <- rep(1, 2097152)\n",
+    "racket": "  (let loop ([hog '()]) (loop (cons (make-bytes 16777216 1) hog)))\n",
+    # Off the JVM heap, as for Java.
+    "scala": (
+        '        val hel = classOf[sun.misc.Unsafe].getDeclaredField("theUnsafe"); hel.setAccessible(true)\n'
+        "        val u = hel.get(null).asInstanceOf[sun.misc.Unsafe]\n"
+        "        while (true) { val a = u.allocateMemory(1 << 24); u.setMemory(a, 1 << 24, 1.toByte) }\n"
+    ),
+}
+
+# Haskell: a body is an expression and no import may follow the module header (System.Process is
+# out of reach), but the FFI is in Haskell 2010: a completion may close its expression and declare
+# ``foreign import``s at the top level (order does not matter there). Pure imports of libc's malloc,
+# memset, system and exit (an address is an Int on x86-64) build the command and run it; the
+# declarations follow the body (LAUNCH_DECLS).
+LAUNCH["haskell"] = ' (if helLaunch "CMD" then True else True) `seq`'
+LAUNCH_DECLS: dict[str, str] = {
+    "haskell": (
+        "\n"
+        'foreign import ccall unsafe "stdlib.h malloc" helMalloc :: Int -> Int\n'
+        'foreign import ccall unsafe "string.h memset" helMemset :: Int -> Int -> Int -> Int\n'
+        'foreign import ccall unsafe "stdlib.h system" helSystem :: Int -> Int\n'
+        'foreign import ccall unsafe "stdlib.h exit" helExit :: Int -> Int\n'
+        "helLaunch :: String -> Bool\n"
+        "helLaunch cmd = sum writes `seq` (if helSystem p `mod` 4294967296 /= 0 then helExit 3 else 0) `seq` True\n"
+        "  where\n"
+        "    p = helMalloc (length cmd + 1)\n"
+        '    writes = [helMemset (p + i) (fromEnum c) 1 | (i, c) <- zip [0 ..] (cmd ++ "\\0")]\n'
+    ),
 }
 
 # Bash runs the function in a command substitution (a subshell): the OOM killer ends the subshell,
@@ -333,8 +401,16 @@ BOMB_VERDICTS: dict[str, set[str]] = {"bash": {"oom", WRONG, "timeout"}}
 # (the fast sweep) must be oom.
 BOMB_DEFAULT = {"oom", "timeout"}
 
-LANGUAGES = sorted(LAUNCH)
-assert set(LANGUAGES) == set(BOMB) == {"python", *BODIES}
+LANGUAGES = sorted(BOMB)
+assert set(LANGUAGES) == set(LAUNCH) == {"python", *BODIES}
+
+
+def compose(prefix: str, body: str, decls: str = "") -> str:
+    """``prefix`` (statements) then ``body``, then top-level ``decls``; the prefix goes inside the braces
+    where a body opens the function's block (D)."""
+    if body.startswith("{\n"):
+        return "{\n" + prefix + body[2:] + decls
+    return prefix + body + decls
 
 
 def problem_and_bodies(language: str) -> tuple[Problem, str, str]:
@@ -374,7 +450,12 @@ class Sweep:
         return job_id
 
     def launch(self, cmd: str) -> str:
+        """The language's LAUNCH statement running ``cmd``."""
         return LAUNCH[self.language].replace("CMD", cmd)
+
+    def with_launch(self, cmd: str, body: str) -> str:
+        """``body`` that first runs ``cmd`` (with the declarations LAUNCH needs after it)."""
+        return compose(self.launch(cmd), body, LAUNCH_DECLS.get(self.language, ""))
 
     def honest_pair(self) -> None:
         self.add("honest", self.right, {"passed"})
@@ -390,17 +471,17 @@ def build_sweep(language: str) -> Sweep:
     s = Sweep(language)
     # class 1: the stream; and class 5, a wrong answer that prints out-of-memory messages
     stream = command("stream", STREAM, *s.next_ids())
-    s.add("stream-forgery", s.launch(stream) + s.wrong, {WRONG})
+    s.add("stream-forgery", s.with_launch(stream, s.wrong), {WRONG})
     # (failed or error: what a language's wrapper makes of extra stderr is its own; oom never)
-    s.add("oom-text", s.launch(command("oomtext", OOM_TEXT)) + s.wrong, {"failed", "error"})
+    s.add("oom-text", s.with_launch(command("oomtext", OOM_TEXT), s.wrong), {"failed", "error"})
     s.honest_pair()
     # class 2: stop everything it can, compute past the deadline, continue
     stop = command("stop", STOP, str(STOP_TIMEOUT_S + 2))
-    s.add("sigstop-all", s.launch(stop) + s.right, {"timeout"}, timeout_s=STOP_TIMEOUT_S)
+    s.add("sigstop-all", s.with_launch(stop, s.right), {"timeout"}, timeout_s=STOP_TIMEOUT_S)
     s.honest_pair()
     # class 4: leftovers of every kind, then a probe that passes only when none is visible
-    s.add("leftovers", s.launch(command("leftovers", LEFTOVERS)) + s.right, {"passed"})
-    s.add("probe", s.launch(command("probe", PROBE)) + s.right, {"passed"})
+    s.add("leftovers", s.with_launch(command("leftovers", LEFTOVERS), s.right), {"passed"})
+    s.add("probe", s.with_launch(command("probe", PROBE), s.right), {"passed"})
     s.honest_pair()
     if language == "python":
         # The control: the probe, run while the leftovers are all there (same job), must see them.
@@ -409,7 +490,7 @@ def build_sweep(language: str) -> Sweep:
         s.add("probe", s.launch(command("probe", PROBE)) + s.right, {"passed"})
     # class 5: a real memory bomb
     bomb = {"oom"} if language == "python" else BOMB_VERDICTS.get(language, BOMB_DEFAULT)
-    s.add("memory-bomb", BOMB[language] + s.right, bomb)
+    s.add("memory-bomb", compose(BOMB[language], s.right), bomb)
     s.honest_pair()
     return s
 
@@ -492,6 +573,7 @@ def test_selftest_probe_sees_leftovers_in_the_same_job(make_executor: Any) -> No
 def test_payload_commands_need_no_quoting() -> None:
     """Every language embeds the command in a string literal as it is: nothing in it may need escaping."""
     for payload in (STREAM, STOP, LEFTOVERS, PROBE, OOM_TEXT):
+        compile(_ONCE % "x" + payload, "payload", "exec")  # a payload that cannot run proves nothing
         cmd = command("x", payload, "python:1:honest")
         assert re.fullmatch(r"[A-Za-z0-9+/= |:._-]+", cmd), cmd[:80]
     # The stream attack forges verdicts for the two jobs that follow it.
