@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -36,20 +37,44 @@ def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = False) -> None
         tmp.unlink(missing_ok=True)
 
 
-class JsonlWriter:
-    """Appends whole JSON lines and flushes each one; safe to resume after a kill."""
+# One encoder for every line: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_LINE = json.JSONEncoder(ensure_ascii=False).encode
 
-    def __init__(self, path: Path, *, truncate_to: int | None = None) -> None:
+
+class JsonlWriter:
+    """Appends whole JSON lines; safe to resume after a kill.
+
+    ``flush_interval_s`` = 0 (the default): every line is flushed as it is written. Above 0: lines
+    are flushed at most that often (and on ``flush``/``close``), so a fast producer pays one write
+    per block instead of one per line. A kill then loses the unflushed lines (and may tear the last
+    one the OS got); the caller must treat lines that are not in the file as not done, as a resume
+    does (``read_jsonl_prefix`` drops a torn line, and what is missing is produced again).
+    """
+
+    def __init__(self, path: Path, *, truncate_to: int | None = None, flush_interval_s: float = 0.0) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         if truncate_to is not None and path.exists():
             with path.open("r+b") as f:
                 f.truncate(truncate_to)
         self._f: IO[str] = path.open("a", encoding="utf-8")
+        self._interval = flush_interval_s
+        self._last_flush = time.monotonic()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._f.write(_LINE(record) + "\n")
+        if self._interval <= 0:
+            self._f.flush()
+            return
+        now = time.monotonic()
+        if now - self._last_flush >= self._interval:
+            self._f.flush()
+            self._last_flush = now
+
+    def flush(self) -> None:
+        """Hand every line written so far to the OS (it survives a kill of this process)."""
         self._f.flush()
+        self._last_flush = time.monotonic()
 
     def fsync(self) -> None:
         self._f.flush()
