@@ -62,7 +62,11 @@ class JsonlWriter:
         self._last_flush = time.monotonic()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self._f.write(_LINE(record) + "\n")
+        self.write_line(_LINE(record) + "\n")
+
+    def write_line(self, line: str) -> None:
+        """Append ``line``: one JSON object and its newline, encoded by the caller."""
+        self._f.write(line)
         if self._interval <= 0:
             self._f.flush()
             return

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from humaneval_lab.distributed.cluster import connect, judging_nodes
-from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, NodeSandbox
+from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, NodeSandbox, pack, unpack
 from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 
@@ -211,7 +211,7 @@ class RayExecutor:
                         if chunk:
                             leased = True
                             node.inflight.update((job.id, job) for job in chunk)
-                            node.actor.submit.remote(chunk)  # a failure shows on its poll
+                            node.actor.submit.remote(pack(chunk))  # a failure shows on its poll
             for node in self.nodes:
                 if node.inflight and node.poll is None:
                     node.poll = node.actor.poll.remote(POLL_S)
@@ -232,7 +232,7 @@ class RayExecutor:
                 node = polls[ref]
                 node.poll = None
                 try:
-                    answers: list[tuple[str, Outcome]] = ray.get(ref)
+                    answers: list[tuple[str, Outcome]] = unpack(ray.get(ref))
                 except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
                     lose(node, _one_line(exc))
                     continue

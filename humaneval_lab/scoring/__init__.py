@@ -44,6 +44,7 @@ from humaneval_lab.scoring.results import (
     dedup_key,
     hash_seed_of,
     prepare_output,
+    result_line,
     result_record,
     sample_indices,
 )
@@ -218,7 +219,9 @@ def score(
                 s, k = samples[next_i], keys[next_i]
                 line = s.line or next_i + 1
                 seed = hash_seed_of(k, per_sample)
-                writer.write(result_record(s, indices[next_i], line, by_id[s.task_id], k, outcomes[k], seed))
+                writer.write_line(
+                    result_line(s, indices[next_i], line, by_id[s.task_id], k, outcomes[k], seed)
+                )
                 next_i += 1
                 done_count += 1
             # A progress line costs more than a verdict; a few updates a second are enough to watch.

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -106,6 +108,55 @@ def result_record(
     rec["dedup_key"] = key
     rec["hash_seed"] = hash_seed
     return rec
+
+
+_RESULT_KEYS = frozenset(
+    ("task_id", "sample_index", "line", "language", "passed", "result", "verdict", "reason",
+     "stderr_tail", "duration_s", "dedup_key", "hash_seed")
+)  # fmt: skip
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
+_STR = json.encoder.encode_basestring  # how that encoder writes a str (ensure_ascii=False)
+
+
+def result_line(
+    sample: Sample,
+    index: int,
+    line: int,
+    problem: Problem,
+    key: str,
+    o: Outcome,
+    hash_seed: int = FIXED_HASH_SEED,
+) -> str:
+    """``result_record(...)`` as its JSONL line (``json.dumps(record, ensure_ascii=False)`` and a
+    newline), byte for byte. The driver writes tens of thousands a second, so the common case (the
+    sample's fields hold no result key but its own task_id and sample_index) encodes the sample's
+    fields once and appends the verdict's keys as text, instead of copying and re-encoding a dict."""
+    f = sample.fields
+    d = round(o.duration_s, 4)
+    if (
+        not f
+        or type(f) is not dict
+        or not _RESULT_KEYS.isdisjoint(k for k in f if k != "task_id" and k != "sample_index")
+        or ("task_id" in f and f["task_id"] != sample.task_id)
+        or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
+        or type(d) is not float
+        or not math.isfinite(d)
+        or not (type(index) is type(line) is type(hash_seed) is int)
+    ):
+        return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
+    parts = [_ENCODE(f)[:-1]]  # without its closing brace
+    if "task_id" not in f:
+        parts.append(f', "task_id": {_STR(sample.task_id)}')
+    if "sample_index" not in f:
+        parts.append(f', "sample_index": {index}')
+    parts.append(
+        f', "line": {line}, "language": {_STR(problem.language)}, '
+        f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
+        f'"verdict": {_STR(_VALUE[o.status])}, "reason": {_STR(o.reason)}, '
+        f'"stderr_tail": {_STR(o.stderr_tail)}, "duration_s": {float.__repr__(d)}, '
+        f'"dedup_key": {_STR(key)}, "hash_seed": {hash_seed}}}\n'
+    )
+    return "".join(parts)
 
 
 # manifest key -> (what it is, the manifest's human-readable detail of a hash)

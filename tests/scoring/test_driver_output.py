@@ -20,8 +20,9 @@ from typing import Any
 from humaneval_lab.execution.base import Job, Outcome, Status
 from humaneval_lab.execution.fake import FakeExecutor
 from humaneval_lab.problems import load_problems
-from humaneval_lab.records import read_samples
+from humaneval_lab.records import Sample, read_samples
 from humaneval_lab.scoring import ScoreSettings, score
+from humaneval_lab.scoring.results import result_line, result_record
 
 from ..conftest import write_jsonl
 
@@ -77,6 +78,8 @@ def mixed_rows(n_problems: int, per_problem: int) -> list[dict[str, Any]]:
             }
             if j % 3 == 0:
                 row = {"model": "m-é", **row, "passed": "stale", "extra": [j, {"x": None}]}
+            elif j % 5 == 0:
+                row = {**row, "sample_index": j, "seed": 2**40}  # its own index (= its ordinal here)
             rows.append(row)
     return rows
 
@@ -107,7 +110,9 @@ from humaneval_lab.execution.base import Outcome, Status
 from humaneval_lab.execution.fake import FakeExecutor
 from humaneval_lab.problems import load_problems
 from humaneval_lab.records import read_samples
+from humaneval_lab.records import Sample
 from humaneval_lab.scoring import ScoreSettings, score
+from humaneval_lab.scoring.results import result_line, result_record
 
 def judge(job):
     time.sleep(0.002)  # slow enough to be killed mid-run
@@ -154,3 +159,31 @@ def test_sigkill_mid_run_then_resume_judges_exactly_what_is_not_on_disk(tmp_path
     score(read_samples(path, ps), ps, FakeExecutor(judge), fresh, ScoreSettings(ks=(1,)), samples_path=path)
     assert results.read_bytes() == (fresh / "results.jsonl").read_bytes()
     assert raw[: raw.rindex(b"\n") + 1] == results.read_bytes()[: raw.rindex(b"\n") + 1]
+
+
+def test_result_line_is_the_record_encoded_whatever_the_fields_hold() -> None:
+    from types import MappingProxyType
+
+    p = load_problems().select(limit=1).problems[0]
+    odd = [
+        {"task_id": p.task_id, "completion": "x"},
+        {"completion": "x"},  # no task_id among the fields
+        {"task_id": "other", "completion": "x"},  # a field that differs from the sample's task
+        {"task_id": p.task_id, "sample_index": 7, "completion": "x"},  # its own index, not ours
+        {"task_id": p.task_id, "sample_index": True, "completion": "x"},
+        {"task_id": p.task_id, "verdict": "x", "hash_seed": None},
+        {1: "int key", "task_id": p.task_id, "\u2028": "\ud800"},
+        MappingProxyType({"task_id": p.task_id}),
+        {},
+    ]
+    outcomes = [
+        Outcome(Status.PASSED),
+        Outcome(Status.FAILED, 'a\nb "q" é', "\x00\x1f", 1e-7),
+        Outcome(Status.TIMEOUT, "", "", float("inf")),
+        Outcome(Status.ERROR, "", "", -0.0),
+    ]
+    for fields in odd:
+        for o in outcomes:
+            s = Sample(p.task_id, "x", False, fields, 3)
+            rec = result_record(s, 1, 3, p, "k" * 32, o, 12)
+            assert result_line(s, 1, 3, p, "k" * 32, o, 12) == json.dumps(rec, ensure_ascii=False) + "\n"
