@@ -4,7 +4,8 @@ yields their verdicts, each job id exactly once, to ``score()`` (which writes re
 Leases. Jobs are pulled from the caller's iterable only when a node has room, so the driver holds
 at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` jobs deep (more than its
 executor holds in flight, so its queue does not run dry while work remains); the chunk adapts to
-the node's measured rate (about one second of its work, 8 to 256 jobs), so fast nodes take more.
+the node's measured rate (about one second of its work, 8 to 1,024 jobs: each call to a node costs
+the driver about a millisecond), so fast nodes take more.
 
 Exactly once. Every job in flight is owned by one node. When a node's actor dies (the node was
 lost, the actor was killed, its sandbox broke) or answers nothing for ``stall_s`` while it holds
@@ -33,7 +34,7 @@ from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, 
 from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 
-MIN_CHUNK, MAX_CHUNK = 8, 256
+MIN_CHUNK, MAX_CHUNK = 8, 1024
 POLL_S = 0.5  # how long one poll may wait in the actor for a first verdict
 
 

@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,9 @@ _FIX = "start afresh with --overwrite, or use another -o folder"
 
 def dedup_key(sample: Sample) -> str:
     """What makes two samples the same execution: task, prompt inclusion, completion."""
-    h = hashlib.sha256()
-    for part in (sample.task_id, "1" if sample.includes_prompt else "0", sample.completion):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()[:32]
+    # The hash of task \0 flag \0 completion \0, in one call (it runs once per sample).
+    text = f"{sample.task_id}\0{'1' if sample.includes_prompt else '0'}\0{sample.completion}\0"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def hash_seed_of(key: str, per_sample: bool) -> int:
@@ -115,8 +113,21 @@ _RESULT_KEYS = frozenset(
     ("task_id", "sample_index", "line", "language", "passed", "result", "verdict", "reason",
      "stderr_tail", "duration_s", "dedup_key", "hash_seed")
 )  # fmt: skip
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
+_OTHER_KEYS = _RESULT_KEYS - {"task_id", "sample_index"}  # a sample may hold these two as they are
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ENCODE = _ENCODER.encode  # json.dumps(..., ensure_ascii=False)
 _STR = json.encoder.encode_basestring  # how that encoder writes a str (ensure_ascii=False)
+# The C encoder that ``_ENCODE`` builds anew on every call, built once. No circular-reference
+# markers: a sample's fields come from JSON (no cycles), and a marker left behind by one failed
+# call would make the next one fail.
+_MAKE = getattr(json.encoder, "c_make_encoder", None)
+_C_ITER: Callable[[Any, int], tuple[str, ...]] | None = (
+    _MAKE(None, _ENCODER.default, _STR, None, ": ", ", ", False, False, True) if _MAKE else None
+)
+
+
+def _encode_fields(fields: dict[str, Any]) -> str:
+    return "".join(_C_ITER(fields, 0)) if _C_ITER is not None else _ENCODE(fields)
 
 
 def result_line(
@@ -137,7 +148,7 @@ def result_line(
     if (
         not f
         or type(f) is not dict
-        or not _RESULT_KEYS.isdisjoint(k for k in f if k != "task_id" and k != "sample_index")
+        or not _OTHER_KEYS.isdisjoint(f)
         or ("task_id" in f and f["task_id"] != sample.task_id)
         or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
         or type(d) is not float
@@ -145,7 +156,7 @@ def result_line(
         or not (type(index) is type(line) is type(hash_seed) is int)
     ):
         return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
-    parts = [_ENCODE(f)[:-1]]  # without its closing brace
+    parts = [_encode_fields(f)[:-1]]  # without its closing brace
     if "task_id" not in f:
         parts.append(f', "task_id": {_STR(sample.task_id)}')
     if "sample_index" not in f:
