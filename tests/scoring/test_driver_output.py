@@ -101,6 +101,20 @@ def test_results_are_byte_for_byte_the_record_contract(tmp_path: Path) -> None:
     distinct = {key_of(r["task_id"], r["completion"]) for r in rows}
     assert sorted(ex.executed) == sorted(distinct)  # each distinct sample judged once
     assert summary.verdicts == {"passed": 60, "failed": 60, "timeout": 60, "error": 60}
+    # The summary's counts: overall sorted, per problem in the order of their first sample (the bytes
+    # of summary.json depend on it).
+    data = json.loads((tmp_path / "out" / "summary.json").read_text())
+    status_of = {m: o.status.value for m, o in VERDICTS.items()}
+    firsts: dict[str, dict[str, int]] = {}
+    overall: dict[str, int] = {}
+    for row in rows:
+        v = status_of[next(m for m in VERDICTS if m in row["completion"])]
+        per = firsts.setdefault(row["task_id"], {})
+        per[v] = per.get(v, 0) + 1
+        overall[v] = overall.get(v, 0) + 1
+    assert list(data["verdicts"].items()) == sorted(overall.items())
+    got = {t: list(row["verdicts"].items()) for t, row in data["problems"].items()}
+    assert got == {t: list(per.items()) for t, per in firsts.items()}
 
 
 _CHILD = """
