@@ -187,5 +187,6 @@ def test_multipl_e_right_body_passes_and_wrong_body_fails(tmp_path: Path, langua
         tmp_path,
         [{"task_id": name, "completion": right}, {"task_id": name, "completion": wrong}],
         "--problems", str(MULTIPL_E / f"humaneval-{suffix}-reworded.jsonl"), "--task", name,
+        timeout=300 if language == "scala" else 60,  # scalac alone takes ~5 s of CPU
     )  # fmt: skip
     assert [r["passed"] for r in results] == [True, False], results
