@@ -3,7 +3,8 @@
 - ``results.jsonl``: one line per scored sample, in the samples' order: the sample's own fields, as
   they are (``sample_index`` included), plus ``line`` (where the sample is in its file), ``passed``,
   ``result`` (human-eval style: "passed", "failed: <reason>", "timed out"...), ``verdict``,
-  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``dedup_key``, ``hash_seed``. A sample
+  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``cpu_s`` (the job's CPU seconds),
+  ``dedup_key``, ``hash_seed``, and for a timeout ``timeout``: "cpu" or "wall", the limit hit. A sample
   without a ``sample_index`` gets its position among its problem's samples (0, 1, ...), so results
   join samples on (task_id, sample_index). Appended and flushed as verdicts arrive, so a killed run
   resumes where it stopped.
@@ -71,7 +72,7 @@ def _result_string(o: Outcome) -> str:
     if o.status is Status.PASSED:
         return "passed"
     if o.status is Status.TIMEOUT:
-        return "timed out"
+        return "timed out"  # human-eval's words; which limit is in ``timeout``
     return f"{o.status.value}: {o.reason}" if o.reason else o.status.value
 
 
@@ -88,6 +89,8 @@ def result_record(
     problem's samples (its own ``sample_index`` when it has one); ``line``: where it is in its file;
     ``hash_seed``: the PYTHONHASHSEED it was judged with."""
     rec = dict(sample.fields)
+    if o.timeout:
+        rec["timeout"] = o.timeout  # which limit: "cpu" or "wall"
     rec.update(
         {
             "task_id": sample.task_id,
@@ -100,6 +103,7 @@ def result_record(
             "reason": o.reason,
             "stderr_tail": o.stderr_tail,
             "duration_s": round(o.duration_s, 4),
+            "cpu_s": round(o.cpu_s, 4),
             "dedup_key": key,
             "hash_seed": hash_seed,
         }
@@ -186,6 +190,8 @@ def prepare_output(
             rec.get("reason", ""),
             rec.get("stderr_tail", ""),
             rec.get("duration_s", 0.0),
+            rec.get("timeout", "") if rec.get("verdict") == Status.TIMEOUT.value else "",
+            rec.get("cpu_s", 0.0),
         )
         cache[rec["dedup_key"]] = o
         keep = i + 1

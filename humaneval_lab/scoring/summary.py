@@ -35,6 +35,9 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     name: str = ""  # what compare, gate and report call this run
     model: dict[str, Any] | None = None  # which model made the samples, with what settings
+    # Timeouts by the limit they hit: "cpu" (the job's CPU time), "wall" (the wall clock), and
+    # "unknown" for results from before the reason was recorded.
+    timeouts: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """summary.json: the headline numbers first, then who and what, then the details."""
@@ -68,7 +71,10 @@ def summarize(
     c: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     per_problem_verdicts: dict[str, Counter[str]] = defaultdict(Counter)
+    timeouts: Counter[str] = Counter()
     for s, o in zip(samples, outcomes, strict=True):
+        if o.status is Status.TIMEOUT:
+            timeouts[o.timeout or "unknown"] += 1
         n[s.task_id] += 1
         c[s.task_id] += int(o.passed)
         verdicts[o.status.value] += 1
@@ -124,4 +130,5 @@ def summarize(
         duration_s=round(duration_s, 3),
         infra_errors=infra,
         notes=notes,
+        timeouts=dict(sorted(timeouts.items())),
     )
