@@ -492,6 +492,7 @@ def test_cpu_timeout_stops_a_loop_by_its_cpu_time_and_says_so(tmp_path: Path) ->
     assert summary["timeouts"] == {"cpu": 1, "wall": 1} and summary["verdicts"]["timeout"] == 2
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["verdict_settings"]["cpu_timeout_s"] == 0.5
+    assert manifest["limits_policy"] == {"calibration": None, "cpu_timeout_s": 0.5, "timeout_s": 30.0}
     # A resume keeps each timeout's kind; another CPU limit is another setting.
     code, out, err = run(*args, "--json", "-o", str(tmp_path / "o"))
     assert code == 0 and json.loads(out)["timeouts"] == {"cpu": 1, "wall": 1}, err

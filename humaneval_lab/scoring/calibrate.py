@@ -133,6 +133,16 @@ def _policy_doc(policy: CalibrationPolicy) -> dict[str, float]:
     }
 
 
+def limits_policy_doc(settings: Any, policy: CalibrationPolicy | None) -> dict[str, Any]:
+    """How a run's limits are made, for its manifest: the calibration policy (None: not calibrated)
+    and the fallbacks (``settings``: a ScoreSettings)."""
+    return {
+        "calibration": _policy_doc(policy or CalibrationPolicy()) if settings.calibrated else None,
+        "cpu_timeout_s": settings.cpu_timeout_s,
+        "timeout_s": settings.timeout_s,
+    }
+
+
 def limits_for(
     problems: ProblemSet,
     executor: Executor,

@@ -97,6 +97,12 @@ def test_limits_come_from_the_canonical_solutions_and_are_kept(tmp_path: Path) -
         "HumanEval/1": {"cpu_s": 6.0, "wall_s": 40.0},
     }
     assert doc["uncalibrated"] == ["HumanEval/2"]  # recorded too: a resume must not measure it again
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["limits_policy"] == {
+        "calibration": {"factor": 20.0, "floor_s": 5.0, "cap_s": 60.0, "cpu_factor": 4.0, "cpu_floor_s": 0.5},
+        "cpu_timeout_s": None,
+        "timeout_s": 3.0,
+    }
     by_task = {j.id: (j.limits.timeout_s, j.limits.cpu_time_s) for j in ex.jobs}
     per_problem: dict[str, set[tuple[float, float | None]]] = {s.task_id: set() for s in samples}
     for s in samples:
