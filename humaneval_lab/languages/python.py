@@ -45,12 +45,10 @@ def test_code(problem: Problem) -> str:
 
 
 @cache
-def driver_source() -> str:
-    return (
-        resources.files("humaneval_lab.sandbox.runner")
-        .joinpath("hel_pydriver.py")
-        .read_text(encoding="utf-8")
-    )
+def driver_source(name: str = "hel_pydriver.py") -> str:
+    """A file of the trusted driver: hel_pydriver.py (the candidate's side, the entry point) or
+    hel_pytests.py (the tests' side, loaded by it)."""
+    return resources.files("humaneval_lab.sandbox.runner").joinpath(name).read_text(encoding="utf-8")
 
 
 def isolated(problem: Problem) -> bool:
@@ -74,6 +72,7 @@ def build_isolated(problem: Problem, source: str) -> Program:
         language="python",
         files={
             "hel_pydriver.py": driver_source(),
+            "hel_pytests.py": driver_source("hel_pytests.py"),
             "candidate.py": head + source,
             "tests.json": json.dumps(tests),
         },

@@ -120,10 +120,16 @@ _WHAT: dict[str, tuple[str, str | None]] = {
 }
 
 
+_WHO_JUDGED = ("nodes", "excluded")
+
+
 def what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     """None when ``old`` may be resumed by ``new``; else which input or setting changed, both values."""
     for key, (what, detail) in _WHAT.items():
         a, b = old.get(key), new.get(key)
+        if key == "sandbox" and isinstance(a, Mapping) and isinstance(b, Mapping):
+            # Which machines judged (a Ray run's nodes) is recorded, not matched: a resume may run on others.
+            a, b = ({k: v for k, v in d.items() if k not in _WHO_JUDGED} for d in (a, b))
         if a == b:
             continue
         if isinstance(a, Mapping) and isinstance(b, Mapping):

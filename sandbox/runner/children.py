@@ -157,8 +157,8 @@ class Tester:
     values cross between them. ``uid``: in the sandbox, the tester uid, which no sample shares.
     """
 
-    def __init__(self, driver: bytes, seed: str, uid: int | None) -> None:
-        self.driver = driver
+    def __init__(self, sources: tuple[bytes, bytes], seed: str, uid: int | None) -> None:
+        self.sources = sources  # hel_pydriver.py, hel_pytests.py
         self.seed = seed  # PYTHONHASHSEED: the tests' hash secret, fixed at its start
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         drop: dict[str, Any] = {}
@@ -168,7 +168,8 @@ class Tester:
         self.proc = _start_helper("tester", child.fileno(), env, cwd="/", **drop)
         child.close()
         self.sock = parent
-        wire.write_frame(self.sock, driver)
+        for source in sources:
+            wire.write_frame(self.sock, source)
 
     def running(self) -> bool:
         return self.proc.poll() is None and proc.running(self.proc.pid)

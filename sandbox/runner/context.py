@@ -47,14 +47,14 @@ class Context:
         """(sample uid, judge uid) of ``slot``; (None, None) when this runner switches no uid."""
         return uids(slot) if self.ids else (None, None)
 
-    def tester(self, driver: bytes, seed: str = "") -> Tester:
+    def tester(self, sources: tuple[bytes, bytes], seed: str = "") -> Tester:
         """This worker thread's warm tester, started on first use (or anew after a kill, or for
         another hash seed: Python fixes its hash secret when it starts)."""
         seed = seed or PYTHON_HASH_SEED
         t: Tester | None = getattr(self._testers, "tester", None)
-        if t is None or t.driver != driver or t.seed != seed:
+        if t is None or t.sources != sources or t.seed != seed:
             self.drop_tester()
-            t = self._testers.tester = Tester(driver, seed, TESTER_UID if self.ids else None)
+            t = self._testers.tester = Tester(sources, seed, TESTER_UID if self.ids else None)
             self.all_testers.add(t)
         return t
 

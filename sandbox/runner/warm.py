@@ -17,11 +17,14 @@ from .context import Context
 from .guard import write_files
 from .steps import launch, oom_before, oom_since
 
+TESTS_SIDE = "hel_pytests.py"  # the driver's tests side (see hel_pydriver), run by the tester
+
 
 class Warm(NamedTuple):
     """How to judge a Python program warm."""
 
-    driver: bytes  # hel_pydriver.py's source: the tester's code and the candidate's harness
+    driver: bytes  # hel_pydriver.py's source: the candidate's harness, the tester's framing
+    tests_side: bytes  # hel_pytests.py's source: the tester's code
     tests: bytes  # the tests JSON, only ever sent to the tester
     code: bytes  # the candidate's code (prompt + completion)
     argv: list[str]
@@ -32,7 +35,7 @@ def plan(ctx: Context, program: dict[str, Any], seed: str) -> Warm | None:
     """The warm plan for ``program`` when this runner has a zygote and the program allows it.
 
     ``program["harness"]`` names the trusted driver among its files; ``run`` is then
-    ``python3 -I <driver> <candidate> <tests>``.
+    ``python3 -I <driver> <candidate> <tests>``, and ``TESTS_SIDE`` is among the files too.
     """
     driver = program.get("harness")
     if not driver or ctx.zygote is None:
@@ -42,8 +45,11 @@ def plan(ctx: Context, program: dict[str, Any], seed: str) -> Warm | None:
     if named != driver:
         raise ValueError(f"the harness {driver!r} is not what the run command starts")
     entry = json.loads(files[tests])["entry_point"]
+    if TESTS_SIDE not in files:
+        raise ValueError(f"the harness {driver!r} comes without {TESTS_SIDE}")
     return Warm(
         files[driver].encode(),
+        files[TESTS_SIDE].encode(),
         files[tests].encode("utf-8", "surrogatepass"),
         files[candidate].encode("utf-8", "surrogatepass"),
         [py, isolated, driver, "--candidate", candidate, entry],
@@ -85,7 +91,7 @@ def run_warm(
         return started
     pid, sin, sout, serr, wait = started
     sin.close()
-    tester = ctx.tester(warm.driver, warm.seed)
+    tester = ctx.tester((warm.driver, warm.tests_side), warm.seed)
     try:
         tester.send(warm.tests, [req_w, resp_r])
     finally:

@@ -68,6 +68,9 @@ def test_the_harness_must_be_what_run_starts(tmp_path: Path) -> None:
     ]
     with pytest.raises(ValueError, match="harness"):
         warm.plan(ctx, {**wire, "harness": "other.py"}, "0")
+    files = {k: v for k, v in wire["files"].items() if k != warm.TESTS_SIDE}
+    with pytest.raises(ValueError, match="comes without hel_pytests.py"):
+        warm.plan(ctx, {**wire, "files": files}, "0")
 
 
 def test_bad_limits_are_the_runners_error(tmp_path: Path) -> None:
