@@ -14,8 +14,10 @@ Which limit a step hit is decided by ``limit_hit`` alone. A timeout says which c
 ``cpu_out`` fact, set by cputime.Watch; or one process's RLIMIT_CPU) or ``"wall"`` (the wall clock:
 ``timed_out``, or an answer after the limit). CPU time does not depend on the host's load, so a
 ``cpu`` timeout is final; a ``wall`` timeout whose job used far less CPU than wall time (starved,
-or blocked) is judged again alone first (``final``). ``oom`` comes only from the cgroup's counter (or, outside a container,
-a SIGKILL nobody in the harness sent), never from what a sample printed.
+or blocked) is judged again alone first (``final``).
+
+``oom`` comes only from the cgroup's counter (or, outside a container, a SIGKILL nobody in the
+harness sent), never from what a sample printed.
 Standard library only.
 """
 
