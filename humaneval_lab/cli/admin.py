@@ -21,30 +21,40 @@ def problems() -> None:
 
 
 @problems.command("list")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
-def problems_list(as_json: bool) -> None:
-    """Built-in suites with their sizes and languages.
+def problems_list(files: tuple[str, ...], as_json: bool) -> None:
+    """Built-in suites, and any problem FILES given, with sizes, languages and versions.
+
+    A file is recognised by its shape (HumanEval+/MBPP+, MBPP, MultiPL-E, ...) and its release by its
+    sha256 (version "unknown" for other bytes).
 
     \b
-    Example:
+    Examples:
       humaneval-lab problems list
+      humaneval-lab problems list HumanEvalPlus.jsonl.gz MbppPlus.jsonl.gz mbpp.jsonl
     """
     from rich.table import Table
 
     rows: list[dict[str, Any]] = []
-    for name in suite_names():
-        ps = load_problems(suite=name)
-        rows.append(
-            {"suite": name, "problems": len(ps), "languages": ps.languages, "sha256": ps.content_hash[:12]}
-        )
+    sets = [(name, load_problems(suite=name)) for name in suite_names()]
+    sets += [(f, load_problems(path=f)) for f in files]
+    for name, ps in sets:
+        meta = dict(ps.meta)
+        version = meta.get("version", "built-in")
+        if meta.get("split"):
+            version += f" ({meta['split']} split)"
+        rows.append({"suite": meta.get("suite", name), "problems": len(ps), "languages": ps.languages,
+                     "version": version, "sha256": ps.content_hash[:12],
+                     **({"file": name, "file_sha256": meta["file_sha256"]} if meta else {})})  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     t = Table(title="suites")
-    for col in ("suite", "problems", "languages", "sha256"):
+    for col in ("suite", "problems", "languages", "version", "sha256"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["suite"], str(r["problems"]), ", ".join(r["languages"]), r["sha256"])
+        t.add_row(r["suite"], str(r["problems"]), ", ".join(r["languages"]), r["version"], r["sha256"])
     out.print(t)
 
 

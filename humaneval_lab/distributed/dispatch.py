@@ -22,6 +22,7 @@ and ``excluded``); a run with no admitted node is refused.
 from __future__ import annotations
 
 import collections
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -286,6 +287,12 @@ class RayExecutor:
         self.nodes = []
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}"
+    """One line for a log: a remote traceback's last line (the error raised there), else the text."""
+    lines = [ln.strip() for ln in _ANSI.sub("", str(exc)).splitlines() if ln.strip()]
+    if len(lines) > 1 and any("Traceback" in ln or ln.startswith("File ") for ln in lines):
+        return f"{type(exc).__name__}: ... {lines[-1][:300]}"
+    return f"{type(exc).__name__}: {' '.join(' '.join(lines).split())[:300]}"

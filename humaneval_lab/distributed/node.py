@@ -120,6 +120,23 @@ class FakeOnNode:
         return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256)
 
 
+START_ATTEMPTS = 3
+
+
+def _start(factory: NodeFactory, info: NodeInfo) -> Executor:
+    """The node's executor. Starting one can fail for a moment when others start beside it on the
+    same engine (e.g. two reaping the same stale containers: one finds it gone), so a failure is
+    retried twice before the node gives up (and is excluded, with the last error)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return factory(info)
+        except Exception:
+            if attempt == START_ATTEMPTS:
+                raise
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
+
+
 class NodeSandbox:
     """The actor's class (``ray.remote`` is applied by the driver, so importing this needs no Ray).
 
@@ -129,7 +146,7 @@ class NodeSandbox:
 
     def __init__(self, factory: NodeFactory, info: NodeInfo) -> None:
         self.info = info
-        self.executor = factory(info)
+        self.executor = _start(factory, info)
         self._todo: queue.Queue[Job] = queue.Queue()
         self._done: list[tuple[str, Outcome]] = []
         self._cond = threading.Condition()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from humaneval_lab.errors import UserInputError
@@ -20,6 +21,9 @@ __all__ = [
     "make_executor",
     "preload_for",
 ]
+
+
+EVALPLUS_MEMORY = 2 << 30  # bytes a worker when EvalPlus problems are judged
 
 
 def preload_for(problems: Iterable[Problem]) -> tuple[str, ...]:
@@ -40,7 +44,13 @@ def _docker(
 ) -> Executor:
     from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
 
+    problems = list(problems)
     config = DockerConfig(jobs=jobs, image=image, preload=preload_for(problems), pin_cpus=pin_cpus)
+    if any("evalplus" in p.extras for p in problems):
+        # The EvalPlus judge keeps a problem's expected outputs and parses the candidate's answers in
+        # the worker: HumanEval+ 100 and 130 answer lists of a million ints (at 512 MiB a worker the
+        # runner was killed on them; 2 GiB judged them).
+        config = replace(config, memory_per_worker=max(config.memory_per_worker, EVALPLUS_MEMORY))
     return DockerExecutor(config=config)
 
 

@@ -73,7 +73,9 @@ __all__ = [
 def _check_coverage(problems: ProblemSet, samples: Sequence[Sample], only_sampled: bool) -> ProblemSet:
     sampled = {s.task_id for s in samples}
     if only_sampled:
-        return ProblemSet(problems.name, tuple(p for p in problems if p.task_id in sampled), problems.source)
+        return ProblemSet(
+            problems.name, tuple(p for p in problems if p.task_id in sampled), problems.source, problems.meta
+        )
     missing = [p.task_id for p in problems if p.task_id not in sampled]
     if missing:
         raise PassAtKError(
@@ -156,6 +158,11 @@ def score(
         else hashlib.sha256("\n".join(keys).encode()).hexdigest()
     )
     sandbox = executor.describe()
+    problem_set_info: dict[str, Any] = {
+        "name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12],
+        # which release of a third-party suite (name, version, the file's sha256, MBPP's split)
+        **({"suite": dict(problems.meta)} if problems.meta else {}),
+    }  # fmt: skip
     manifest = {
         "problem_set_sha256": problems.content_hash,
         "samples_sha256": samples_sha,
@@ -166,7 +173,7 @@ def score(
         # on resume: calibration.json's own policy check refuses a folder measured otherwise.
         "limits_policy": limits_policy_doc(settings, calibration),
         # Only to say what changed when a resume is refused; the hashes above decide.
-        "problem_set": {"name": problems.name, "size": len(problems), "sha256": problems.content_hash[:12]},
+        "problem_set": problem_set_info,
         "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},
     }
     outcomes, kept = prepare_output(out, manifest, samples, indices, keys, overwrite)

@@ -9,6 +9,7 @@ from typing import Any
 from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Executor, Limits, Outcome, Status
 from humaneval_lab.problems import Problem, ProblemSet
+from humaneval_lab.problemsets import job_limits as problemset_limits
 from humaneval_lab.scoring.calibrate import CalibrationPolicy, limits_for
 
 DEFAULT_KS = (1, 10, 100)
@@ -81,20 +82,30 @@ class LimitsPolicy:
 
     def prepare(self) -> None:
         if self.settings.calibrated and self._calibrated is None:
+            # Problems that bring their own limits (EvalPlus: per input, from the canonical's time
+            # inside the judge) are not calibrated: that would run their canonical solutions for nothing.
+            timed = [p for p in self.problems if problemset_limits(p) is None]
+            if not timed:
+                self._calibrated = {}
+                return
+            subset = ProblemSet(self.problems.name, tuple(timed), self.problems.source, self.problems.meta)
             of = limits_for(
-                self.problems,
+                subset,
                 self.executor,
                 self.out_dir,
                 self.settings.timeout_s,
                 self.calibration,
                 self.settings.cpu_timeout_s,
             )
-            self._calibrated = {p.task_id: of(p) for p in self.problems}
+            self._calibrated = {p.task_id: of(p) for p in timed}
 
     def _fallback(self) -> Limits:
         return Limits(timeout_s=self.settings.timeout_s, cpu_time_s=self.settings.cpu_timeout_s)
 
     def limits(self, problem: Problem) -> Limits:
+        own = problemset_limits(problem)
+        if own is not None:
+            return own
         if not self.settings.calibrated:
             return self._fallback()
         if self._calibrated is None:

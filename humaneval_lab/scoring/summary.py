@@ -12,6 +12,7 @@ from typing import Any
 from humaneval_lab.execution.base import Outcome, Status
 from humaneval_lab.passk import Counts, mean_pass_at_k
 from humaneval_lab.problems import ProblemSet
+from humaneval_lab.problemsets.plus_passk import summarize as plus_summary
 from humaneval_lab.records import Sample
 from humaneval_lab.scoring.settings import ScoreSettings
 
@@ -38,10 +39,15 @@ class Summary:
     # Timeouts by the limit they hit: "cpu" (the job's CPU time), "wall" (the wall clock), and
     # "unknown" for results from before the reason was recorded.
     timeouts: dict[str, int] = field(default_factory=dict)
+    # HumanEval+/MBPP+ problems: pass@k on base and on base+plus inputs, first failing inputs
+    # (problemsets.plus_passk.summarize); None for other suites.
+    evalplus: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """summary.json: the headline numbers first, then who and what, then the details."""
         d = asdict(self)
+        if d.get("evalplus") is None:
+            d.pop("evalplus", None)
         head = {"pass@k": d.pop("pass_at_k"), "pass@k_exact": d.pop("pass_at_k_exact"),
                 "name": d.pop("name"), "model": d.pop("model")}  # fmt: skip
         return {**head, **d}
@@ -112,6 +118,7 @@ def summarize(
             f"(min n = {min(n.values())})"
         )
     infra = verdicts.get(Status.INFRA.value, 0)
+    plus = plus_summary([s.task_id for s in samples], outcomes, list(problems), ks)
     settings_d = asdict(settings)
     settings_d["ks"] = list(settings.ks)
     return Summary(
@@ -131,4 +138,5 @@ def summarize(
         infra_errors=infra,
         notes=notes,
         timeouts=dict(sorted(timeouts.items())),
+        evalplus=plus,
     )

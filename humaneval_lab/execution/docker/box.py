@@ -161,7 +161,12 @@ class _Box:
             self.violation = f"protocol: {exc}"
             self.kill()
         except (EOFError, OSError, struct.error):
-            pass
+            pass  # the stream ended: the container exited or was removed
+        except Exception as exc:  # noqa: BLE001 - a bug on our side of the stream (e.g. pinning)
+            # This thread is the box's only listener: if it died silently, the box would hang with
+            # its jobs until the watchdog. Declare it dead instead (not the sample's doing).
+            self.violation = f"host: {type(exc).__name__}: {exc}"
+            self.kill()
         self.dead = True
         self.ex._unpin(self)  # now, not when the run loop hears of it: a replacement may pin first
         self.ready.set()
