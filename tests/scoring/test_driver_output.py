@@ -30,7 +30,9 @@ from ..conftest import write_jsonl
 VERDICTS = {
     "PASS": Outcome(Status.PASSED, "", "", 0.123456, cpu_s=0.0123456),
     "FAIL": Outcome(Status.FAILED, "AssertionError", "Traceback...\nAssertionError\n", 0.5),
-    "SLOW": Outcome(Status.TIMEOUT, "run exceeded the time limit", "", 3.00004, timeout="wall", cpu_s=0.50004),
+    "SLOW": Outcome(
+        Status.TIMEOUT, "run exceeded the time limit", "", 3.00004, timeout="wall", cpu_s=0.50004
+    ),
     "BOOM": Outcome(Status.ERROR, "", "Segmentation fault é\n", 0.01),
 }
 
