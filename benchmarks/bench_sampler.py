@@ -29,11 +29,11 @@ def main() -> None:
 
     from humaneval_lab.languages import get_language
     from humaneval_lab.problems import load_problems
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, sample
+    from humaneval_lab.sampling import HfConfig, SamplingConfig, sample
     from humaneval_lab.sampling.hf import HFBackend
 
     ps = load_problems().select(limit=args.problems)
-    backend = HFBackend(EngineConfig(args.model, batch_size=args.batch_size))
+    backend = HFBackend(HfConfig(args.model, batch_size=args.batch_size))
     backend.load()
     model, tok = backend.model, backend.tokenizer
     stops = list(get_language("python").stop_sequences)

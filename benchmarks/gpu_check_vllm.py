@@ -31,11 +31,11 @@ def main() -> None:
 
     from humaneval_lab.languages import get_language
     from humaneval_lab.problems import load_problems
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, sample
+    from humaneval_lab.sampling import SamplingConfig, VllmConfig, sample
     from humaneval_lab.sampling.vllm import VLLMBackend
 
     ps = load_problems().select(limit=args.problems)
-    backend = VLLMBackend(EngineConfig(args.model))
+    backend = VLLMBackend(VllmConfig(args.model))
     llm = backend.load()
     stops = list(get_language("python").stop_sequences)
 

@@ -121,11 +121,14 @@ def _plain(verb: str) -> PlainProgress:
 
 
 @contextmanager
-def progress_bar(description: str, verb: str = "scored") -> Iterator[Callable[[int, int], None]]:
-    """Yields ``update(done, total)``: a bar on a terminal, else a plain line every ~10 s (stderr)."""
+def progress_bar(
+    description: str, verb: str = "scored", status: Callable[[], str] | None = None
+) -> Iterator[Callable[[int, int], None]]:
+    """Yields ``update(done, total)``: a bar on a terminal, else a plain line every ~10 s (stderr).
+    ``status``: a short live line shown beside it (e.g. a Ray run's nodes alive and jobs in flight)."""
     if not console.is_terminal:
         plain = _plain(verb)
-        yield lambda done, total: plain.update(done, total)
+        yield lambda done, total: plain.update(done, total, status() if status else "")
         return
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -139,6 +142,8 @@ def progress_bar(description: str, verb: str = "scored") -> Iterator[Callable[[i
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
+            if status:
+                bar.update(task, description=f"{description} ({status()})")
             bar.update(task, completed=done, total=total)
 
         yield update

@@ -7,6 +7,11 @@
 #      default: a fresh mktemp dir under /var/tmp). Always deleted on exit.
 # TAG  image tag (default: humaneval-lab-sandbox:<recipe hash>).
 #
+# LANGUAGES (environment): "all" (default) or a comma-separated language set
+# (python,cpp,...; see packages.txt): only those toolchains are installed, and
+# the set enters the recipe hash, hence the tag, and the label
+# org.humaneval-lab.languages.
+#
 # Needs root, debootstrap, chroot, docker, and access to a Debian mirror
 # (SANDBOX_MIRROR, SANDBOX_SECURITY_MIRROR to override). Steps:
 #   1. debootstrap --variant=minbase bookworm DIR
@@ -52,14 +57,25 @@ command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install
 command -v docker >/dev/null || die "docker CLI not found"
 docker info >/dev/null 2>&1 || die "docker engine not reachable (docker info failed)"
 
+# The language set, normalised (sorted, no duplicates) as
+# humaneval_lab.sandbox_image.normalize_languages() does.
+LANGUAGES=${LANGUAGES:-all}
+if [ "$LANGUAGES" != all ]; then
+    LANGUAGES=$(printf '%s' "$LANGUAGES" | tr ',' '\n' | grep -v '^$' | LC_ALL=C sort -u | paste -sd, -)
+fi
+
 # Recipe hash: must match humaneval_lab.sandbox_image.recipe_hash():
-# sha256 over, for each recipe file in order, name NUL size NUL bytes.
+# sha256 over, for each recipe file in order, name NUL size NUL bytes; then,
+# for a language set other than all, "languages" NUL set.
 recipe_hash() {
     local f
-    for f in packages.txt build-offline.sh setup-rootfs.sh; do
-        printf '%s\0%s\0' "$f" "$(stat -c %s "$HERE/$f")"
-        cat "$HERE/$f"
-    done | sha256sum | cut -c1-12
+    {
+        for f in packages.txt packages.sh build-offline.sh setup-rootfs.sh; do
+            printf '%s\0%s\0' "$f" "$(stat -c %s "$HERE/$f")"
+            cat "$HERE/$f"
+        done
+        if [ "$LANGUAGES" != all ]; then printf 'languages\0%s' "$LANGUAGES"; fi
+    } | sha256sum | cut -c1-12
 }
 HASH=$(recipe_hash)
 
@@ -93,8 +109,8 @@ trap 'exit 130' INT TERM
 T0=$SECONDS
 lap() { log "$1 done in $((SECONDS - $2)) s"; }
 
-PACKAGES=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$HERE/packages.txt" | grep -v '^$' | tr '\n' ' ')
-log "recipe $HASH -> $TAG; rootfs in $DIR"
+PACKAGES=$(sh "$HERE/packages.sh" "$LANGUAGES" "$HERE/packages.txt" | tr '\n' ' ')
+log "recipe $HASH -> $TAG; languages $LANGUAGES; rootfs in $DIR"
 log "packages: $PACKAGES"
 
 t=$SECONDS
@@ -168,10 +184,12 @@ changes=(
     --change 'ENTRYPOINT ["/usr/bin/tini", "-g", "--"]'
     --change 'CMD ["bash"]'
     --change "LABEL org.humaneval-lab.recipe=$HASH"
+    --change "LABEL org.humaneval-lab.languages=$LANGUAGES"
 )
 for kv in "${IMAGE_ENV[@]}"; do changes+=(--change "ENV $kv"); done
 log "docker import -> $TAG"
 tar --numeric-owner --xattrs -C "$DIR" -c . | docker import "${changes[@]}" - "$TAG"
 lap "docker import" "$t"
 
-log "built $TAG (recipe $HASH) in $((SECONDS - T0)) s; image size $(docker image inspect -f '{{.Size}}' "$TAG") bytes"
+SIZE=$(docker image inspect -f '{{.Size}}' "$TAG")
+log "built $TAG (recipe $HASH, languages $LANGUAGES) in $((SECONDS - T0)) s; image size $SIZE bytes ($((SIZE / 1000000)) MB)"

@@ -14,6 +14,10 @@ PREWARM=/opt/humaneval-lab
 
 export LANG=C.UTF-8 HOME=/root
 
+# Each toolchain's steps run only when packages.txt's language set installed
+# it (sandbox/packages.sh): a leaner image skips them.
+mkdir -p "$PREWARM"
+
 # --- user and work dir -----------------------------------------------------
 getent group sandbox >/dev/null || groupadd --gid "$SANDBOX_GID" sandbox
 getent passwd sandbox >/dev/null ||
@@ -23,6 +27,7 @@ mkdir -p /work
 chown "$SANDBOX_UID:$SANDBOX_GID" /work
 chmod 0755 /work
 
+if command -v cargo >/dev/null; then
 # --- Rust: crates.io replaced by Debian's vendored crates -------------------
 # Same source replacement dh-cargo writes (see /usr/share/cargo/bin/cargo).
 # /.cargo/config.toml is on cargo's config search path for every working
@@ -41,7 +46,9 @@ directory = "/usr/share/cargo/registry"
 offline = true
 EOF
 chmod -R a+rX /.cargo
+fi
 
+if command -v go >/dev/null; then
 # --- Go: GOPATH mode over Debian's /usr/share/gocode ------------------------
 # Image env: GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off and a
 # writable GOCACHE under /tmp. `go test` in any directory then resolves
@@ -104,7 +111,9 @@ EOF
     go test -count=1 .
     go clean -testcache
 )
+fi
 
+if command -v g++ >/dev/null; then
 # --- C++ precompiled headers (root-owned, read-only to samples) ----------------
 # The standard headers HumanEval-X and MultiPL-E programs include, compiled once: a C++ sample
 # then compiles ~2.5x faster. The language spec uses them only when present.
@@ -115,7 +124,9 @@ g++ -std=c++11 -O0 -w -x c++-header $D/humaneval-x.h -o $D/humaneval-x.h.gch/c++
 printf '#include<bits/stdc++.h>\n' > $D/multipl-e.h
 g++ -std=c++17 -O0 -w -x c++-header $D/multipl-e.h -o $D/multipl-e.h.gch/c++17.gch
 chmod -R a+rX /opt/humaneval-lab
+fi
 
+if command -v cargo >/dev/null; then
 # --- Rust prewarm: a template crate with regex, md5, rand compiled ----------
 # Copy it (cp -a keeps mtimes) to a writable place, replace src/main.rs and
 # `cargo build`/`cargo test`: only the new code is compiled.
@@ -156,6 +167,7 @@ EOF
         target/debug/incremental
 )
 chmod -R a+rX "$PREWARM"
+fi
 
 # --- hardening: no setuid/setgid programs (nothing in the sandbox may ------
 # change user; su, mount, passwd, ... keep working for root only)

@@ -101,23 +101,57 @@ def test_recipe_hash_missing_file(tmp_path: Path) -> None:
         recipe_hash(copy)
 
 
-def test_shell_recipe_hash_matches_python() -> None:
-    """build-offline.sh labels the image with the same hash."""
+@pytest.mark.parametrize("languages", ["all", "rust,python", "racket"])
+def test_shell_recipe_hash_matches_python(languages: str) -> None:
+    """build-offline.sh labels the image with the same hash, for every language set."""
     script = (SANDBOX / "build-offline.sh").read_text()
     func = re.search(r"^recipe_hash\(\) \{\n.*?^\}\n", script, re.MULTILINE | re.DOTALL)
-    assert func, "recipe_hash() not found in build-offline.sh"
+    norm = re.search(r"^LANGUAGES=\$\{LANGUAGES:-all\}\n.*?^fi\n", script, re.MULTILINE | re.DOTALL)
+    assert func and norm, "recipe_hash() or the LANGUAGES normalisation not found in build-offline.sh"
     out = subprocess.run(
-        ["bash", "-c", f"set -euo pipefail\nHERE={shlex.quote(str(SANDBOX))}\n{func.group(0)}recipe_hash"],
+        [
+            "bash",
+            "-c",
+            f"set -euo pipefail\nHERE={shlex.quote(str(SANDBOX))}\n"
+            f"LANGUAGES={shlex.quote(languages)}\n{norm.group(0)}{func.group(0)}recipe_hash",
+        ],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.strip()
-    assert out == recipe_hash(SANDBOX)
+    assert out == recipe_hash(SANDBOX, languages)
+    assert (out == recipe_hash(SANDBOX)) == (languages == "all")
+
+
+def test_language_sets(tmp_path: Path) -> None:
+    """packages.sh prints the core plus the sections asked for; an unknown name is an error."""
+
+    def packages(langs: str) -> list[str]:
+        return subprocess.run(["sh", str(SANDBOX / "packages.sh"), langs], check=True,
+                              capture_output=True, text=True).stdout.split()  # fmt: skip
+
+    every = packages("all")
+    assert every == _packages()
+    lean = packages("python,rust")
+    assert "python3" in lean and "rustc" in lean and "ghc" not in lean and "g++" not in lean
+    assert set(lean) < set(every)
+    assert "racket" in packages("racket") and "tini" in packages("racket")
+    proc = subprocess.run(["sh", str(SANDBOX / "packages.sh"), "python,klingon"], capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert proc.returncode != 0 and "unknown language klingon" in proc.stderr
+    with pytest.raises(SandboxBuildError, match="klingon"):
+        recipe_hash(SANDBOX, "python,klingon")
+    assert sandbox_image.normalize_languages(SANDBOX, " rust,python,rust ") == "python,rust"
+    from humaneval_lab.languages import all_languages
+
+    # Every language spec can be built into an image, and every section is a language.
+    assert set(sandbox_image.language_sections(SANDBOX)) == {s.name for s in all_languages()}
 
 
 def _packages() -> list[str]:
     lines = (SANDBOX / "packages.txt").read_text().splitlines()
-    return [p for p in (line.split("#", 1)[0].strip() for line in lines) if p]
+    entries = (line.split("#", 1)[0].strip() for line in lines)
+    return [p for p in entries if p and not p.startswith("[")]
 
 
 def test_packages_txt() -> None:
@@ -173,7 +207,7 @@ def test_dockerfile_uses_packages_txt_and_setup_script() -> None:
     copies = [rest.split() for op, rest in ins if op == "COPY"]
     assert any("packages.txt" in c and "setup-rootfs.sh" in c for c in copies)
     runs = " ".join(rest for op, rest in ins if op == "RUN")
-    assert re.search(r"packages\.txt.*\|\s*xargs apt-get install", runs)
+    assert re.search(r"packages\.sh \"\$LANGUAGES\" packages\.txt.*xargs apt-get install", runs)
     assert "--no-install-recommends" in runs
     assert re.search(r"(sh|bash) \S*setup-rootfs\.sh", runs)
     assert ("USER", "10001:10001") in ins

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 from rich.markup import escape
 
 from humaneval_lab.cli import (
@@ -47,21 +49,24 @@ from humaneval_lab.errors import ExitCode
     help="raw: continue the prompt. chat: ask an instruct model, extract the code. auto: the named model's mode, else raw.",
 )
 @click.option("--stop", "stops", multiple=True, help="An extra stop sequence (repeatable).")
-@click.option("--device", default="auto", show_default=True, help="hf: auto, cpu, cuda, cuda:N.")
-@click.option("--dtype", default="auto", show_default=True, help="auto, float32, bfloat16, float16.")
-@click.option(
-    "--batch-size",
-    type=int,
-    default=16,
-    show_default=True,
-    help="hf: sequences per batch; openai: prompts per request.",
-)
-@click.option("--tensor-parallel-size", type=int, default=1, show_default=True, help="vllm.")
-@click.option("--gpu-memory-utilization", type=float, default=0.9, show_default=True, help="vllm.")
-@click.option("--max-model-len", type=int, default=None, help="vllm.")
+# Engine options: each belongs to the backends named in its help; another backend refuses it.
+# Defaults live in the backend's config (sampling/configs.py), not here.
+@click.option("--device", default=None, help="hf: auto (default), cpu, cuda, cuda:N.")
+@click.option("--dtype", default=None, help="hf, vllm: auto (default), float32, bfloat16, float16.")
+@click.option("--batch-size", type=int, default=None, help="hf: sequences per generate call (default 16).")
+@click.option("--tensor-parallel-size", type=int, default=None, help="vllm: GPUs per model (default 1).")
+@click.option("--gpu-memory-utilization", type=float, default=None, help="vllm: (0, 1], default 0.9.")
+@click.option("--max-model-len", type=int, default=None, help="vllm: context length (default: the model's).")
 @click.option("--base-url", default=None, help="openai: e.g. http://127.0.0.1:8000/v1")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default=None, help="openai (default: $OPENAI_API_KEY).")
-@click.option("--concurrency", type=int, default=8, show_default=True, help="openai: requests in flight.")
+@click.option("--concurrency", type=int, default=None, help="openai: requests in flight (default 8).")
+@click.option(
+    "--prompts-per-request", type=int, default=None, help="openai: prompts per request (default 16)."
+)
+@click.option("--ray", "ray_address", default=None, metavar="auto|HOST:PORT",
+              help="hf, vllm: run engine replicas as actors on a Ray cluster (see docs/scale.md).")  # fmt: skip
+@click.option("--replicas", type=int, default=1, show_default=True,
+              help="With --ray: engine replicas (vllm: each takes --tensor-parallel-size GPUs).")  # fmt: skip
 @click.option(
     "-o",
     "--output",
@@ -73,19 +78,18 @@ from humaneval_lab.errors import ExitCode
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON to stdout.")
 def sample(suite: str | None, problems_path: str | None, languages: tuple[str, ...], limit: int | None,
            tasks: tuple[str, ...], backend: str, model: str, n: int, temperature: float, top_p: float,
-           top_k: int, max_new_tokens: int, seed: int, prompt_mode: str, stops: tuple[str, ...], device: str,
-           dtype: str, batch_size: int, tensor_parallel_size: int, gpu_memory_utilization: float,
-           max_model_len: int | None, base_url: str | None, api_key: str | None, concurrency: int,
-           out_path: str, as_json: bool) -> None:  # fmt: skip
+           top_k: int, max_new_tokens: int, seed: int, prompt_mode: str, stops: tuple[str, ...],
+           ray_address: str | None, replicas: int, out_path: str, as_json: bool, **engine: Any) -> None:  # fmt: skip
     """Generate n completions per problem into a JSONL file that `score` reads.
 
     \b
     Example:
       humaneval-lab sample --backend hf --model smollm2-135m --limit 20 -n 4 -o runs/demo/samples.jsonl
       humaneval-lab sample --backend vllm --model /ckpt/step-1200 -n 200 --temperature 0.8 -o s.jsonl
+      humaneval-lab sample --backend vllm --model /ckpt/step-1200 -n 200 -o s.jsonl --ray auto --replicas 8
       humaneval-lab sample --backend openai --base-url http://127.0.0.1:8000/v1 --model m -n 20 -o s.jsonl
     """
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, make_backend
+    from humaneval_lab.sampling import Backend, SamplingConfig, make_backend
     from humaneval_lab.sampling import sample as run_sample
     from humaneval_lab.sampling.models import default_prompt_mode
 
@@ -93,12 +97,19 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
     mode = default_prompt_mode(model) if prompt_mode == "auto" else prompt_mode
     config = SamplingConfig(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             seed=seed, prompt_mode=mode, extra_stops=stops)  # fmt: skip
-    engine = EngineConfig(model=model, device=device, dtype=dtype, batch_size=batch_size,
-                          tensor_parallel_size=tensor_parallel_size, gpu_memory_utilization=gpu_memory_utilization,
-                          max_model_len=max_model_len, base_url=base_url, api_key=api_key, concurrency=concurrency)  # fmt: skip
     from humaneval_lab.sampling.run import greedy_warning
 
-    be = make_backend(backend, engine)
+    engine_cfg = engine_config(backend, model, engine)
+    if ray_address is not None:
+        from humaneval_lab.distributed import import_ray
+        from humaneval_lab.distributed.sampling import RayBackend, check_backend
+
+        check_backend(backend)
+        import_ray()
+        be: Backend = RayBackend(backend, engine_cfg, replicas, ray_address,
+                                 on_event=lambda msg: console.print(escape(msg), soft_wrap=True))  # fmt: skip
+    else:
+        be = make_backend(backend, engine_cfg)
     warning = greedy_warning(config)
     if warning:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
@@ -120,3 +131,21 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
+
+
+def engine_config(backend: str, model: str, given: dict[str, Any]) -> Any:
+    """The backend's config from the engine flags the user set (on the command line, or
+    $OPENAI_API_KEY); a flag of another backend is refused with one line (exit 2)."""
+    from humaneval_lab.sampling import CONFIGS, backend_config
+    from humaneval_lab.sampling.configs import owners
+
+    ctx = click.get_current_context()
+    options = {}
+    for name, value in given.items():
+        source = ctx.get_parameter_source(name)
+        if value is None or source is ParameterSource.DEFAULT:
+            continue
+        if source is ParameterSource.ENVIRONMENT and backend not in owners(name, CONFIGS):
+            continue  # an environment variable set for other tools is not a request to this backend
+        options[name] = value
+    return backend_config(backend, model, options)

@@ -56,6 +56,9 @@ from humaneval_lab.problems import load_problems
               help="PYTHONHASHSEED of each Python sample, recorded per result: one fixed seed (0), or one "
                    "derived from the sample (set order varies across samples; each needs fresh interpreters, "
                    "several times slower).")  # fmt: skip
+@click.option("--ray", "ray_address", default=None, metavar="auto|HOST:PORT",
+              help="Judge on a Ray cluster: one sandbox per node (jobs = its CPUs); this process writes "
+                   "the results. Needs humaneval-lab[ray]; see docs/scale.md.")  # fmt: skip
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--name", "run_name", default=None,
               help="The run's name in compare, gate and report (default: the model and its samples' file).")  # fmt: skip
@@ -66,7 +69,7 @@ def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
     jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, hash_seeds: str,
-    only_sampled: bool,
+    ray_address: str | None, only_sampled: bool,
     run_name: str | None, overwrite: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
@@ -78,10 +81,11 @@ def score(
     \b
     Example:
       humaneval-lab score samples.jsonl -k 1,10,100 -o runs/ckpt-1200
+      humaneval-lab score samples.jsonl -k 1,10,100 -o runs/ckpt-1200 --ray auto
     """
     import os
 
-    from humaneval_lab.execution import make_executor
+    from humaneval_lab.execution import Executor, make_executor
     from humaneval_lab.execution.local import WARNING
     from humaneval_lab.records import default_run_name, model_info, read_samples
     from humaneval_lab.scoring import DEFAULT_KS, RESULTS, ScoreSettings
@@ -105,9 +109,19 @@ def score(
         if sandbox == "local":
             console.print(f"[bold yellow]warning:[/] {WARNING}", soft_wrap=True)
 
-    executor = make_executor(sandbox, settings.jobs, image=image, pin_cpus=pin_cpus, problems=ps)
+    executor: Executor
+    if ray_address is not None:
+        from humaneval_lab.distributed import ray_executor
+
+        if sandbox != "docker":
+            exit_with("--ray judges in each node's Docker sandbox; it cannot be combined with --sandbox local",
+                      ExitCode.USAGE)  # fmt: skip
+        executor = ray_executor(ray_address, image=image, pin_cpus=pin_cpus, problems=ps,
+                                on_event=lambda msg: console.print(escape(msg), soft_wrap=True))  # fmt: skip
+    else:
+        executor = make_executor(sandbox, settings.jobs, image=image, pin_cpus=pin_cpus, problems=ps)
     try:
-        with progress_bar("scoring") as update:
+        with progress_bar("scoring", status=getattr(executor, "status", None)) as update:
             summary = run_score(
                 samples,
                 ps,

@@ -2,13 +2,13 @@
 
 A ``Job`` is language-neutral: files to write, commands to run, limits. Language specs turn a
 (problem, completion) into a ``Program``; executors (local, docker, fake, later a Ray-sharded one) only
-run programs. Every executor judges with the same function, ``hel_runner.execute_job``, so verdicts
-mean the same thing everywhere.
+run programs. Every executor judges with the same function, ``execute_job`` (sandbox/runner/judge.py,
+its verdicts decided in sandbox/runner/verdict.py), so verdicts mean the same thing everywhere.
 
 Pass rule: the last command exits 0 **and** prints, on a line of its own, a secret token that the
 runner makes per job and hands to trusted code only (on the run command's stdin). Exit code 0 alone is
 never a pass: a completion that calls ``sys.exit(0)`` before the tests run never prints the token.
-(Python judged warm in the sandbox, see ``Program.warm_tests``, gets its verdict from the trusted
+(Python judged warm in the sandbox, see ``Program.harness``, gets its verdict from the trusted
 test process over a private socket instead, and two-process languages, see ``Program.judge``, from
 their trusted judge's exit code.)
 """
@@ -67,11 +67,12 @@ class Program:
     failure_markers: tuple[str, ...] = ()
     # Some test styles only print on failure (rackunit, console.assert): then stderr must be empty.
     require_empty_stderr: bool = False
-    # Python isolation, warm: the name of the tests JSON among ``files`` when ``run`` is
-    # ``python3 -I <driver> <candidate> <tests>``. A sandbox runner with a warm tester runs the tests
-    # there (never writing them to disk) and only the candidate in a fresh process; elsewhere ``run``
-    # runs as it is. Both judge the same way (sandbox/runner/hel_pydriver.py).
-    warm_tests: str = ""
+    # A trusted harness the runner may run warm: the name among ``files`` of the driver that ``run``
+    # starts as ``python3 -I <harness> <candidate> <tests>`` (Python: hel_pydriver.py). A sandbox
+    # runner with a zygote then runs the tests in its long-lived tester (never writing them to disk)
+    # and only the candidate in a fresh process; elsewhere ``run`` runs as it is. Both judge the same
+    # way (sandbox/runner/hel_pydriver.py, sandbox/runner/warm.py).
+    harness: str | None = None
     # Two processes (interpreted languages): ``judge`` is the argv of a trusted judge that runs the
     # tests in its own dir, which holds ``judge_files``; ``run`` then starts the candidate, which
     # only serves calls. Both read on fd 3 and write on fd 4 (the judge's writes are the

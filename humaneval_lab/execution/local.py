@@ -14,7 +14,7 @@ from typing import Any
 
 from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
-from humaneval_lab.sandbox.runner import hel_runner
+from humaneval_lab.sandbox.runner.judge import execute_job
 
 WARNING = "--sandbox local runs untrusted model-written code directly on this machine, without isolation"
 
@@ -40,7 +40,7 @@ class LocalExecutor:
                     if job is None:
                         exhausted = True
                         break
-                    fut = pool.submit(hel_runner.execute_job, job.to_wire(), self._tmp.name)
+                    fut = pool.submit(execute_job, job.to_wire(), self._tmp.name)
                     pending.add(fut)
                     ids[fut] = job.id
                 if not pending:

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from humaneval_lab.errors import UserInputError
-from humaneval_lab.sampling.base import EngineConfig, Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.configs import FakeConfig
 from humaneval_lab.sampling.truncate import decode_bytes
 
 MODES = ("canonical", "mixed", "bytes", "chat")
@@ -73,5 +74,5 @@ class FakeBackend:
         pass
 
 
-def from_config(engine: EngineConfig) -> FakeBackend:
-    return FakeBackend(engine.model, delay_s=float(engine.options.get("delay_s", 0.0)))
+def from_config(engine: FakeConfig) -> FakeBackend:
+    return FakeBackend(engine.model, delay_s=engine.delay_s)

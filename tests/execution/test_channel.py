@@ -12,7 +12,7 @@ import struct
 from typing import Any
 
 import pytest
-from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
+from humaneval_lab.sandbox.runner.wire import seal, unseal
 
 from humaneval_lab.execution.base import Job, Limits, Program, Status
 from humaneval_lab.execution.docker import MAX_LINE, ProtocolError, _Box
@@ -126,6 +126,20 @@ def test_a_violation_kills_the_box_and_never_raises() -> None:
     box = _box([seal(KEY, READY), b"garbage\n"])
     box._read()
     assert box.dead and "mac" in box.violation
+    assert box.ex._events.get_nowait()[0] == "dead"  # type: ignore[attr-defined]
+
+
+def test_a_host_side_error_in_the_reader_kills_the_box_instead_of_hanging_it() -> None:
+    """The reader thread is the box's only listener: an error of ours (here, pinning) must not end
+    it silently, leaving the box's jobs to hang until the watchdog."""
+    box = _box([seal(KEY, READY)])
+
+    def broken_pin(_box: Any, _cpus: list[int]) -> None:
+        raise RuntimeError("engine client in a bad state")
+
+    box.ex._pin = broken_pin  # type: ignore[attr-defined]
+    box._read()
+    assert box.dead and box.violation == "host: RuntimeError: engine client in a bad state"
     assert box.ex._events.get_nowait()[0] == "dead"  # type: ignore[attr-defined]
 
 

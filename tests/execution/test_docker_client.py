@@ -7,7 +7,9 @@ and ``sandbox build``) go through the one factory.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 from typing import Any
 
 import docker
@@ -196,8 +198,17 @@ def test_require_image_when_the_engine_fails_to_answer() -> None:
 
 
 class _Container:
+    """A container as ``containers.list(sparse=True)`` returns it: the list call's attrs only."""
+
     def __init__(self, name: str, labels: dict[str, str], error: Exception | None = None) -> None:
-        self.name, self.labels, self.error, self.removed = name, labels, error, False
+        self.name, self.error, self.removed = name, error, False
+        self.attrs = {"Id": name, "Labels": labels}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        # docker-py's sparse objects have no Config: .labels would need a reload (an inspect that
+        # fails with NotFound when another run removed the container meanwhile).
+        raise docker.errors.DockerException("Label data is not available for sparse objects.")
 
     def remove(self, force: bool = False) -> None:
         if self.error:
@@ -210,7 +221,13 @@ class _Sweepable:
         self.items = items
         self.containers = self
 
-    def list(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[_Container]:
+    def list(
+        self, all: bool = False, filters: dict[str, Any] | None = None, sparse: bool = False
+    ) -> list[_Container]:
+        assert all and filters == {"label": RUN_LABEL}
+        assert sparse, (
+            "without sparse, docker-py inspects every container: a concurrent removal fails the sweep"
+        )
         if isinstance(self.items, Exception):
             raise self.items
         return self.items
@@ -248,3 +265,22 @@ def test_docker_errors_covers_what_docker_py_raises() -> None:
     ):
         assert isinstance(exc, caught)
     assert not isinstance(TypeError(), caught)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid  # reaped: no process has this pid now (pids are not reused this fast)
+
+
+def test_only_dead_runs_of_this_host_are_removed() -> None:
+    host, dead = socket.gethostname(), _dead_pid()
+    items = [
+        _Container("dead-here", {RUN_LABEL: "a", OWNER_LABEL: str(dead), HOST_LABEL: host}),
+        _Container("alive-here", {RUN_LABEL: "b", OWNER_LABEL: str(os.getpid()), HOST_LABEL: host}),
+        _Container("dead-elsewhere", {RUN_LABEL: "c", OWNER_LABEL: str(dead), HOST_LABEL: host + "-other"}),
+        _Container("no-owner-here", {RUN_LABEL: "d", HOST_LABEL: host}),
+        _Container("garbled-owner", {RUN_LABEL: "e", OWNER_LABEL: "x", HOST_LABEL: host}),
+    ]
+    assert remove_stale_containers(_Sweepable(items)) == 3
+    assert {c.name for c in items if c.removed} == {"dead-here", "no-owner-here", "garbled-owner"}

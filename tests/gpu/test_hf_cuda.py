@@ -69,7 +69,7 @@ def test_hf_seeded_samples_across_batch_sizes(llama_1b: Path, tmp_path: Path, re
     bits and a sampled token can flip. What must hold: every run writes every (task, index) once, with
     the seed derived from (run seed, task, index), whatever the batch size.
     """
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, make_backend
+    from humaneval_lab.sampling import HfConfig, SamplingConfig, make_backend
     from humaneval_lab.sampling import sample as run_sample
 
     ps = load_problems().select(limit=LIMIT)
@@ -77,7 +77,7 @@ def test_hf_seeded_samples_across_batch_sizes(llama_1b: Path, tmp_path: Path, re
     texts: dict[str, dict[tuple[str, int], str]] = {}
     for label, batch in (("bs1", 1), ("bs8", 8), ("bs32", 32), ("bs32-again", 32)):
         be = make_backend(
-            "hf", EngineConfig(model=str(llama_1b), device="cuda", dtype="bfloat16", batch_size=batch)
+            "hf", HfConfig(model=str(llama_1b), device="cuda", dtype="bfloat16", batch_size=batch)
         )
         try:
             out = tmp_path / f"{label}.jsonl"

@@ -93,4 +93,57 @@ BODIES: dict[str, tuple[str, str, str]] = {
         "        done\n    done\n    echo false\n",
         "    echo false\n",
     ),
+    "csharp": (
+        "cs",
+        "        for (int i = 0; i < numbers.Count; i++)\n"
+        "            for (int j = i + 1; j < numbers.Count; j++)\n"
+        "                if (Math.Abs(numbers[i] - numbers[j]) < threshold) return true;\n"
+        "        return false;\n",
+        "        return false;\n",
+    ),
+    "d": (
+        "d",
+        "{\n    foreach (i; 0 .. numbers.length)\n        foreach (j; i + 1 .. numbers.length)\n"
+        "            if (abs(numbers[i] - numbers[j]) < threshold) return true;\n    return false;\n}\n",
+        "{\n    return false;\n}\n",
+    ),
+    "elixir": (
+        "elixir",
+        "    Enum.any?(Enum.with_index(numbers), fn {x, i} ->\n"
+        "      Enum.any?(Enum.drop(numbers, i + 1), fn y -> abs(x - y) < threshold end)\n"
+        "    end)\n  end\nend\n",
+        "    false\n  end\nend\n",
+    ),
+    "haskell": (
+        "hs",
+        " or [abs (x - y) < threshold | (i, x) <- zip [0 :: Int ..] numbers,"
+        " (j, y) <- zip [0 ..] numbers, i < j]\n",
+        " False\n",
+    ),
+    "ocaml": (
+        "ml",
+        "  let rec go = function\n    | [] -> false\n"
+        "    | x :: rest -> List.exists (fun y -> Float.abs (x -. y) < threshold) rest || go rest\n"
+        "  in go numbers\n",
+        "  false\n",
+    ),
+    "r": (
+        "r",
+        "  n <- length(numbers)\n  if (n < 2) return(FALSE)\n"
+        "  for (i in 1:(n - 1)) for (j in (i + 1):n)\n"
+        "    if (abs(numbers[i] - numbers[j]) < threshold) return(TRUE)\n  FALSE\n}\n",
+        "  FALSE\n}\n",
+    ),
+    "racket": (
+        "rkt",
+        "  (for*/or ([i (in-range (length numbers))] [j (in-range (add1 i) (length numbers))])\n"
+        "    (< (abs (- (list-ref numbers i) (list-ref numbers j))) threshold)))\n",
+        "  #f)\n",
+    ),
+    "scala": (
+        "scala",
+        "        numbers.indices.exists(i => (i + 1 until numbers.length)"
+        ".exists(j => abs(numbers(i) - numbers(j)) < threshold))\n",
+        "        false\n",
+    ),
 }

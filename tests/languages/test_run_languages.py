@@ -46,7 +46,9 @@ WRONG = {
 }
 
 
-def score(tmp_path: Path, samples: list[dict[str, Any]], *problem_args: str) -> list[dict[str, Any]]:
+def score(
+    tmp_path: Path, samples: list[dict[str, Any]], *problem_args: str, timeout: int = 60
+) -> list[dict[str, Any]]:
     path = tmp_path / "samples.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in samples))
     out = tmp_path / "out"
@@ -63,7 +65,7 @@ def score(tmp_path: Path, samples: list[dict[str, Any]], *problem_args: str) -> 
             "-k",
             "1",
             "--timeout",
-            "60",
+            str(timeout),
             "--no-calibrate",  # calibration is not under test here: it would run every canonical twice
         ],
     )
@@ -185,5 +187,6 @@ def test_multipl_e_right_body_passes_and_wrong_body_fails(tmp_path: Path, langua
         tmp_path,
         [{"task_id": name, "completion": right}, {"task_id": name, "completion": wrong}],
         "--problems", str(MULTIPL_E / f"humaneval-{suffix}-reworded.jsonl"), "--task", name,
+        timeout=300 if language == "scala" else 60,  # scalac alone takes ~5 s of CPU
     )  # fmt: skip
     assert [r["passed"] for r in results] == [True, False], results

@@ -175,9 +175,9 @@ def test_multipl_e_failure_names_the_call_and_the_value(tmp_path: Path) -> None:
 LOCAL_PATH_SCRIPT = """
 import json, sys
 sys.path.insert(0, "/runner")
-import hel_runner  # as the local executor uses it: no zygote, no uid switching
+from hel.judge import execute_job  # as the local executor uses it: no zygote, no uid switching
 for job in json.loads(sys.stdin.read()):
-    print(json.dumps([job["id"], hel_runner.execute_job(job, "/work")["status"]]))
+    print(json.dumps([job["id"], execute_job(job, "/work")["status"]]))
 """
 
 
@@ -211,7 +211,7 @@ def test_the_local_executor_path_judges_the_same(tmp_path: Path) -> None:
             default_image(), ["sh", "-c", f"python3 -c '{LOCAL_PATH_SCRIPT}' < /jobs/jobs.json"],
             user="10001:10001", network_disabled=True, remove=True, working_dir="/",
             tmpfs={"/work": "exec,size=64m,uid=10001,gid=10001"},
-            volumes={str(runner_dir): {"bind": "/runner", "mode": "ro"}, str(tmp_path): {"bind": "/jobs", "mode": "ro"}},
+            volumes={str(runner_dir): {"bind": "/runner/hel", "mode": "ro"}, str(tmp_path): {"bind": "/jobs", "mode": "ro"}},
         )  # fmt: skip
     finally:
         client.close()

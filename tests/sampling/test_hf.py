@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from humaneval_lab.problems import load_problems
-from humaneval_lab.sampling import EngineConfig, SamplingConfig, manifest_path, sample
+from humaneval_lab.sampling import HfConfig, SamplingConfig, manifest_path, sample
 from humaneval_lab.sampling.hf import HFBackend
 from tests.cli_helpers import run
 
@@ -41,8 +41,8 @@ def test_samples_do_not_depend_on_batching_and_resume_regenerates_them(
 ) -> None:
     ps = load_problems().select(limit=4)
     cfg = SamplingConfig(n=3, temperature=1.0, top_p=0.9, top_k=50, max_new_tokens=16, seed=11)
-    one = HFBackend(EngineConfig(str(tiny_gpt2), batch_size=1))
-    many = HFBackend(EngineConfig(str(tiny_gpt2), batch_size=12))
+    one = HFBackend(HfConfig(str(tiny_gpt2), batch_size=1))
+    many = HFBackend(HfConfig(str(tiny_gpt2), batch_size=12))
     sample(ps, one, cfg, tmp_path / "a.jsonl")
     sample(ps, many, cfg, tmp_path / "b.jsonl")
     a, b = by_key(tmp_path / "a.jsonl"), by_key(tmp_path / "b.jsonl")
@@ -56,7 +56,7 @@ def test_samples_do_not_depend_on_batching_and_resume_regenerates_them(
 def test_greedy_is_deterministic(tiny_gpt2: Path, tmp_path: Path) -> None:
     ps = load_problems().select(limit=2)
     cfg = SamplingConfig(n=2, temperature=0.0, max_new_tokens=16)
-    be = HFBackend(EngineConfig(str(tiny_gpt2), batch_size=4))
+    be = HFBackend(HfConfig(str(tiny_gpt2), batch_size=4))
     sample(ps, be, cfg, tmp_path / "g.jsonl")
     recs = by_key(tmp_path / "g.jsonl")
     for p in ps:

@@ -13,7 +13,7 @@ def test_samples_from_a_real_http_server(tmp_path: Path) -> None:
     out = tmp_path / "s.jsonl"
     with FakeOpenAI() as srv:
         code, _, err = run("sample", "--backend", "openai", "--base-url", srv.url, "--model", "m", "--limit", "5",
-                           "-n", "3", "--batch-size", "2", "--seed", "7", "-o", str(out))  # fmt: skip
+                           "-n", "3", "--prompts-per-request", "2", "--seed", "7", "-o", str(out))  # fmt: skip
     assert code == 0, err
     got = by_key(out)
     assert len(got) == 15 and len(rows(out)) == 15
@@ -49,12 +49,12 @@ def test_retries_429_and_500_then_succeeds(tmp_path: Path) -> None:
 
 def test_one_request_per_sample_when_asked(tmp_path: Path) -> None:
     from humaneval_lab.problems import load_problems
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, sample
+    from humaneval_lab.sampling import OpenAIConfig, SamplingConfig, sample
     from humaneval_lab.sampling.openai import OpenAIBackend
 
     out = tmp_path / "s.jsonl"
     with FakeOpenAI() as srv:
-        be = OpenAIBackend(EngineConfig("m", base_url=srv.url, samples_per_request=1, batch_size=1))
+        be = OpenAIBackend(OpenAIConfig("m", base_url=srv.url, samples_per_request=1, prompts_per_request=1))
         sample(load_problems().select(limit=2), be, SamplingConfig(n=3, seed=1), out)
     assert len(srv.requests) == 6 and {r["n"] for r in srv.requests} == {1}
     assert sorted(r["seed"] for r in srv.requests) == sorted(
@@ -65,11 +65,11 @@ def test_one_request_per_sample_when_asked(tmp_path: Path) -> None:
 def test_gives_up_after_retries_with_a_clear_line(tmp_path: Path) -> None:
     from humaneval_lab.errors import InfrastructureError
     from humaneval_lab.problems import load_problems
-    from humaneval_lab.sampling import EngineConfig, SamplingConfig, sample
+    from humaneval_lab.sampling import OpenAIConfig, SamplingConfig, sample
     from humaneval_lab.sampling.openai import OpenAIBackend
 
     with FakeOpenAI(fail_first=[500] * 3) as srv:
-        be = OpenAIBackend(EngineConfig("m", base_url=srv.url, max_retries=2))
+        be = OpenAIBackend(OpenAIConfig("m", base_url=srv.url, max_retries=2))
         try:
             sample(load_problems().select(limit=1), be, SamplingConfig(), tmp_path / "s.jsonl")
         except InfrastructureError as exc:

@@ -15,13 +15,13 @@ import pytest
 from humaneval_lab.errors import ResumeMismatchError, UserInputError
 from humaneval_lab.problems import load_problems
 from humaneval_lab.sampling import (
-    EngineConfig,
     SamplingConfig,
     derive_seed,
     make_backend,
     manifest_path,
     sample,
 )
+from humaneval_lab.sampling.configs import FakeConfig
 from humaneval_lab.sampling.fake import FakeBackend
 from tests.cli_helpers import one_error_line, run
 
@@ -193,6 +193,7 @@ _KILL_SCRIPT = """
 import sys
 from humaneval_lab.problems import load_problems
 from humaneval_lab.sampling import SamplingConfig, sample
+from humaneval_lab.sampling.configs import FakeConfig
 from humaneval_lab.sampling.fake import FakeBackend
 sample(load_problems().select(limit=20), FakeBackend("mixed", delay_s=float(sys.argv[2])), SamplingConfig(n=5, seed=3), sys.argv[1])
 """
@@ -219,5 +220,5 @@ def test_sigkill_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path: Path)
 
 def test_make_backend_registry_names_the_choices() -> None:
     with pytest.raises(UserInputError, match="unknown backend"):
-        make_backend("tgi", EngineConfig("m"))
-    assert isinstance(make_backend("fake", EngineConfig("mixed")), FakeBackend)
+        make_backend("tgi", FakeConfig("m"))
+    assert isinstance(make_backend("fake", FakeConfig("mixed")), FakeBackend)

@@ -10,7 +10,7 @@ import pytest
 
 from humaneval_lab.errors import BackendUnavailableError
 from humaneval_lab.problems import load_problems
-from humaneval_lab.sampling import EngineConfig, SamplingConfig, sample
+from humaneval_lab.sampling import SamplingConfig, VllmConfig, sample
 
 from .helpers import by_key, rows
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def engine(tiny_gpt2: Path) -> Iterator[object]:
     from humaneval_lab.sampling.vllm import VLLMBackend
 
-    be = VLLMBackend(EngineConfig(str(tiny_gpt2), max_model_len=1024))
+    be = VLLMBackend(VllmConfig(str(tiny_gpt2), max_model_len=1024))
     be.load()
     yield be
     be.close()
@@ -58,4 +58,4 @@ def test_missing_vllm_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm now raises ImportError
     with pytest.raises(BackendUnavailableError, match=r"pip install 'humaneval-lab\[vllm\]'"):
-        VLLMBackend(EngineConfig("m"))
+        VLLMBackend(VllmConfig("m"))

@@ -70,7 +70,7 @@ def vllm_server(tiny_gpt2: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_samples_from_vllm_serve(vllm_server: str, tmp_path: Path) -> None:
     out = tmp_path / "s.jsonl"
     args = ["sample", "--backend", "openai", "--base-url", vllm_server, "--model", "tiny", "--limit", "3",
-            "-n", "2", "--batch-size", "2", "--max-new-tokens", "24", "--temperature", "0.8", "--seed", "5",
+            "-n", "2", "--prompts-per-request", "2", "--max-new-tokens", "24", "--temperature", "0.8", "--seed", "5",
             "-o", str(out)]  # fmt: skip
     code, _, err = run(*args)
     assert code == 0, err

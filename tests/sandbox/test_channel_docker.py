@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ FORGERIES = {
 
 
 def _forging_runner(code: str) -> bytes:
+    """The runner's bundle with its ``wire.seal`` wrapped to forge every outcome line."""
     patch = (
         "\n_real_seal = seal\n"
         "def seal(key, obj):\n"
@@ -32,7 +34,9 @@ def _forging_runner(code: str) -> bytes:
         f"        {code}\n"
         "    return _real_seal(key, obj)\n"
     )
-    return docker_mod.runner_source() + patch.encode()
+    bundle = json.loads(docker_mod.runner_source())
+    bundle["wire"] += patch
+    return json.dumps(bundle).encode()
 
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))

@@ -144,7 +144,9 @@ def test_an_engine_that_cannot_pin_still_runs(make_executor: Any) -> None:
     ex = make_executor(jobs=2, workers_per_container=1)
 
     def refuse(*a: Any, **kw: Any) -> None:
-        raise RuntimeError("cpuset not delegated")
+        import docker.errors
+
+        raise docker.errors.APIError("cpuset not delegated")  # what docker-py raises for a refusal
 
     ex.client.api.update_container = refuse
     out = _run(ex, [(f"h{i}", HONEST) for i in range(4)] + [("wrong", WRONG)])

@@ -108,11 +108,11 @@ class DockerExecutor:
         self._deaths = Deaths()
         self.policy = Policy(max_retries=self.config.max_retries, overrun_grace_s=OVERRUN_GRACE_S)
         self.container_ids: list[str] = []  # every container this executor started
-        import docker.errors
-
         self.pinner = CpuPinner(
             lambda cid, cpus: self.client.api.update_container(cid, cpuset_cpus=cpus),
-            refused=(docker.errors.APIError,),
+            # The engine refuses (cpuset not delegated to it: an APIError) or cannot be asked:
+            # either way, run unpinned rather than not at all.
+            refused=docker_errors(),
             enabled=self.config.pin_cpus,
         )
 

@@ -7,7 +7,7 @@ Containment is the kernel's: no network, read-only root, size-capped tmpfs scrat
 swap equal to it, pids cap, CPU cap, every capability dropped but ``RUNNER_CAPS``, no-new-privileges,
 the default seccomp profile, an init process, no log driver (output floods cannot fill the host's
 disk), no host mounts, never the Docker socket. The runner starts as root with those few capabilities
-and runs every job's processes under uids of their own (see hel_runner's "identities"): no sample
+and runs every job's processes under uids of their own (see sandbox/runner/guard.py): no sample
 shares a uid with init (whose stdio is our stream), the runner or anything else trusted.
 
 The stream is untrusted input all the same: every line is sealed with a per-container HMAC key sent
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from humaneval_lab.execution.base import Job, Outcome
 from humaneval_lab.execution.docker import bundle
 from humaneval_lab.execution.docker.client import docker_errors, map_docker_errors
-from humaneval_lab.sandbox.runner.hel_runner import seal, unseal
+from humaneval_lab.sandbox.runner.wire import seal, unseal
 
 if TYPE_CHECKING:
     from humaneval_lab.execution.docker import DockerExecutor
@@ -58,7 +58,7 @@ class _Box:
         self._seen: set[str] = set()  # sha256 of big files sent to this container once...
         self._kept: set[str] = set()  # ...and those it keeps (see send)
         self.cpus: list[int] = []  # pinned to (see DockerExecutor._pin)
-        self.key = secrets.token_bytes(32)  # the channel's (see hel_runner.seal)
+        self.key = secrets.token_bytes(32)  # the channel's (see sandbox/runner/wire.py)
         self.started: dict[str, float] = {}  # job id -> when the runner said it began
         self.violation = ""  # how the runner broke the protocol, if it did
         self.overrun = ""  # the job that ran past its limit when we killed the box, if one did
@@ -111,7 +111,7 @@ class _Box:
             # The engine refuses more CPUs than the host has.
             nano_cpus=int(min(cfg.cpus_per_worker * self.workers, ex.host_cpus) * 1e9),
             # The runner starts as root with only what it needs to run each job under uids of its
-            # own and to clean up after it (see hel_runner's "identities"); no job process keeps
+            # own and to clean up after it (see sandbox/runner/guard.py); no job process keeps
             # any of these: each drops to a uid that is not 0 before it runs.
             cap_drop=["ALL"],
             cap_add=list(RUNNER_CAPS),
@@ -161,7 +161,12 @@ class _Box:
             self.violation = f"protocol: {exc}"
             self.kill()
         except (EOFError, OSError, struct.error):
-            pass
+            pass  # the stream ended: the container exited or was removed
+        except Exception as exc:  # noqa: BLE001 - a bug on our side of the stream (e.g. pinning)
+            # This thread is the box's only listener: if it died silently, the box would hang with
+            # its jobs until the watchdog. Declare it dead instead (not the sample's doing).
+            self.violation = f"host: {type(exc).__name__}: {exc}"
+            self.kill()
         self.dead = True
         self.ex._unpin(self)  # now, not when the run loop hears of it: a replacement may pin first
         self.ready.set()

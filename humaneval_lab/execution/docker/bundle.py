@@ -7,23 +7,18 @@ runner's shape (one file, or a bundle of modules) touches only this module.
 
 from __future__ import annotations
 
-from importlib import resources
+from humaneval_lab.sandbox.runner import boot
 
-# Reads the runner's source (length line, then bytes) from stdin and runs it; the rest of stdin is
-# the job stream. Source over stdin, not argv: argv is visible in /proc/<pid>/cmdline.
-BOOTSTRAP = (
-    "import sys\n"
-    "n = int(sys.stdin.buffer.readline())\n"
-    "src = sys.stdin.buffer.read(n)\n"
-    "g = {'__name__': 'hel_runner'}\n"
-    "exec(compile(src, 'hel_runner.py', 'exec'), g)\n"
-    "g['serve'](int(sys.argv[1]), '/work', True)\n"
-)
+# The container's command reads the runner's bundle (length line, then JSON {module: source}) from
+# stdin and runs it; the rest of stdin is the job stream (see sandbox/runner/boot.py). Source over
+# stdin, not argv: argv is visible in /proc/<pid>/cmdline.
+BOOTSTRAP = boot.BOOTSTRAP
 
 
 def runner_source() -> bytes:
-    """The in-container runner's source, as shipped."""
-    return resources.files("humaneval_lab.sandbox.runner").joinpath("hel_runner.py").read_bytes()
+    """The runner as the container loads it: every module of sandbox/runner, as JSON {module: source}."""
+    src: bytes = boot.bundle()  # typed there; mypy sees the runner through the package mapping
+    return src
 
 
 def entrypoint(workers: int) -> list[str]:

@@ -134,9 +134,11 @@ def remove_stale_containers(client: Any) -> int:
     removed = 0
     host = socket.gethostname()
     with map_docker_errors("list sandbox containers", unavailable=True):
-        found = client.containers.list(all=True, filters={"label": RUN_LABEL})
+        # sparse: the list call's own data, no inspect per container. Without it docker-py inspects
+        # each one, and a container another run removes meanwhile fails the whole sweep (NotFound).
+        found = client.containers.list(all=True, filters={"label": RUN_LABEL}, sparse=True)
     for c in found:
-        labels = c.labels or {}
+        labels = c.attrs.get("Labels") or {}
         try:
             owner = int(labels.get(OWNER_LABEL, "0"))
         except ValueError:

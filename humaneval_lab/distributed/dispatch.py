@@ -1,0 +1,299 @@
+"""``RayExecutor``: the driver's side. It leases chunks of jobs to one sandbox actor per node and
+yields their verdicts, each job id exactly once, to ``score()`` (which writes results in order).
+
+Leases. Jobs are pulled from the caller's iterable only when a node has room, so the driver holds
+at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` jobs deep (more than its
+executor holds in flight, so its queue does not run dry while work remains); the chunk adapts to
+the node's measured rate (about one second of its work, 8 to 1,024 jobs: each call to a node costs
+the driver about a millisecond), so fast nodes take more.
+
+Exactly once. Every job in flight is owned by one node. When a node's actor dies (the node was
+lost, the actor was killed, its sandbox broke) or answers nothing for ``stall_s`` while it holds
+work, it is dropped and its unfinished jobs go back to the front of the queue, to run elsewhere. A
+verdict is accepted only from the node that owns the job at that moment, so one that arrives twice
+(or from a node already given up on) is dropped and counted in ``duplicates_dropped``. With no node
+left the run fails (InfrastructureError, exit 3) and re-running resumes, as without Ray.
+
+Admission. Before it takes work each node proves itself: its sandbox must describe the same judge
+and image recipe as the driver expects, and judge every language of the run's known-good and
+known-bad programs right (``languages.selftest``). A node that fails is excluded, loudly (``on_event``
+and ``excluded``); a run with no admitted node is refused.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from humaneval_lab.distributed.cluster import connect, judging_nodes
+from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, NodeSandbox, pack, unpack
+from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
+from humaneval_lab.execution.base import Job, Outcome, judge_sha256
+
+MIN_CHUNK, MAX_CHUNK = 8, 1024
+POLL_S = 0.5  # how long one poll may wait in the actor for a first verdict
+
+
+@dataclass
+class _Node:
+    info: NodeInfo
+    actor: Any
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    inflight: dict[str, Job] = field(default_factory=dict)
+    poll: Any = None  # the outstanding poll's ObjectRef
+    last_answer: float = 0.0
+    rate: float = 0.0  # verdicts per second, smoothed
+    judged: int = 0
+
+    def chunk(self) -> int:
+        guess = self.rate if self.rate > 0 else 2 * self.info.cpus
+        return int(min(MAX_CHUNK, max(MIN_CHUNK, guess)))
+
+    def depth(self) -> int:
+        return 2 * self.info.cpus + self.chunk()
+
+
+def _sandbox_identity(d: dict[str, Any]) -> dict[str, Any]:
+    """What must be equal on every node: all of describe() but the local image id (an image built
+    from the same recipe on two machines has two ids)."""
+    return {k: v for k, v in d.items() if k != "image_id"}
+
+
+def _expected_recipe() -> str | None:
+    try:
+        from humaneval_lab.sandbox_image import recipe_hash, sandbox_dir
+
+        return recipe_hash(sandbox_dir())
+    except Exception:  # no recipe beside this install: nothing to compare against
+        return None
+
+
+class RayExecutor:
+    """The Executor protocol over a Ray cluster (see the module docstring).
+
+    ``address``: ``auto`` or ``HOST:PORT`` (ignored when this process is already connected).
+    ``factory`` makes each node's executor (default: the Docker sandbox); ``languages``: the run's,
+    each node's canaries. ``stall_s``: a node holding work that answers nothing this long is lost.
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        address: str = "auto",
+        *,
+        factory: NodeFactory | None = None,
+        languages: Sequence[str] = ("python",),
+        stall_s: float = 600.0,
+        admit_timeout_s: float = 900.0,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.ray = connect(address)
+        self.factory: NodeFactory = factory or DockerOnNode()
+        self.languages = tuple(sorted(set(languages)))
+        self.stall_s = stall_s
+        self.on_event = on_event or (lambda _msg: None)
+        self.nodes: list[_Node] = []
+        self.lost: list[tuple[str, str]] = []  # (node, why)
+        self.excluded: list[tuple[str, str]] = []
+        self.duplicates_dropped = 0
+        self._admit(admit_timeout_s)
+
+    # ------------------------------------------------------------------------------ admission
+
+    def _admit(self, timeout_s: float) -> None:
+        ray = self.ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        remote = ray.remote(NodeSandbox)
+        infos = judging_nodes(ray)
+        if not infos:
+            raise EnvironmentProblem("the Ray cluster has no alive node with CPUs to judge on")
+        started = []
+        for info in infos:
+            # num_cpus=0: the actor only feeds its sandbox; the node's CPUs are the containers'.
+            actor = remote.options(
+                num_cpus=0,
+                max_concurrency=4,
+                max_restarts=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(info.node_id, soft=False),
+            ).remote(self.factory, info)
+            started.append(_Node(info, actor))
+        checks = {n.info.node_id: (n.actor.describe.remote(), n.actor.selftest.remote(list(self.languages)))
+                  for n in started}  # fmt: skip
+        expected_judge, expected_recipe = judge_sha256(), _expected_recipe()
+        deadline = time.monotonic() + timeout_s
+        for node in started:
+            describe_ref, selftest_ref = checks[node.info.node_id]
+            try:
+                left = max(1.0, deadline - time.monotonic())
+                node.sandbox = ray.get(describe_ref, timeout=left)
+                verdicts = ray.get(selftest_ref, timeout=max(1.0, deadline - time.monotonic()))
+            except Exception as exc:  # the actor could not start its sandbox, or timed out
+                self._exclude(node, f"its sandbox did not start: {_one_line(exc)}")
+                continue
+            why = self._wrong_identity(node.sandbox, expected_judge, expected_recipe)
+            wrong = [f"{lang} known-{case} got {got}" for lang, case, ok, got in verdicts if not ok]
+            if why or wrong:
+                self._exclude(node, why or "canaries judged wrong: " + "; ".join(wrong))
+                continue
+            self.nodes.append(node)
+        if not self.nodes:
+            first = self.excluded[0][1] if self.excluded else "none"
+            raise EnvironmentProblem(f"no Ray node passed its sandbox checks (first: {first})")
+        identities = {repr(sorted(_sandbox_identity(n.sandbox).items())) for n in self.nodes}
+        if len(identities) > 1:
+            raise EnvironmentProblem("the Ray nodes' sandboxes differ (image or limits); rebuild them alike")
+        self.on_event(f"ray: {len(self.nodes)} node(s) admitted, {sum(n.info.cpus for n in self.nodes)} CPUs")
+
+    @staticmethod
+    def _wrong_identity(d: dict[str, Any], judge: str, recipe: str | None) -> str:
+        if "judge_sha256" in d and d["judge_sha256"] != judge:
+            return f"its judging code differs (judge {str(d['judge_sha256'])[:12]}, driver {judge[:12]})"
+        if recipe and "recipe" in d and d["recipe"] != recipe:
+            return (f"its sandbox image {d.get('image')} is from another recipe ({str(d['recipe'])[:12]}, "
+                    f"expected {recipe[:12]}); run `humaneval-lab sandbox build` on it")  # fmt: skip
+        return ""
+
+    def _exclude(self, node: _Node, why: str) -> None:
+        self.excluded.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} EXCLUDED: {why}")
+        self._kill(node)
+
+    def _kill(self, node: _Node) -> None:
+        try:
+            self.ray.kill(node.actor, no_restart=True)
+        except Exception:  # already gone with its node
+            pass
+
+    # ------------------------------------------------------------------------------ leases
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]:
+        ray = self.ray
+        source = iter(jobs)
+        exhausted = False
+        requeued: collections.deque[Job] = collections.deque()
+
+        def take(n: int) -> list[Job]:
+            nonlocal exhausted
+            chunk: list[Job] = []
+            while requeued and len(chunk) < n:
+                chunk.append(requeued.popleft())
+            while not exhausted and len(chunk) < n:
+                job = next(source, None)
+                if job is None:
+                    exhausted = True
+                else:
+                    chunk.append(job)
+            return chunk
+
+        def lose(node: _Node, why: str) -> None:
+            self.nodes.remove(node)
+            self.lost.append((node.info.name, why))
+            self.on_event(f"ray: node {node.info.name} lost ({why}); {len(node.inflight)} jobs leased again")
+            requeued.extendleft(reversed(list(node.inflight.values())))
+            node.inflight.clear()
+            self._kill(node)
+
+        now = time.monotonic()
+        for node in self.nodes:
+            node.last_answer = now
+        while True:
+            leased = True
+            while leased:  # lease: one chunk per node per round, so a small run spreads over all
+                leased = False
+                for node in self.nodes:
+                    if len(node.inflight) < node.depth():
+                        chunk = take(node.chunk())
+                        if chunk:
+                            leased = True
+                            node.inflight.update((job.id, job) for job in chunk)
+                            node.actor.submit.remote(pack(chunk))  # a failure shows on its poll
+            for node in self.nodes:
+                if node.inflight and node.poll is None:
+                    node.poll = node.actor.poll.remote(POLL_S)
+            if exhausted and not requeued and not any(n.inflight for n in self.nodes):
+                return
+            if not self.nodes:
+                left = len(requeued)
+                raise InfrastructureError(
+                    f"every Ray node was lost ({self.lost[-1][1] if self.lost else 'none admitted'}); "
+                    f"{left}+ jobs unjudged; re-run the same command to resume"
+                )
+            polls = {n.poll: n for n in self.nodes if n.poll is not None}
+            ready, _ = ray.wait(list(polls), num_returns=1, timeout=POLL_S * 4)
+            if ready:
+                ready, _ = ray.wait(list(polls), num_returns=len(polls), timeout=0)
+            now = time.monotonic()
+            for ref in ready:
+                node = polls[ref]
+                node.poll = None
+                try:
+                    answers: list[tuple[str, Outcome]] = unpack(ray.get(ref))
+                except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
+                    lose(node, _one_line(exc))
+                    continue
+                if answers:
+                    dt = max(now - node.last_answer, 1e-3)
+                    node.rate = (
+                        0.7 * node.rate + 0.3 * (len(answers) / dt) if node.rate else len(answers) / dt
+                    )
+                    node.last_answer = now
+                for job_id, outcome in answers:
+                    if node.inflight.pop(job_id, None) is None:
+                        self.duplicates_dropped += 1  # not this node's (any more): judged elsewhere
+                        continue
+                    node.judged += 1
+                    yield job_id, outcome
+            for node in list(self.nodes):  # a node that holds work and says nothing is lost
+                if node.inflight and now - node.last_answer > self.stall_s:
+                    lose(node, f"no verdict for {self.stall_s:.0f} s")
+
+    # ------------------------------------------------------------------------------ protocol
+
+    def describe(self) -> dict[str, Any]:
+        """The nodes' common sandbox (what a verdict depends on) and the nodes that judge."""
+        common = _sandbox_identity(self.nodes[0].sandbox) if self.nodes else {}
+        return {
+            "executor": self.name,
+            "node_sandbox": common,
+            "nodes": [
+                {"node": n.info.name, "cpus": n.info.cpus, "image_id": n.sandbox.get("image_id")}
+                for n in self.nodes
+            ],  # fmt: skip
+            "excluded": [{"node": name, "why": why} for name, why in self.excluded],
+        }
+
+    def status(self) -> str:
+        """One progress line: nodes alive, jobs in flight."""
+        return f"{len(self.nodes)} nodes, {sum(len(n.inflight) for n in self.nodes)} in flight"
+
+    def close(self) -> None:
+        refs = []
+        for node in self.nodes:
+            try:
+                refs.append(node.actor.close.remote())
+            except Exception:
+                pass
+        try:
+            self.ray.wait(refs, num_returns=len(refs), timeout=60)
+        except Exception:
+            pass
+        for node in self.nodes:
+            self._kill(node)
+        self.nodes = []
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _one_line(exc: BaseException) -> str:
+    """One line for a log: a remote traceback's last line (the error raised there), else the text."""
+    lines = [ln.strip() for ln in _ANSI.sub("", str(exc)).splitlines() if ln.strip()]
+    if len(lines) > 1 and any("Traceback" in ln or ln.startswith("File ") for ln in lines):
+        return f"{type(exc).__name__}: ... {lines[-1][:300]}"
+    return f"{type(exc).__name__}: {' '.join(' '.join(lines).split())[:300]}"

@@ -1,0 +1,192 @@
+"""``sample --ray --replicas N``: engine replicas as Ray actors, work items dealt dynamically.
+
+Each replica is an actor holding one engine (``make_backend`` of the chosen backend, ``num_gpus`` =
+the tensor-parallel size for vllm, a CPU for hf). The driver deals work items (one prompt with its
+missing sample indices and their seeds) about a batch of sequences a call, at most two calls in
+flight per replica, so a fast replica takes more; a call that hangs past ``call_timeout_s`` counts
+as its replica lost. A sample's seed is its own (derived from run seed, task and index),
+so its text does not depend on which replica drew it. A replica that dies (its node lost, the actor
+killed) loses nothing: the items of its unanswered calls are dealt again to the others, and a
+generation that arrives twice is dropped by (task_id, sample_index). ``sample()`` stays the only
+writer, exactly as without Ray.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from humaneval_lab.distributed.cluster import connect
+from humaneval_lab.errors import InfrastructureError, UserInputError
+from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
+from humaneval_lab.sampling.configs import BackendConfig
+
+RAY_BACKENDS = ("hf", "vllm", "fake")  # openai: a server scales itself
+
+
+class Replica:
+    """The actor's class: one engine (``ray.remote`` is applied by the driver)."""
+
+    def __init__(self, backend: str, engine: BackendConfig) -> None:
+        from humaneval_lab.sampling import make_backend
+
+        self.backend = make_backend(backend, engine)
+
+    def describe(self) -> dict[str, Any]:
+        return self.backend.describe()
+
+    def generate(self, items: list[WorkItem], config: SamplingConfig) -> list[Generation]:
+        return list(self.backend.generate(items, config))
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+@dataclass
+class _Replica:
+    actor: Any
+    calls: dict[Any, list[WorkItem]] = field(default_factory=dict)  # ObjectRef -> its items
+    since: dict[Any, float] = field(default_factory=dict)  # ObjectRef -> when it was dealt
+
+
+class RayBackend:
+    """The Backend protocol over ``replicas`` engine actors (see the module docstring).
+
+    ``describe()`` is the engine's own, so a ``--ray`` run and a plain one resume each other.
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        engine: BackendConfig,
+        replicas: int,
+        address: str = "auto",
+        *,
+        on_event: Callable[[str], None] | None = None,
+        start_timeout_s: float = 1800.0,
+        call_timeout_s: float = 3600.0,
+    ) -> None:
+        check_backend(backend)
+        if replicas < 1:
+            raise UserInputError(f"--replicas must be at least 1, got {replicas}")
+        self.name = backend
+        self.ray = connect(address)
+        self.on_event = on_event or (lambda _msg: None)
+        gpus = int(getattr(engine, "tensor_parallel_size", 0)) if backend == "vllm" else 0
+        have = self.ray.cluster_resources()
+        need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
+        if have.get(what, 0) < need:
+            # Ray would keep such actors pending forever: say it now.
+            raise UserInputError(
+                f"--replicas {replicas} needs {need} {what}s"
+                + (f" ({gpus} per replica: --tensor-parallel-size)" if gpus else "")
+                + f"; the Ray cluster has {int(have.get(what, 0))}"
+            )
+        self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
+        # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more.
+        self.sequences_per_call = 256 if backend == "vllm" else int(getattr(engine, "batch_size", 16))
+        remote = self.ray.remote(Replica).options(
+            num_cpus=0 if gpus else 1, num_gpus=gpus, max_restarts=0, scheduling_strategy="SPREAD"
+        )
+        self.replicas = [_Replica(remote.remote(backend, engine)) for _ in range(replicas)]
+        self.lost: list[str] = []
+        self.duplicates_dropped = 0
+        self._describe: dict[str, Any] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The first replica's engine identity (waits, bounded, for it to load its model)."""
+        if self._describe is None:
+            try:
+                self._describe = self.ray.get(
+                    self.replicas[0].actor.describe.remote(), timeout=self.start_timeout_s
+                )
+            except Exception as exc:
+                raise InfrastructureError(
+                    f"the engine replica did not start: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                ) from None
+        return self._describe
+
+    def generate(self, items: Iterable[WorkItem], config: SamplingConfig) -> Iterator[Generation]:
+        ray = self.ray
+        todo: collections.deque[WorkItem] = collections.deque(items)
+        seen: set[tuple[str, int]] = set()
+        live = list(self.replicas)
+        while True:
+            for r in live:  # deal: about a batch of sequences a call, two calls in flight per replica
+                while todo and len(r.calls) < 2:
+                    batch = [todo.popleft()]
+                    size = len(batch[0].indices)
+                    while todo and size + len(todo[0].indices) <= self.sequences_per_call:
+                        size += len(todo[0].indices)
+                        batch.append(todo.popleft())
+                    ref = r.actor.generate.remote(batch, config)
+                    r.calls[ref], r.since[ref] = batch, time.monotonic()
+            owners = {ref: r for r in live for ref in r.calls}
+            if not owners:
+                if todo:
+                    raise InfrastructureError(
+                        f"every engine replica was lost ({self.lost[-1] if self.lost else '?'}); "
+                        "re-run the same command to resume"
+                    )
+                return
+            ready, _ = ray.wait(list(owners), num_returns=1, timeout=10.0)
+            now = time.monotonic()
+            late = [
+                ref
+                for ref, r in owners.items()
+                if ref not in ready and now - r.since[ref] > self.call_timeout_s
+            ]
+            for ref in [*ready, *late]:
+                r = owners[ref]
+                if r not in live:
+                    continue  # already given up on (a second late call of the same replica)
+                dealt = r.calls.pop(ref)
+                r.since.pop(ref, None)
+                try:
+                    if ref in late:
+                        raise TimeoutError(f"no answer in {self.call_timeout_s:.0f} s")
+                    gens: list[Generation] = ray.get(ref)
+                except Exception as exc:  # the replica (or its node) died or hung: deal its items again
+                    live.remove(r)
+                    again = [it for items_ in r.calls.values() for it in items_] + dealt
+                    r.calls.clear()
+                    try:
+                        ray.kill(r.actor, no_restart=True)  # a replica only unreachable must not go on
+                    except Exception:
+                        pass
+                    todo.extendleft(reversed(again))
+                    why = " ".join(str(exc).split())[:200]
+                    self.lost.append(why)
+                    self.on_event(
+                        f"ray: an engine replica was lost ({type(exc).__name__}); {len(again)} items dealt again"
+                    )
+                    continue
+                for gen in gens:
+                    key = (gen.task_id, gen.index)
+                    if key in seen:
+                        self.duplicates_dropped += 1
+                        continue
+                    seen.add(key)
+                    yield gen
+
+    def close(self) -> None:
+        for r in self.replicas:
+            try:
+                self.ray.get(r.actor.close.remote(), timeout=60)
+            except Exception:
+                pass
+            try:
+                self.ray.kill(r.actor, no_restart=True)
+            except Exception:
+                pass
+
+
+def check_backend(backend: str) -> None:
+    """--ray with a backend that a server scales (openai): one line."""
+    if backend not in RAY_BACKENDS:
+        raise UserInputError(
+            f"--ray does not apply to the {backend} backend: a server scales itself; drop --ray"
+        )

@@ -1,0 +1,102 @@
+"""Judge one job: its dirs and files, its steps in order, the verdict (``verdict``), the cleanup.
+
+``execute_job`` is the one judging function every executor uses (the host's ``local`` executor
+with ``Context.local()``, the container's ``serve`` with its own), so a verdict means the same
+thing wherever it was reached. Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+from typing import Any
+
+from . import limits, verdict, warm
+from .context import Context
+from .env import base_env
+from .guard import new_dir, remove_tree, write_files
+from .steps import run_pair, run_step
+
+
+def execute_job(job: dict[str, Any], root: str | None = None, ctx: Context | None = None) -> dict[str, Any]:
+    """Judge one job (a ``Job`` as the wire carries it); returns an outcome dict (status, reason,
+    stderr_tail, duration_s, and ``solo`` when it must be judged again alone)."""
+    ctx = ctx or _LOCAL
+    start = time.monotonic()
+    program = job["program"]
+    lim = limits.parse(job["limits"])._asdict()  # checked: a bad one is the runner's error (infra)
+    timeout_s = lim["timeout_s"]
+    deadline = start + timeout_s
+    token = secrets.token_hex(16)
+    guard = ctx.guard
+    slot = ctx.slot()
+    sample_uid, judge_uid = ctx.uids(slot)
+    dirs: list[str] = []
+    if guard:
+        # Create and register the dirs under the guard's lock, so a sweep from a job finishing on
+        # another thread never sees (and deletes) a dir not yet registered.
+        with guard.lock:
+            workdir = new_dir(os.path.join(root or "/work", f"job{slot}"), sample_uid)
+            dirs.append(workdir)
+            judgedir = ""
+            if program.get("judge"):
+                judgedir = new_dir(os.path.join(root or "/work", f"judge{slot}"), judge_uid)
+                dirs.append(judgedir)
+    else:
+        workdir = tempfile.mkdtemp(prefix="hel-", dir=root)
+        judgedir = tempfile.mkdtemp(prefix="hel-judge-", dir=root) if program.get("judge") else ""
+        dirs += [d for d in (workdir, judgedir) if d]
+    env = base_env(
+        workdir,
+        {
+            k.replace("{workdir}", workdir): v.replace("{workdir}", workdir)
+            for k, v in program.get("env", {}).items()
+        },
+    )
+    if job.get("hash_seed") is not None:
+        # The host's choice for this sample (recorded with its verdict): every process of the job,
+        # the Python candidate and its tests alike, hashes str/bytes with it, run after run.
+        env["PYTHONHASHSEED"] = str(int(job["hash_seed"]))
+
+    def done(outcome: dict[str, Any]) -> dict[str, Any]:
+        return verdict.final(outcome, time.monotonic() - start, timeout_s, ctx.shared)
+
+    try:
+        plan = warm.plan(ctx, program, env["PYTHONHASHSEED"])
+        # Warm, the work dir starts empty: tests, driver and code reach their processes directly.
+        write_files(workdir, {} if plan else program["files"], sample_uid)
+        if judgedir:
+            write_files(judgedir, program.get("judge_files", {}), judge_uid)
+        for argv in program.get("compile", ()):
+            res = run_step(ctx, list(argv), workdir, env, b"", lim, deadline, sample_uid, slot)
+            if "error" in res:  # it did not start
+                return verdict.not_started(res, time.monotonic() - start)
+            failed = verdict.compile_outcome(res, program, ctx.contained)
+            if failed is not None:
+                return done(failed)
+        if plan is not None:
+            res = warm.run_warm(ctx, plan, workdir, env, lim, deadline, slot)
+            if "error" in res:
+                return verdict.not_started(res, time.monotonic() - start)
+            return done(verdict.warm_outcome(res, program, ctx.contained))
+        if judgedir:
+            res = run_pair(ctx, program, workdir, judgedir, env, lim, deadline, slot)
+            if "error" in res:
+                return verdict.not_started(res, time.monotonic() - start)
+            return done(verdict.pair_outcome(res, program, ctx.contained))
+        stdin = (token + "\n").encode()
+        res = run_step(ctx, list(program["run"]), workdir, env, stdin, lim, deadline, sample_uid, slot)
+        if "error" in res:  # it did not start
+            return verdict.not_started(res, time.monotonic() - start)
+        return done(verdict.token_outcome(res, program, token, ctx.contained))
+    finally:
+        if guard:
+            guard.clean(slot, tuple(dirs))
+        else:
+            for d in dirs:
+                remove_tree(d)
+
+
+_LOCAL = Context.local()

@@ -1,0 +1,209 @@
+"""C#, D, Elixir, Haskell, OCaml, R, Racket and Scala judged for real, through ``humaneval-lab
+score`` and the Docker sandbox, on MultiPL-E's files (which ship no solutions: the right bodies are
+written here).
+
+Each language: right bodies pass (HumanEval_0 is in ``test_run_languages``), a wrong body fails on
+every problem of the file, and completions that try to fake a pass do not pass.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from humaneval_lab.problems import Problem, read_problem_file
+
+from .conftest import MULTIPL_E
+from .test_run_languages import score
+
+pytestmark = [pytest.mark.docker]
+
+SUFFIX = {
+    "csharp": "cs", "d": "d", "elixir": "elixir", "haskell": "hs", "ocaml": "ml", "r": "r",
+    "racket": "rkt", "scala": "scala",
+}  # fmt: skip
+GCD = "HumanEval_13_greatest_common_divisor"
+STRLEN = "HumanEval_23_strlen"
+
+# language -> {task: right completion}
+RIGHT: dict[str, dict[str, str]] = {
+    "csharp": {
+        GCD: "        while (b != 0) { long t = a % b; a = b; b = t; }\n        return a;\n",
+        STRLEN: "        return str.Length;\n",
+    },
+    "d": {
+        GCD: "{\n    while (b != 0) { auto t = a % b; a = b; b = t; }\n    return a;\n}\n",
+        STRLEN: "{\n    return cast(long) string.length;\n}\n",
+    },
+    "elixir": {
+        GCD: "    Integer.gcd(a, b)\n  end\nend\n",
+        STRLEN: "    String.length(string)\n  end\nend\n",
+    },
+    "haskell": {GCD: " gcd a b\n", STRLEN: " length string\n"},
+    "ocaml": {
+        GCD: "  let rec g a b = if b = 0 then a else g b (a mod b) in g a b\n",
+        STRLEN: "  String.length string\n",
+    },
+    "r": {
+        GCD: "  while (b != 0) { t <- a %% b; a <- b; b <- t }\n  a\n}\n",
+        STRLEN: "  nchar(string)\n}\n",
+    },
+    "racket": {GCD: "  (gcd a b))\n", STRLEN: "  (string-length string))\n"},
+    "scala": {
+        GCD: "        if (b == 0) a else greatestCommonDivisor(b, a % b)\n",
+        STRLEN: "        string.length.toLong\n",
+    },
+}
+
+
+def problems(language: str) -> list[Problem]:
+    return read_problem_file(MULTIPL_E / f"humaneval-{SUFFIX[language]}-reworded.jsonl")
+
+
+def _return_type(p: Problem, pattern: str) -> str:
+    m = re.search(pattern, p.prompt.rstrip().splitlines()[-1])
+    assert m, p.prompt[-200:]
+    return m.group(1)
+
+
+_CS_RETURN = r"public static (.+?) \w+\("
+_SCALA_RETURN = r"\)\s*:\s*(.+?)\s*=\s*\{$"
+
+
+def wrong(language: str, p: Problem) -> str:
+    """A cheap wrong completion that compiles for any problem of the file: the return type's
+    default value where the language is typed, else a value no test expects."""
+    if language == "csharp":
+        return f"        return default({_return_type(p, _CS_RETURN)});\n"
+    if language == "scala":
+        return f"        null.asInstanceOf[{_return_type(p, _SCALA_RETURN)}]\n"
+    if language == "d":
+        return "{\n    return typeof(return).init;\n}\n"
+    return {
+        "elixir": "    :hel_wrong\n  end\nend\n",
+        "haskell": ' error "hel-wrong"\n',
+        "ocaml": '  failwith "hel-wrong"\n',
+        "r": '  "hel-wrong"\n}\n',
+        "racket": "  'hel-wrong)\n",
+    }[language]
+
+
+def _score(tmp_path: Path, language: str, samples: list[dict[str, str]]) -> list[dict[str, Any]]:
+    path = MULTIPL_E / f"humaneval-{SUFFIX[language]}-reworded.jsonl"
+    # A generous limit: scalac alone takes ~5 s of CPU, and a loaded 2-core host stretches that.
+    return score(tmp_path, samples, "--problems", str(path), "--only-sampled", timeout=300)
+
+
+@pytest.mark.parametrize("language", sorted(RIGHT))
+def test_right_bodies_pass(tmp_path: Path, language: str) -> None:
+    samples = [{"task_id": t, "completion": c} for t, c in RIGHT[language].items()]
+    results = _score(tmp_path, language, samples)
+    assert {r["task_id"]: (r["verdict"], r["reason"]) for r in results if not r["passed"]} == {}
+    assert len(results) == len(samples)
+
+
+# A full-file sweep judges ~160 programs. Measured on a loaded 2-core host (load 20-35): ocaml 26 s,
+# csharp 116 s, d 116 s, r 133 s, haskell 343 s, racket 638 s, elixir 779 s; scala (~5 s of CPU per
+# scalac) longer still. CI sweeps the first four whole, and every 8th problem of the last four (a fixed
+# spread of ~20 programs each); `make test-exhaustive` sweeps those whole too.
+_SLOW = {"elixir", "haskell", "racket", "scala"}
+_STRIDE = 8
+
+
+def _sweeps() -> list[Any]:
+    params = []
+    for lang in sorted(SUFFIX):
+        if lang in _SLOW:
+            params.append(pytest.param(lang, _STRIDE, id=f"{lang}-every-{_STRIDE}th"))
+            params.append(pytest.param(lang, 1, id=f"{lang}-all", marks=[pytest.mark.exhaustive]))
+        else:
+            params.append(pytest.param(lang, 1, id=f"{lang}-all"))
+    return params
+
+
+@pytest.mark.parametrize(("language", "stride"), _sweeps())
+def test_wrong_body_fails_every_problem(tmp_path: Path, language: str, stride: int) -> None:
+    every = problems(language)
+    ps = every[::stride]
+    results = _score(
+        tmp_path, language, [{"task_id": p.task_id, "completion": wrong(language, p)} for p in ps]
+    )
+    assert len(every) >= 150 and len(results) == len(ps) >= len(every) // stride
+    assert {r["task_id"]: r["verdict"] for r in results if r["verdict"] not in ("failed", "error")} == {}
+
+
+# Completions that try to pass without being right, for GCD (the right answer is never 0, the
+# attacks return 0 or nothing). Each must not pass.
+ATTACKS: dict[str, dict[str, str]] = {
+    "csharp": {
+        "exit 0 early": "        System.Environment.Exit(0);\n        return 0;\n",
+        "fake token": '        System.Console.WriteLine("0123456789abcdef0123456789abcdef");\n'
+        "        System.Environment.Exit(0);\n        return 0;\n",
+        "exit 0 in an exit hook": "        System.AppDomain.CurrentDomain.ProcessExit += (s, e) => "
+        "System.Environment.Exit(0);\n        return 0;\n",
+        "silence Debug.Assert": "        System.Diagnostics.Trace.Listeners.Clear();\n        return 0;\n",
+        "own Debug class": "        return 0;\n    }\n    public static class Debug {\n"
+        "        public static void Assert(bool b) { }\n",
+        "read the token": "        var s = System.Console.In.ReadToEnd();\n        System.Console.WriteLine(s);\n"
+        "        System.Environment.Exit(0);\n        return 0;\n",
+    },
+    "scala": {
+        "exit 0 early": "        sys.exit(0)\n",
+        "exit 0 in a shutdown hook": "        sys.addShutdownHook { Runtime.getRuntime().halt(0) }\n        0L\n",
+        "own assert": "        0L\n    }\n    def assert(b: Boolean): Unit = {\n",
+        "read the token": "        println(scala.io.StdIn.readLine())\n        sys.exit(0)\n",
+    },
+    "d": {
+        "exit 0 early": "{\n    import core.stdc.stdlib : exit;\n    exit(0);\n    return 0;\n}\n",
+        "read the token in a module constructor": "{\n    return 0;\n}\nstatic this() {\n"
+        "    import std.stdio;\n    writeln(stdin.readln());\n    import core.stdc.stdlib : exit;\n    exit(0);\n}\n",
+        "silence assert": "{\n    import core.exception;\n    assertHandler = (string f, size_t l, string m) "
+        "nothrow {};\n    return 0;\n}\n",
+        "replace _exit": "{\n    return 0;\n}\nextern (C) void _exit(int) {}\n",
+        "string mixin": '{\n    return 0;\n}\nmixin("extern (C) void _exit(int) {}");\n',
+    },
+    "haskell": {
+        "own main": " 0\nmain :: IO ()\nmain = pure ()\n",
+        "own error": " 0\nerror :: String -> a\nerror _ = undefined\n",
+    },
+    "ocaml": {
+        "exit 0 early": "  exit 0\n",
+        "own equality": "  0\nlet (=) _ _ = true\n",
+        "exit 0 at exit": "  at_exit (fun () -> exit 0); 0\n",
+        "read the closure": "  let _ = Obj.repr Hel_judge.run in 0\n",
+        "read the token": "  print_endline (read_line ()); exit 0\n",
+    },
+    "racket": {
+        "exit 0 early": "  (exit 0))\n",
+        "own equal?": "  0)\n(define (equal? a b) #t)\n",
+        "exit-handler": "  (exit-handler void)\n  0)\n",
+        "struct equal to anything": "  (hel-any))\n(struct hel-any () #:property prop:equal+hash\n"
+        "  (list (lambda (a b r) #t) (lambda (a r) 0) (lambda (a r) 0)))\n",
+        "silence stderr": "  (current-error-port (open-output-nowhere))\n  0)\n",
+        "read the token": "  (displayln (read-line))\n  (exit 0))\n",
+    },
+    "r": {
+        "quit early": "  quit(status = 0)\n}\n",
+        "own stopifnot": "  0\n}\nstopifnot <- function(...) invisible(NULL)\nisTRUE <- function(x) TRUE\n",
+        "read stdin": '  cat(readLines(file("stdin"), n = 1L), "\\n")\n  quit(status = 0)\n}\n',
+    },
+    "elixir": {
+        "halt 0 early": "    System.halt(0)\n  end\nend\n",
+        "read stdin": "    IO.puts(IO.read(:stdio, :line))\n    System.halt(0)\n  end\nend\n",
+        "exit the test process": "    exit(:normal)\n  end\nend\n",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(ATTACKS))
+def test_attacks_do_not_pass(tmp_path: Path, language: str) -> None:
+    attacks = ATTACKS[language]
+    samples = [{"task_id": GCD, "completion": c, "attack": name} for name, c in attacks.items()]
+    samples.append({"task_id": GCD, "completion": RIGHT[language][GCD], "attack": "none (right)"})
+    results = _score(tmp_path, language, samples)
+    verdicts = {r["attack"]: (r["verdict"], r["reason"]) for r in results}
+    assert verdicts.pop("none (right)")[0] == "passed"
+    assert {a: v for a, v in verdicts.items() if v[0] not in ("failed", "error")} == {}
