@@ -1,7 +1,8 @@
 """Resuming a killed run, one contract for ``sample`` and ``score``.
 
-- Outputs are JSONL, one flushed line per record (``JsonlWriter``); a kill leaves at most one torn
-  last line, which ``read_jsonl_prefix`` does not count and the writer truncates away.
+- Outputs are JSONL, one whole line per record (``JsonlWriter``), flushed per line or in timed
+  blocks; a kill leaves whole lines and at most one torn last line, which ``read_jsonl_prefix`` does
+  not count and the writer truncates away; what is not on disk is produced again.
 - What the lines depend on is a manifest beside them, written atomically (``write_json_atomic``);
   a resume with another manifest is refused, naming what changed and both values (``differences``).
 - A corrupt manifest is refused too (``read_manifest``): nothing is guessed.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -36,20 +38,48 @@ def write_json_atomic(path: Path, data: Any, *, sort_keys: bool = False) -> None
         tmp.unlink(missing_ok=True)
 
 
-class JsonlWriter:
-    """Appends whole JSON lines and flushes each one; safe to resume after a kill."""
+# One encoder for every line: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_LINE = json.JSONEncoder(ensure_ascii=False).encode
 
-    def __init__(self, path: Path, *, truncate_to: int | None = None) -> None:
+
+class JsonlWriter:
+    """Appends whole JSON lines; safe to resume after a kill.
+
+    ``flush_interval_s`` = 0 (the default): every line is flushed as it is written. Above 0: lines
+    are flushed at most that often (and on ``flush``/``close``), so a fast producer pays one write
+    per block instead of one per line. A kill then loses the unflushed lines (and may tear the last
+    one the OS got); the caller must treat lines that are not in the file as not done, as a resume
+    does (``read_jsonl_prefix`` drops a torn line, and what is missing is produced again).
+    """
+
+    def __init__(self, path: Path, *, truncate_to: int | None = None, flush_interval_s: float = 0.0) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         if truncate_to is not None and path.exists():
             with path.open("r+b") as f:
                 f.truncate(truncate_to)
         self._f: IO[str] = path.open("a", encoding="utf-8")
+        self._interval = flush_interval_s
+        self._last_flush = time.monotonic()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.write_line(_LINE(record) + "\n")
+
+    def write_line(self, line: str) -> None:
+        """Append ``line``: one JSON object and its newline, encoded by the caller."""
+        self._f.write(line)
+        if self._interval <= 0:
+            self._f.flush()
+            return
+        now = time.monotonic()
+        if now - self._last_flush >= self._interval:
+            self._f.flush()
+            self._last_flush = now
+
+    def flush(self) -> None:
+        """Hand every line written so far to the OS (it survives a kill of this process)."""
         self._f.flush()
+        self._last_flush = time.monotonic()
 
     def fsync(self) -> None:
         self._f.flush()

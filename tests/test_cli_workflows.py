@@ -468,3 +468,40 @@ def test_hash_seeds_are_recorded_fixed_or_per_sample(tmp_path: Path) -> None:
         "per-sample",
     )
     assert code == 2 and "hash_seeds was" in err
+
+
+def test_cpu_timeout_stops_a_loop_by_its_cpu_time_and_says_so(tmp_path: Path) -> None:
+    """--cpu-timeout (the CPU fallback) beside --timeout (the wall one): the loop is a ``cpu`` timeout,
+    the sleeper a ``wall`` one; results.jsonl, summary.json and the manifest say which."""
+    s = write_jsonl(tmp_path / "s.jsonl", [
+        {"task_id": "HumanEval/0", "completion": "    while True:\n        pass\n"},
+        {"task_id": "HumanEval/0", "completion": "    import time\n    time.sleep(1e6)\n"},
+        {"task_id": "HumanEval/0", "completion": "    return any(abs(a - b) < threshold for i, a in enumerate(numbers) for b in numbers[i + 1:])\n"},
+    ])  # fmt: skip
+    args = ("score", str(s), "--task", "HumanEval/0", *LOCAL, "--timeout", "30", "--cpu-timeout", "0.5")
+    code, out, err = run(*args, "--json", "-o", str(tmp_path / "o"))
+    assert code == 0, err
+    loops, sleeps, ok = rows(tmp_path / "o" / "results.jsonl")
+    assert (loops["verdict"], loops["timeout"]) == ("timeout", "cpu")
+    assert loops["reason"] == "exceeded the CPU time limit of 0.5 s (--cpu-timeout)"
+    assert 0.5 <= loops["cpu_s"] < 30 and loops["duration_s"] < 30
+    assert (sleeps["verdict"], sleeps["timeout"]) == ("timeout", "wall")
+    assert sleeps["reason"] == "timed out after 30.0 s (--timeout)" and sleeps["cpu_s"] < 0.5
+    assert ok["verdict"] == "passed" and "timeout" not in ok
+    summary = json.loads(out)
+    assert summary["timeouts"] == {"cpu": 1, "wall": 1} and summary["verdicts"]["timeout"] == 2
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["verdict_settings"]["cpu_timeout_s"] == 0.5
+    assert manifest["limits_policy"] == {"calibration": None, "cpu_timeout_s": 0.5, "timeout_s": 30.0}
+    # A resume keeps each timeout's kind; another CPU limit is another setting.
+    code, out, err = run(*args, "--json", "-o", str(tmp_path / "o"))
+    assert code == 0 and json.loads(out)["timeouts"] == {"cpu": 1, "wall": 1}, err
+    line = one_error_line(*run(*args[:-1], "0.7", "-o", str(tmp_path / "o"))[::2])
+    assert "cpu_timeout_s was 0.5, now 0.7" in line
+
+
+@pytest.mark.parametrize("bad", ["0", "-1"])
+def test_a_cpu_timeout_that_is_not_positive_is_refused(tmp_path: Path, bad: str) -> None:
+    s = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    return True\n"}])
+    line = one_error_line(*run("score", str(s), *LOCAL, "--cpu-timeout", bad, "-o", str(tmp_path / "o"))[::2])
+    assert line == f"error: --cpu-timeout must be positive, got {float(bad)}"

@@ -34,3 +34,31 @@ def test_importing_the_api_imports_no_generation_or_sandbox_dependency() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_package_of_the_tree_ships() -> None:
+    """setup.cfg lists its packages by name: a new package missing there imports from a checkout but
+    not from an installed wheel (this happened: scoring, execution.docker and distributed)."""
+    import configparser
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    listed = set(cfg["options"]["packages"].split())
+    mapped = {  # package_dir: package -> folder
+        name.strip(): folder.strip()
+        for name, _, folder in (
+            line.partition("=") for line in cfg["options"]["package_dir"].strip().splitlines()
+        )
+    }
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "humaneval_lab").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    for package, folder in mapped.items():
+        found |= {
+            ".".join((package, *init.parent.relative_to(root / folder).parts))
+            for init in (root / folder).rglob("__init__.py")
+        }
+    assert found - listed == set(), "packages missing from setup.cfg's [options] packages"

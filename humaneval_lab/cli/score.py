@@ -35,13 +35,22 @@ from humaneval_lab.problems import load_problems
     type=float,
     default=10.0,
     show_default=True,
-    help="Seconds per sample (compile + run) for problems without a calibrated limit.",
+    help="Wall-clock seconds per sample (compile + run) for problems without a calibrated limit; "
+    "it stops code that sleeps or blocks (a wall timeout that may be the host's load is judged again alone).",
+)
+@click.option(
+    "--cpu-timeout",
+    type=float,
+    default=None,
+    help="CPU seconds per sample, summed over all its processes (compile + run), for problems without a "
+    "calibrated limit; stops runaway code whatever the load. Default: none there (--timeout applies).",
 )
 @click.option(
     "--calibrate/--no-calibrate",
     default=True,
     show_default=True,
-    help="Per-problem limits from the canonical solution's run time (20x, 5-60 s), kept in calibration.json.",
+    help="Per-problem limits from the canonical solution: CPU time (4x its CPU time, 0.5-60 s) and wall "
+    "clock (20x its run time, 5-60 s), kept in calibration.json.",
 )
 @click.option(
     "--image", default=None, help="Sandbox image (default: the recipe's humaneval-lab-sandbox:<hash>)."
@@ -68,8 +77,8 @@ from humaneval_lab.problems import load_problems
 def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
-    jobs: int | None, timeout: float, calibrate: bool, image: str | None, pin_cpus: bool, hash_seeds: str,
-    ray_address: str | None, only_sampled: bool,
+    jobs: int | None, timeout: float, cpu_timeout: float | None, calibrate: bool, image: str | None, pin_cpus: bool,
+    hash_seeds: str, ray_address: str | None, only_sampled: bool,
     run_name: str | None, overwrite: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
@@ -99,6 +108,7 @@ def score(
         ks=ks or DEFAULT_KS,
         ks_explicit=ks is not None,
         timeout_s=timeout,
+        cpu_timeout_s=cpu_timeout,
         jobs=jobs if jobs is not None else (os.cpu_count() or 1),
         only_sampled=only_sampled,
         calibrated=calibrate,

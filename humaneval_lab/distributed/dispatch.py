@@ -4,7 +4,8 @@ yields their verdicts, each job id exactly once, to ``score()`` (which writes re
 Leases. Jobs are pulled from the caller's iterable only when a node has room, so the driver holds
 at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` jobs deep (more than its
 executor holds in flight, so its queue does not run dry while work remains); the chunk adapts to
-the node's measured rate (about one second of its work, 8 to 256 jobs), so fast nodes take more.
+the node's measured rate (about one second of its work, 8 to 1,024 jobs: each call to a node costs
+the driver about a millisecond), so fast nodes take more.
 
 Exactly once. Every job in flight is owned by one node. When a node's actor dies (the node was
 lost, the actor was killed, its sandbox broke) or answers nothing for ``stall_s`` while it holds
@@ -29,11 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from humaneval_lab.distributed.cluster import connect, judging_nodes
-from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, NodeSandbox
+from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, NodeSandbox, pack, unpack
 from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
 
-MIN_CHUNK, MAX_CHUNK = 8, 256
+MIN_CHUNK, MAX_CHUNK = 8, 1024
 POLL_S = 0.5  # how long one poll may wait in the actor for a first verdict
 
 
@@ -211,7 +212,7 @@ class RayExecutor:
                         if chunk:
                             leased = True
                             node.inflight.update((job.id, job) for job in chunk)
-                            node.actor.submit.remote(chunk)  # a failure shows on its poll
+                            node.actor.submit.remote(pack(chunk))  # a failure shows on its poll
             for node in self.nodes:
                 if node.inflight and node.poll is None:
                     node.poll = node.actor.poll.remote(POLL_S)
@@ -232,7 +233,7 @@ class RayExecutor:
                 node = polls[ref]
                 node.poll = None
                 try:
-                    answers: list[tuple[str, Outcome]] = ray.get(ref)
+                    answers: list[tuple[str, Outcome]] = unpack(ray.get(ref))
                 except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
                     lose(node, _one_line(exc))
                     continue

@@ -13,6 +13,7 @@ executor does, exactly as it does without Ray.
 
 from __future__ import annotations
 
+import pickle
 import queue
 import threading
 import time
@@ -24,6 +25,19 @@ from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Executor, Job, Outcome, Status
 from humaneval_lab.execution.fake import verdict_from_marker
 from humaneval_lab.problems import Problem
+
+
+# Chunks cross between the driver and a node as one pickle each, made by the standard (C) pickler:
+# Ray's own serializer (cloudpickle) runs a Python hook per object, and a chunk of 256 jobs is a
+# few thousand objects; this is most of the driver's cost per job. Same trust as Ray's pickles: the
+# driver and its own actors only.
+def pack(obj: Any) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(blob: bytes) -> Any:
+    return pickle.loads(blob)  # noqa: S301 (from our own driver or actor, as Ray's pickles are)
+
 
 STARVED_S = 0.05  # how long an empty queue is waited on before the executor's run is let drain
 
@@ -171,7 +185,9 @@ class NodeSandbox:
             for r in run_selftest(self.executor, languages)
         ]
 
-    def submit(self, jobs: list[Job]) -> int:
+    def submit(self, chunk: bytes) -> int:
+        """Queue a chunk of jobs: ``pack(list of Job)`` (see ``pack``)."""
+        jobs: list[Job] = unpack(chunk)
         for job in jobs:
             self._todo.put(job)
         if self._thread is None:
@@ -179,15 +195,15 @@ class NodeSandbox:
             self._thread.start()
         return len(jobs)
 
-    def poll(self, wait_s: float) -> list[tuple[str, Outcome]]:
-        """Verdicts finished since the last poll; waits up to ``wait_s`` for the first one. A broken
-        executor raises here, and the driver treats the node as lost."""
+    def poll(self, wait_s: float) -> bytes:
+        """``pack``ed (job id, Outcome) pairs finished since the last poll; waits up to ``wait_s`` for
+        the first one. A broken executor raises here, and the driver treats the node as lost."""
         with self._cond:
             self._cond.wait_for(lambda: bool(self._done or self._error), timeout=wait_s)
             if self._error:
                 raise InfrastructureError(f"the sandbox on node {self.info.name} failed: {self._error}")
             out, self._done = self._done, []
-        return out
+        return pack(out)
 
     def _serve(self) -> None:
         try:

@@ -48,10 +48,16 @@ class Limits:
     file_size_bytes: int = 64 << 20  # RLIMIT_FSIZE
     open_files: int = 256  # RLIMIT_NOFILE
     address_space_bytes: int = 0  # RLIMIT_AS; 0 = unset (the container's cgroup caps memory)
+    # CPU seconds of the job's whole process tree (compile and run, every process), polled by the
+    # runner every few ms and killed past it: a ``cpu`` timeout, whatever the load. None: off (only
+    # ``timeout_s``, then the wall clock, and RLIMIT_CPU per process stop a runaway).
+    cpu_time_s: float | None = None
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout_s}")
+        if self.cpu_time_s is not None and not self.cpu_time_s > 0:
+            raise ConfigError(f"CPU timeout must be positive, got {self.cpu_time_s}")
 
 
 @dataclass(frozen=True)
@@ -110,12 +116,28 @@ class Job:
         return d
 
 
+TIMEOUT_KINDS = ("cpu", "wall")
+
+
 @dataclass(frozen=True)
 class Outcome:
+    """A verdict. ``timeout``: for a TIMEOUT, the limit it hit: "cpu" (the job's CPU time, or one
+    process's RLIMIT_CPU; load cannot cause it) or "wall" (the wall clock: code that sleeps or
+    blocks, judged alone first when it may have been starved); "" otherwise or unknown (results
+    from before 0.x). ``cpu_s``: the job's CPU seconds as the runner saw them (0.0: not measured)."""
+
     status: Status
     reason: str = ""
     stderr_tail: str = ""
     duration_s: float = 0.0
+    timeout: str = ""
+    cpu_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.timeout not in ("", *TIMEOUT_KINDS):
+            raise ValueError(f"timeout kind must be one of {TIMEOUT_KINDS}, got {self.timeout!r}")
+        if self.timeout and self.status is not Status.TIMEOUT:
+            raise ValueError(f"a {self.status.value} outcome has no timeout kind")
 
     @property
     def passed(self) -> bool:
@@ -123,8 +145,16 @@ class Outcome:
 
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Outcome:
+        cpu_s = d.get("cpu_s", 0.0)
+        if isinstance(cpu_s, bool) or not isinstance(cpu_s, (int, float)) or not cpu_s >= 0:
+            raise ValueError(f"bad cpu_s {cpu_s!r}")
         return cls(
-            Status(d["status"]), d.get("reason", ""), d.get("stderr_tail", ""), d.get("duration_s", 0.0)
+            Status(d["status"]),
+            d.get("reason", ""),
+            d.get("stderr_tail", ""),
+            d.get("duration_s", 0.0),
+            d.get("timeout", ""),
+            float(cpu_s),
         )
 
 

@@ -212,7 +212,7 @@ def _after_death(
     """The verdict of a job whose box died with it in flight, or None: run it again, alone."""
     if box.solo and box.overrun == job.id:
         # Alone, it ran past its limit and the runner did not stop it: the host did.
-        return Outcome(Status.TIMEOUT, "ran past its time limit; stopped by the host")
+        return Outcome(Status.TIMEOUT, "ran past its time limit; stopped by the host", timeout="wall")
     if box.solo and box.was_ready and not box.violation:
         # (A protocol violation is never the sample's doing: it cannot reach the stream.)
         solo_deaths[job.id] += 1

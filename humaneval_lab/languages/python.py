@@ -17,7 +17,7 @@ Two modes:
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from humaneval_lab.execution.base import Program
@@ -39,9 +39,13 @@ _EPILOGUE = "\n_hel_sys.stdout.write('\\n' + _hel_token + '\\n')\n_hel_sys.stdou
 
 def test_code(problem: Problem) -> str:
     """The tests as top-level code: HumanEval's ``check`` is called on the entry point."""
-    if problem.source_format == "human-eval":
-        return problem.tests + f"\n\ncheck({problem.entry_point})\n"
-    return problem.tests
+    return _test_code(problem.tests, problem.entry_point, problem.source_format)
+
+
+def _test_code(tests: str, entry_point: str, source_format: str) -> str:
+    if source_format == "human-eval":
+        return tests + f"\n\ncheck({entry_point})\n"
+    return tests
 
 
 @cache
@@ -63,23 +67,30 @@ def build(problem: Problem, source: str) -> Program:
 
 def build_isolated(problem: Problem, source: str) -> Program:
     head = _HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else ""
-    tests = {
-        "entry_point": problem.entry_point,
-        "prelude": head + problem.prompt,
-        "tests": test_code(problem),
-    }
     return Program(
         language="python",
         files={
             "hel_pydriver.py": driver_source(),
             "hel_pytests.py": driver_source("hel_pytests.py"),
             "candidate.py": head + source,
-            "tests.json": json.dumps(tests),
+            "tests.json": _tests_json(
+                problem.entry_point, problem.prompt, problem.tests, problem.source_format
+            ),
         },
         run=("python3", "-I", "hel_pydriver.py", "candidate.py", "tests.json"),
         failure_markers=("AssertionError", "CandidateFailed"),
         harness="hel_pydriver.py",
     )
+
+
+# Every sample of a problem carries the same tests file: encode it once per problem, not per sample
+# (the driver builds tens of thousands of programs a second). Keyed on the fields it is made of
+# (strings whose hashes Python keeps), so two problem sets with one task_id never share an entry.
+@lru_cache(maxsize=4096)
+def _tests_json(entry_point: str, prompt: str, tests: str, source_format: str) -> str:
+    head = _HUMANEVAL_X_IMPORTS if source_format == "humaneval-x" else ""
+    code = _test_code(tests, entry_point, source_format)
+    return json.dumps({"entry_point": entry_point, "prelude": head + prompt, "tests": code})
 
 
 def build_in_process(problem: Problem, source: str) -> Program:

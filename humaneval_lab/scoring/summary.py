@@ -36,6 +36,9 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     name: str = ""  # what compare, gate and report call this run
     model: dict[str, Any] | None = None  # which model made the samples, with what settings
+    # Timeouts by the limit they hit: "cpu" (the job's CPU time), "wall" (the wall clock), and
+    # "unknown" for results from before the reason was recorded.
+    timeouts: dict[str, int] = field(default_factory=dict)
     # HumanEval+/MBPP+ problems: pass@k on base and on base+plus inputs, first failing inputs
     # (problemsets.plus_passk.summarize); None for other suites.
     evalplus: dict[str, Any] | None = None
@@ -74,11 +77,17 @@ def summarize(
     c: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     per_problem_verdicts: dict[str, Counter[str]] = defaultdict(Counter)
-    for s, o in zip(samples, outcomes, strict=True):
-        n[s.task_id] += 1
-        c[s.task_id] += int(o.passed)
-        verdicts[o.status.value] += 1
-        per_problem_verdicts[s.task_id][o.status.value] += 1
+    timeouts: Counter[str] = Counter()
+    # Counted per (task, status, timeout kind) first (C-speed Counter), then spread: keys come in the
+    # order of their first sample, so every count's keys keep the order of their first sample.
+    pairs = Counter((s.task_id, o.status, o.timeout) for s, o in zip(samples, outcomes, strict=True))
+    for (task_id, status, kind), m in pairs.items():
+        if status is Status.TIMEOUT:
+            timeouts[kind or "unknown"] += m
+        n[task_id] += m
+        c[task_id] += m if status is Status.PASSED else 0
+        verdicts[status.value] += m
+        per_problem_verdicts[task_id][status.value] += m
     counts = {p.task_id: Counts(n[p.task_id], c[p.task_id]) for p in problems}
 
     def block(task_ids: Iterable[str]) -> tuple[dict[str, float], dict[str, str]]:
@@ -131,5 +140,6 @@ def summarize(
         duration_s=round(duration_s, 3),
         infra_errors=infra,
         notes=notes,
+        timeouts=dict(sorted(timeouts.items())),
         evalplus=plus,
     )

@@ -13,7 +13,7 @@ import tempfile
 import time
 from typing import Any
 
-from . import limits, verdict, warm
+from . import cputime, limits, verdict, warm
 from .context import Context
 from .env import base_env
 from .guard import new_dir, remove_tree, write_files
@@ -60,38 +60,52 @@ def execute_job(job: dict[str, Any], root: str | None = None, ctx: Context | Non
         # the Python candidate and its tests alike, hashes str/bytes with it, run after run.
         env["PYTHONHASHSEED"] = str(int(job["hash_seed"]))
 
+    # The job's CPU time over its whole process tree, sampled while it runs (and its kill past
+    # ``cpu_time_s``); in a container every process of the slot's uids, on a host this thread's children.
+    slot_uids = tuple(u for u in (sample_uid, judge_uid) if u is not None)
+    watch = cputime.Watch(lim["cpu_time_s"], slot_uids if ctx.ids else None)
+
+    def checked(res: dict[str, Any]) -> dict[str, Any]:
+        res["cpu_out"] = watch.exceeded
+        return res
+
     def done(outcome: dict[str, Any]) -> dict[str, Any]:
-        return verdict.final(outcome, time.monotonic() - start, timeout_s, ctx.shared)
+        cpu_s = watch.stop()
+        return verdict.final(outcome, time.monotonic() - start, timeout_s, ctx.shared, cpu_s)
 
     try:
+        watch.start()
         plan = warm.plan(ctx, program, env["PYTHONHASHSEED"])
         # Warm, the work dir starts empty: tests, driver and code reach their processes directly.
         write_files(workdir, {} if plan else program["files"], sample_uid)
         if judgedir:
             write_files(judgedir, program.get("judge_files", {}), judge_uid)
         for argv in program.get("compile", ()):
-            res = run_step(ctx, list(argv), workdir, env, b"", lim, deadline, sample_uid, slot)
+            res = checked(run_step(ctx, list(argv), workdir, env, b"", lim, deadline, sample_uid, slot))
             if "error" in res:  # it did not start
                 return verdict.not_started(res, time.monotonic() - start)
             failed = verdict.compile_outcome(res, program, ctx.contained)
             if failed is not None:
                 return done(failed)
         if plan is not None:
-            res = warm.run_warm(ctx, plan, workdir, env, lim, deadline, slot)
+            res = checked(warm.run_warm(ctx, plan, workdir, env, lim, deadline, slot))
             if "error" in res:
                 return verdict.not_started(res, time.monotonic() - start)
             return done(verdict.warm_outcome(res, program, ctx.contained))
         if judgedir:
-            res = run_pair(ctx, program, workdir, judgedir, env, lim, deadline, slot)
+            res = checked(run_pair(ctx, program, workdir, judgedir, env, lim, deadline, slot))
             if "error" in res:
                 return verdict.not_started(res, time.monotonic() - start)
             return done(verdict.pair_outcome(res, program, ctx.contained))
         stdin = (token + "\n").encode()
-        res = run_step(ctx, list(program["run"]), workdir, env, stdin, lim, deadline, sample_uid, slot)
+        res = checked(
+            run_step(ctx, list(program["run"]), workdir, env, stdin, lim, deadline, sample_uid, slot)
+        )
         if "error" in res:  # it did not start
             return verdict.not_started(res, time.monotonic() - start)
         return done(verdict.token_outcome(res, program, token, ctx.contained))
     finally:
+        watch.stop()  # before the cleanup: its count of our threads must not include the watch's
         if guard:
             guard.clean(slot, tuple(dirs))
         else:

@@ -19,6 +19,7 @@ class Limits(NamedTuple):
     file_size_bytes: int  # RLIMIT_FSIZE
     open_files: int  # RLIMIT_NOFILE
     address_space_bytes: int = 0  # RLIMIT_AS; 0: unset (the container's cgroup caps memory)
+    cpu_time_s: float | None = None  # CPU time of the job's whole process tree (cputime.Watch); None: off
 
 
 def parse(d: dict[str, Any]) -> Limits:
@@ -31,12 +32,21 @@ def parse(d: dict[str, Any]) -> Limits:
             file_size_bytes=_count(d, "file_size_bytes"),
             open_files=_count(d, "open_files"),
             address_space_bytes=_count(d, "address_space_bytes", 0),
+            cpu_time_s=_seconds(d.get("cpu_time_s")),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"bad limits: {exc!r}") from None
     if not lim.timeout_s > 0:  # also NaN
         raise ValueError(f"bad limits: timeout_s must be positive, got {lim.timeout_s}")
     return lim
+
+
+def _seconds(v: Any) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v) > 0:  # also NaN
+        raise ValueError(f"bad limits: cpu_time_s must be positive or null, got {v!r}")
+    return float(v)
 
 
 def _count(d: dict[str, Any], name: str, default: int | None = None) -> int:

@@ -9,20 +9,29 @@ capped), and per kind: ``judge_rc``/``judge_stderr``/``cand_killed`` (two proces
 ``{"status", "reason", "stderr_tail"}`` with the statuses of humaneval_lab.execution.base.Status;
 nothing here reads a clock, a file or a global, so each is tested on the host.
 
-Which limit a step hit is decided by ``limit_hit`` alone; a new limit (say CPU time over a whole
-job) is one more line there. ``oom`` comes only from the cgroup's counter (or, outside a container,
-a SIGKILL nobody in the harness sent), never from what a sample printed.
+Which limit a step hit is decided by ``limit_hit`` alone. A timeout says which clock ran out in
+``"timeout"``: ``"cpu"`` (the CPU time of the job's whole process tree passed ``cpu_time_s``: the step's
+``cpu_out`` fact, set by cputime.Watch; or one process's RLIMIT_CPU) or ``"wall"`` (the wall clock:
+``timed_out``, or an answer after the limit). CPU time does not depend on the host's load, so a
+``cpu`` timeout is final; a ``wall`` timeout whose job used far less CPU than wall time (starved,
+or blocked) is judged again alone first (``final``).
+
+``oom`` comes only from the cgroup's counter (or, outside a container, a SIGKILL nobody in the
+harness sent), never from what a sample printed.
 Standard library only.
 """
 
 from __future__ import annotations
 
 import signal
-from typing import Any
+from typing import Any, NamedTuple
 
 TAIL = 2000  # bytes of stderr kept in a verdict
 INFRA_EXIT = 75  # a trusted driver could not do its job (e.g. fork failed); with the token: retry
 LATE_GRACE_S = 1.0  # what the harness itself may need past the time limit before a pass is late
+# A wall timeout whose job computed less than this share of its wall time was starved (a loaded
+# host) or blocked (sleep, a wait): the two look alike from inside, so it is judged again alone.
+STARVED_SHARE = 0.5
 
 # What a two-process judge's exit code says (see Program.judge).
 JUDGE_PASSED, JUDGE_FAILED, JUDGE_ERROR, JUDGE_GONE = 0, 1, 2, 3
@@ -34,8 +43,17 @@ def tail(b: bytes, n: int = TAIL) -> str:
     return b[-n:].decode("utf-8", "replace")
 
 
-def _out(status: str, reason: str = "", stderr_tail: str = "") -> Outcome:
-    return {"status": status, "reason": reason, "stderr_tail": stderr_tail}
+def _out(status: str, reason: str = "", stderr_tail: str = "", timeout: str = "") -> Outcome:
+    out = {"status": status, "reason": reason, "stderr_tail": stderr_tail}
+    if timeout:
+        out["timeout"] = timeout  # "cpu" or "wall": which limit a timeout hit
+    return out
+
+
+class Hit(NamedTuple):
+    status: str
+    reason: str
+    timeout: str = ""  # for a timeout: "cpu" or "wall"
 
 
 def _last_line(text: str, default: str) -> str:
@@ -46,20 +64,23 @@ def signal_name(sig: int) -> str:
     return signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
 
 
-def limit_hit(res: dict[str, Any], stage: str) -> tuple[str, str] | None:
-    """(status, reason) when the step ran into one of its limits, else None. In this order: the wall
-    clock, the output cap, the memory cap (the cgroup's counter), RLIMIT_CPU, RLIMIT_FSIZE."""
+def limit_hit(res: dict[str, Any], stage: str) -> Hit | None:
+    """The limit the step ran into, else None. In this order: the job's CPU time (decided by the
+    CPU alone, whatever the clock or the load did meanwhile), the wall clock, the output cap, the
+    memory cap (the cgroup's counter), RLIMIT_CPU, RLIMIT_FSIZE."""
+    if res.get("cpu_out"):
+        return Hit("timeout", f"{stage} exceeded the job's CPU time limit", "cpu")
     if res["timed_out"]:
-        return "timeout", f"{stage} exceeded the time limit"
+        return Hit("timeout", f"{stage} exceeded the time limit", "wall")
     if res["overflow"]:
-        return "output_limit", f"{stage} wrote more output than allowed"
+        return Hit("output_limit", f"{stage} wrote more output than allowed")
     if res.get("oom"):
-        return "oom", "killed: out of memory"
+        return Hit("oom", "killed: out of memory")
     rc = res["rc"]
     if rc is not None and rc == -signal.SIGXCPU:
-        return "timeout", "CPU time limit"
+        return Hit("timeout", "CPU time limit", "cpu")
     if rc is not None and rc == -signal.SIGXFSZ:
-        return "output_limit", "file size limit"
+        return Hit("output_limit", "file size limit")
     return None
 
 
@@ -71,7 +92,7 @@ def classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str, c
     t = tail(err)
     hit = limit_hit(res, stage)
     if hit is not None:
-        return _out(hit[0], hit[1], t)
+        return _out(hit.status, hit.reason, t, hit.timeout)
     rc = res["rc"]
     if rc is not None and rc < 0:
         if rc == -signal.SIGKILL and not contained:
@@ -88,6 +109,8 @@ def classify_failure(res: dict[str, Any], program: dict[str, Any], stage: str, c
 
 def compile_outcome(res: dict[str, Any], program: dict[str, Any], contained: bool) -> Outcome | None:
     """The verdict of a compile step: None when it succeeded (the job goes on)."""
+    if res.get("cpu_out"):
+        return classify_failure(res, program, "compile", contained)
     if res["rc"] == 0 and not res["timed_out"] and not res["overflow"]:
         return None
     out = classify_failure(res, program, "compile", contained)
@@ -100,7 +123,9 @@ def compile_outcome(res: dict[str, Any], program: dict[str, Any], contained: boo
 
 def token_outcome(res: dict[str, Any], program: dict[str, Any], token: str, contained: bool) -> Outcome:
     """The verdict of a token-judged run step (see humaneval_lab.execution.base): a pass needs exit 0
-    and the token on a line of its own."""
+    and the token on a line of its own. Past the job's CPU time limit nothing it printed counts."""
+    if res.get("cpu_out"):
+        return classify_failure(res, program, "run", contained)
     stdout_lines = [ln.strip() for ln in res["stdout"].decode("utf-8", "replace").splitlines()]
     token_seen = token in stdout_lines
     if res["rc"] == INFRA_EXIT and f"hel-infra {token}" in stdout_lines:
@@ -121,6 +146,8 @@ def token_outcome(res: dict[str, Any], program: dict[str, Any], token: str, cont
 
 def pair_outcome(res: dict[str, Any], program: dict[str, Any], contained: bool) -> Outcome:
     """The verdict of a two-process step, from the judge's exit code and how the candidate ended."""
+    if res.get("cpu_out"):  # the judge or the candidate was killed for the job's CPU time
+        return classify_failure(res, program, "run", contained)
     jrc = res["judge_rc"]
     if jrc == -signal.SIGPIPE:
         jrc = JUDGE_GONE  # it wrote to a candidate that had gone (SIGPIPE is not ignored locally)
@@ -152,6 +179,8 @@ def pair_outcome(res: dict[str, Any], program: dict[str, Any], contained: bool) 
 
 def warm_outcome(res: dict[str, Any], program: dict[str, Any], contained: bool) -> Outcome:
     """The verdict of a warm Python step, from the tester's answer and how the candidate ended."""
+    if res.get("cpu_out"):
+        return classify_failure(res, program, "run", contained)
     answer = res["tester"]
     if answer is not None and answer["passed"] and not res["overflow"]:
         return _out("passed")
@@ -168,18 +197,26 @@ def not_started(res: dict[str, Any], elapsed: float) -> Outcome:
     return {**_out("infra_error" if res.get("infra") else "error", res["error"]), "duration_s": elapsed}
 
 
-def final(outcome: Outcome, elapsed: float, timeout_s: float, shared: bool) -> Outcome:
-    """The outcome with its duration; a verdict another sample may have caused is not final.
+def final(
+    outcome: Outcome, elapsed: float, timeout_s: float, shared: bool, cpu_s: float | None = None
+) -> Outcome:
+    """The outcome with its duration (and ``cpu_s``, the job's CPU seconds as cputime.Watch saw
+    them, when measured); a verdict another sample or the host's load may have caused is not final.
 
     The deadline is checked again on the monotonic clock (``elapsed``): an answer that came later
-    than the limit (plus what the harness itself needs) is a timeout whatever it says.
+    than the limit (plus what the harness itself needs) is a wall timeout whatever it says.
 
-    Samples in one container (``shared``) share its memory and pids: when ours died of a signal
-    nobody in the harness sent, and other samples ran beside it, the host judges it again alone
-    (``"solo"``).
+    Marked ``"solo"``, the host judges it again alone (in a box of one worker, whose verdict counts):
+    - samples in one container (``shared``) share its memory and pids: a death by a signal nobody in
+      the harness sent, with other samples beside it, is ``infra_error`` until then;
+    - a wall timeout of a job that computed less than ``STARVED_SHARE`` of its time (or, not
+      measured, beside other samples) may be the host's load, not the sample: it stays a timeout
+      (what an executor without a solo box reports) but is judged again first. A ``cpu`` timeout
+      does not depend on load: it counts at once.
     """
     if outcome["status"] == "passed" and elapsed > timeout_s + LATE_GRACE_S:
-        outcome = _out("timeout", "answered after the time limit")
+        outcome = _out("timeout", "answered after the time limit", timeout="wall")
+    measured = {} if cpu_s is None else {"cpu_s": round(cpu_s, 3)}
     if shared and outcome["status"] in ("crashed", "oom"):
         return {
             **_out(
@@ -188,9 +225,12 @@ def final(outcome: Outcome, elapsed: float, timeout_s: float, shared: bool) -> O
                 outcome.get("stderr_tail", ""),
             ),
             "duration_s": elapsed,
+            **measured,
             "solo": True,
         }
-    return {**outcome, "duration_s": elapsed}
+    if outcome.get("timeout") == "wall" and (shared if cpu_s is None else cpu_s < STARVED_SHARE * elapsed):
+        return {**outcome, "duration_s": elapsed, **measured, "solo": True}
+    return {**outcome, "duration_s": elapsed, **measured}
 
 
 def runner_failed(exc: BaseException) -> Outcome:

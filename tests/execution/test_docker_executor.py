@@ -69,7 +69,9 @@ class _Engine:
     def get(self, tag: str) -> _Image:
         return _Image()
 
-    def list(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[Any]:
+    def list(
+        self, all: bool = False, filters: dict[str, Any] | None = None, sparse: bool = False
+    ) -> list[Any]:
         if self._listing:
             raise self._listing
         return []

@@ -116,3 +116,28 @@ def test_shared_boxes_carry_several_workers() -> None:
     out, pool, _ = _run(lambda job, attempt: PASS, n=8, jobs_at_once=4, per_box=2)
     assert len(pool.boxes) == 2 and all(b.workers == 2 for b in pool.boxes)
     assert {o.status for o in out.values()} == {Status.PASSED}
+
+
+def test_a_starved_wall_timeout_is_judged_again_alone_and_a_cpu_timeout_counts_at_once() -> None:
+    """The runner marks a wall timeout of a job that computed little ``solo`` (verdict.final): beside
+    a loaded box the correct sample timed out; alone it passes, and only that verdict counts. A cpu
+    timeout is final where it happened (load cannot cause it)."""
+    starved = Outcome(Status.TIMEOUT, "run exceeded the time limit", timeout="wall", cpu_s=0.01)
+    cpu = Outcome(Status.TIMEOUT, "run exceeded the job's CPU time limit", timeout="cpu", cpu_s=0.5)
+
+    def script(job: Job, attempt: int) -> Action:
+        if job.id == "j1":
+            return ("solo", starved) if attempt == 1 else PASS
+        return cpu if job.id == "j3" else PASS
+
+    out, pool, _ = _run(script)
+    assert out["j1"].status is Status.PASSED and ("j1", True) in pool.sent
+    assert (out["j3"].status, out["j3"].timeout) == (Status.TIMEOUT, "cpu")
+    assert [jid for jid, _ in pool.sent].count("j3") == 1
+
+
+def test_a_wall_timeout_that_stays_in_its_solo_box_counts() -> None:
+    sleeper = Outcome(Status.TIMEOUT, "run exceeded the time limit", timeout="wall", cpu_s=0.0)
+    out, pool, _ = _run(lambda job, attempt: ("solo", sleeper) if job.id == "j2" else PASS)
+    assert (out["j2"].status, out["j2"].timeout) == (Status.TIMEOUT, "wall")
+    assert [s for jid, s in pool.sent if jid == "j2"] == [False, True]  # once beside others, once alone

@@ -159,7 +159,7 @@ def test_typescript_compiles_prompt_and_completion_alone() -> None:
 def test_go_candidate_and_tests_are_separate_files(hx) -> None:  # type: ignore[no-untyped-def]
     p = hx["go"][17]  # its canonical solution uses strings without importing it
     prog = build(p)
-    assert set(prog.files) == {"0hel_main_test.go", "main_test.go", "tests_test.go"}
+    assert set(prog.files) == {"0hel_main_test.go", "main_test.go", "tests_test.go", "hel_testmain.go"}
     cand, tests = prog.files["main_test.go"], prog.files["tests_test.go"]
     assert (
         cand.startswith('package main\n\nimport (\n    "strings"\n)\n') and "func TestParseMusic" not in cand
@@ -176,7 +176,11 @@ def test_go_candidate_and_tests_are_separate_files(hx) -> None:  # type: ignore[
     # The token variable's name depends on the candidate's file: no candidate can spell it.
     other = build(p, p.canonical_solution + "\n// another\n").files["0hel_main_test.go"]
     assert token.group(1) not in other
-    assert prog.compile[-1][:3] == ("go", "test", "-c")
+    # Built without the go command: the tests' functions, and only they, are the test list.
+    assert prog.compile[-1][-1].endswith("-o main.test testmain.a")
+    assert '{"TestParseMusic", _test.TestParseMusic},' in prog.files["hel_testmain.go"]
+    mine = build(p, p.canonical_solution + "\nfunc TestMine(t *testing.T) {}\n")
+    assert "TestMine" not in mine.files["hel_testmain.go"]
     assert prog.env["GO111MODULE"] == "off"
     assert build(hx["go"][0]).files["main_test.go"].count('"math"') == 1  # the prompt's, moved
     mp = build(multipl_e("go", "HumanEval_0_has_close_elements"), BODIES["go"][1])

@@ -217,7 +217,85 @@ def test_not_started_and_runner_failures() -> None:
 def test_limit_hit_says_which_limit_or_none() -> None:
     assert verdict.limit_hit(step(rc=1), "run") is None
     assert verdict.limit_hit(step(rc=-signal.SIGSEGV), "run") is None
-    assert verdict.limit_hit(step(rc=-signal.SIGXCPU), "compile") == ("timeout", "CPU time limit")
+    assert verdict.limit_hit(step(rc=-signal.SIGXCPU), "compile") == ("timeout", "CPU time limit", "cpu")
+    assert verdict.limit_hit(step(rc=None, timed_out=True), "run") == (
+        "timeout",
+        "run exceeded the time limit",
+        "wall",
+    )
+    # The job's CPU time decides first: the watch's kill also ends the step by a signal, maybe at
+    # the deadline, and the output it wrote meanwhile may overflow: the cause is the CPU.
+    cpu = verdict.limit_hit(step(rc=-9, cpu_out=True, timed_out=True, overflow=True, oom=True), "compile")
+    assert cpu == ("timeout", "compile exceeded the job's CPU time limit", "cpu")
+
+
+# The job's CPU time (cputime.Watch set ``cpu_out``) in every kind of step: a ``cpu`` timeout,
+# whatever else the step reports, even an exit 0 with the token (past the limit nothing counts).
+CPU_ROWS = [
+    ("compile", lambda f: verdict.compile_outcome(f, PY, True), step(rc=-9, cpu_out=True)),
+    ("compile exited 0 after", lambda f: verdict.compile_outcome(f, PY, True), step(rc=0, cpu_out=True)),
+    ("token run", lambda f: verdict.token_outcome(f, PY, TOKEN, True), step(rc=-9, cpu_out=True)),
+    ("token printed, too late", lambda f: verdict.token_outcome(f, PY, TOKEN, True), step(rc=0, cpu_out=True, stdout=TOKEN.encode() + b"\n")),
+    ("pair, judge killed", lambda f: verdict.pair_outcome(f, PLAIN, True), step(rc=-9, cpu_out=True, judge_rc=-9, judge_stderr=b"", cand_killed=False)),
+    ("warm, no answer", lambda f: verdict.warm_outcome(f, PY, True), step(rc=-9, cpu_out=True, tester=None)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("judge", "facts"), [r[1:] for r in CPU_ROWS], ids=[r[0] for r in CPU_ROWS])
+def test_the_jobs_cpu_time_is_a_cpu_timeout_in_every_step(judge: Any, facts: dict[str, Any]) -> None:
+    out = judge(facts)
+    assert (out["status"], out["timeout"]) == ("timeout", "cpu")
+    assert "CPU time limit" in out["reason"]
+
+
+def test_a_timeout_says_which_limit() -> None:
+    wall = verdict.classify_failure(step(rc=None, timed_out=True), PY, "run", True)
+    rlimit = verdict.classify_failure(step(rc=-signal.SIGXCPU), PY, "run", True)
+    assert (wall["timeout"], rlimit["timeout"]) == ("wall", "cpu")
+    crash = verdict.classify_failure(step(rc=-signal.SIGSEGV), PY, "run", True)
+    assert "timeout" not in crash  # only a timeout names a limit
+    late = verdict.final({"status": "passed", "reason": "", "stderr_tail": ""}, 9.0, 2.0, False, cpu_s=8.0)
+    assert (late["status"], late["timeout"], late["cpu_s"]) == ("timeout", "wall", 8.0)
+    assert "solo" not in late  # it computed all along: not starved
+
+
+def wall_timeout(**extra: Any) -> dict[str, Any]:
+    return {
+        "status": "timeout",
+        "reason": "run exceeded the time limit",
+        "stderr_tail": "",
+        "timeout": "wall",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("cpu_s", "shared", "solo"),
+    [
+        (0.3, False, True),  # 0.3 s of CPU in 5 s: starved (or blocked), alone or not: again, alone
+        (0.3, True, True),
+        (4.9, False, False),  # it computed the whole time: the load did not cause this
+        (4.9, True, False),
+        (None, True, True),  # not measured: beside other samples it may have been starved
+        (None, False, False),
+    ],
+)
+def test_a_wall_timeout_that_may_be_the_hosts_load_is_judged_again_alone(cpu_s: float | None, shared: bool, solo: bool) -> None:  # fmt: skip
+    out = verdict.final(wall_timeout(), 5.0, 5.0, shared, cpu_s)
+    assert out["status"] == "timeout" and out["timeout"] == "wall"  # still a timeout where no solo box exists
+    assert out.get("solo", False) is solo
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_cpu_timeout_counts_at_once(shared: bool) -> None:
+    cpu = {
+        "status": "timeout",
+        "reason": "run exceeded the job's CPU time limit",
+        "stderr_tail": "",
+        "timeout": "cpu",
+    }
+    out = verdict.final(cpu, 3.0, 5.0, shared, 0.5)  # starved meanwhile (0.5 of 3 s): still final
+    assert "solo" not in out and out["timeout"] == "cpu" and out["cpu_s"] == 0.5
 
 
 def test_every_status_is_reachable_and_known_to_the_host() -> None:

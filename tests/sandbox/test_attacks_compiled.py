@@ -248,6 +248,15 @@ ATTACKS: dict[str, list[Attack]] = {
         Attack("linkname", "    return false\n}\n//go:linkname evil os.Exit\n", "error"),
         # An unclosed raw string would swallow the tests if they shared the candidate's file.
         Attack("swallow-the-tests", "    return false\n}\nvar swallowed = `\n", "error"),
+        # No go command, so no cgo: gcc never sees a candidate's #cgo flags or C code.
+        Attack("cgo", "    return false\n}\nvar viaC = C.int(0)\n", "error"),
+        # Only the tests' functions are the test list: a Test of the candidate's that would end the
+        # process with 0 before the tests ran is never called (the wrong answer then fails them).
+        Attack(
+            "own-test-function",
+            "    return false\n}\nfunc TestAAA(t *testing.T) {\n    os.Exit(0)\n}\n",
+            "failed",
+        ),
     ],
 }
 
@@ -263,7 +272,7 @@ def _problem(language: str, task: int | str) -> Problem:
 def _job(job_id: str, language: str, completion: str, task: int | str = 0) -> Job:
     problem = _problem(language, task)
     source = source_of(problem, completion)
-    used = [p for p in ("io", "os", "runtime") if f"{p}." in completion]
+    used = [p for p in ("io", "os", "runtime", "C", "testing") if f"{p}." in completion]
     if language == "go" and used:
         # A whole program of the sample's own, importing what the attack needs: a completion alone
         # can only use the standard packages the harness imports for it, none of these.

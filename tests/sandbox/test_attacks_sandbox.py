@@ -543,7 +543,9 @@ def _check_language(make_executor: Any, language: str) -> None:
     # A timeout in the compile means the attack never ran: that proves nothing.
     wrong.update({j: out[j] for j in expect if out[j][1].startswith("compile exceeded")})
     assert wrong == {}, f"deaths: {ex.death_log}"
-    assert len(set(ex.container_ids)) == 1, f"the container was replaced: {ex.death_log}"
+    # Solo boxes judge a wall timeout that computed little (a sleeper) again alone: not a replacement.
+    shared = set(ex.container_ids) - set(ex.solo_ids)
+    assert len(shared) == 1, f"the container was replaced: {ex.death_log}"
     # 10 MB lines, forged lines and floods never reach the host: its memory stays bounded.
     assert growth() < 64 << 20, f"the driver grew by {growth() >> 20} MiB"
 

@@ -59,10 +59,17 @@ def test_python_reasons_in_the_sandbox(tmp_path: Path, sandbox_image: str) -> No
         assert "hel_pydriver" not in row["stderr_tail"] and "<tests>" not in row["stderr_tail"], row[
             "stderr_tail"
         ]
-    # Calibrated: the limit measured from the canonical solution on this host, as stored for the folder.
-    limit = json.loads((tmp_path / "o" / "calibration.json").read_text())["limits_s"]["HumanEval/0"]
-    shown = f"{limit:.1f}" if float(limit).is_integer() else f"{limit:g}"
-    assert loops["verdict"] == "timeout" and loops["reason"] == f"timed out after {shown} s (calibrated)"
+    # Calibrated: the limits measured from the canonical solution on this host, as stored for the
+    # folder; the loop is stopped by its CPU-time limit, not the (far longer) wall clock.
+    limits = json.loads((tmp_path / "o" / "calibration.json").read_text())["limits"]["HumanEval/0"]
+    cpu = limits["cpu_s"]
+    assert 0 < cpu < limits["wall_s"]
+    shown = f"{cpu:.1f}" if float(cpu).is_integer() else f"{cpu:g}"
+    assert (loops["verdict"], loops["timeout"]) == ("timeout", "cpu")
+    assert loops["reason"] == f"exceeded the CPU time limit of {shown} s (calibrated)"
+    assert cpu <= loops["cpu_s"] < limits["wall_s"]
+    summary = json.loads(out)
+    assert summary["timeouts"] == {"cpu": 1}
 
 
 def test_one_language_of_a_polyglot_file(tmp_path: Path, sandbox_image: str) -> None:

@@ -18,6 +18,7 @@ from humaneval_lab.scoring import ScoreSettings, dedup_key, score
 from humaneval_lab.scoring.calibrate import CalibrationPolicy
 
 CANONICAL_S = {"HumanEval/0": 0.5, "HumanEval/1": 2.0}  # HumanEval/2's canonical solution fails here
+CANONICAL_CPU_S = {"HumanEval/0": 0.05, "HumanEval/1": 1.5}  # its CPU time, as the runner counts it
 
 
 class Recording:
@@ -40,7 +41,11 @@ class Recording:
                 task = job.id.removeprefix("calibrate:")
                 if job.id.startswith("calibrate:"):
                     seconds = CANONICAL_S.get(task)
-                    yield job.id, Outcome(Status.PASSED if seconds else Status.FAILED, "", "", seconds or 0.1)
+                    status = Status.PASSED if seconds else Status.FAILED
+                    yield (
+                        job.id,
+                        Outcome(status, "", "", seconds or 0.1, cpu_s=CANONICAL_CPU_S.get(task, 0.1)),
+                    )
                     continue
                 scored = sum(1 for j in self.jobs if not j.id.startswith("calibrate:"))
                 if self.interrupt_after is not None and scored > self.interrupt_after:
@@ -54,6 +59,9 @@ class Recording:
 
     def sample_limits(self) -> set[float]:
         return {j.limits.timeout_s for j in self.jobs if not j.id.startswith("calibrate:")}
+
+    def sample_cpu_limits(self) -> set[float | None]:
+        return {j.limits.cpu_time_s for j in self.jobs if not j.id.startswith("calibrate:")}
 
     def describe(self) -> dict[str, Any]:
         return {"executor": self.name}
@@ -82,14 +90,28 @@ def test_limits_come_from_the_canonical_solutions_and_are_kept(tmp_path: Path) -
     assert ex.calibrated() == [f"calibrate:HumanEval/{i}" for i in range(3)]
     assert ex.jobs[:3] == [j for j in ex.jobs if j.id.startswith("calibrate:")]  # all before any sample
     doc = json.loads((tmp_path / "o" / "calibration.json").read_text())
-    # 20 x 0.5 s = 10 s; 20 x 2 s = 40 s; HumanEval/2 failed: no entry, --timeout applies.
-    assert doc["limits_s"] == {"HumanEval/0": 10.0, "HumanEval/1": 40.0}
+    # Wall: 20 x 0.5 s = 10 s; 20 x 2 s = 40 s. CPU: 4 x 0.05 s under the 0.5 s floor; 4 x 1.5 s = 6 s.
+    # HumanEval/2 failed: no entry, --timeout (and --cpu-timeout, none here) apply.
+    assert doc["limits"] == {
+        "HumanEval/0": {"cpu_s": 0.5, "wall_s": 10.0},
+        "HumanEval/1": {"cpu_s": 6.0, "wall_s": 40.0},
+    }
     assert doc["uncalibrated"] == ["HumanEval/2"]  # recorded too: a resume must not measure it again
-    by_task = {j.id: j.limits.timeout_s for j in ex.jobs}
-    per_problem: dict[str, set[float]] = {s.task_id: set() for s in samples}
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["limits_policy"] == {
+        "calibration": {"factor": 20.0, "floor_s": 5.0, "cap_s": 60.0, "cpu_factor": 4.0, "cpu_floor_s": 0.5},
+        "cpu_timeout_s": None,
+        "timeout_s": 3.0,
+    }
+    by_task = {j.id: (j.limits.timeout_s, j.limits.cpu_time_s) for j in ex.jobs}
+    per_problem: dict[str, set[tuple[float, float | None]]] = {s.task_id: set() for s in samples}
     for s in samples:
         per_problem[s.task_id].add(by_task[dedup_key(s)])
-    assert per_problem == {"HumanEval/0": {10.0}, "HumanEval/1": {40.0}, "HumanEval/2": {3.0}}
+    assert per_problem == {
+        "HumanEval/0": {(10.0, 0.5)},
+        "HumanEval/1": {(40.0, 6.0)},
+        "HumanEval/2": {(3.0, None)},
+    }
 
 
 def test_a_resumed_run_reuses_the_calibration_and_judges_with_the_same_limits(tmp_path: Path) -> None:
@@ -130,17 +152,27 @@ def test_a_garbled_calibration_file_is_measured_again(tmp_path: Path) -> None:
     ex = Recording()
     score(samples, ps, ex, tmp_path / "o", SETTINGS)
     assert len(ex.calibrated()) == 3
-    assert json.loads((tmp_path / "o" / "calibration.json").read_text())["limits_s"]["HumanEval/1"] == 40.0
+    doc = json.loads((tmp_path / "o" / "calibration.json").read_text())
+    assert doc["limits"]["HumanEval/1"] == {"cpu_s": 6.0, "wall_s": 40.0}
 
 
 def test_the_calibration_policy_is_the_callers(tmp_path: Path) -> None:
     samples, ps = _samples()
     ex = Recording()
-    policy = CalibrationPolicy(factor=2.0, floor_s=1.5, cap_s=3.5)
+    policy = CalibrationPolicy(factor=2.0, floor_s=1.5, cap_s=3.5, cpu_factor=2.0, cpu_floor_s=0.2)
     score(samples, ps, ex, tmp_path / "o", SETTINGS, calibration=policy)
     doc = json.loads((tmp_path / "o" / "calibration.json").read_text())
-    assert doc["limits_s"] == {"HumanEval/0": 1.5, "HumanEval/1": 3.5}  # floor, then cap
-    assert doc["policy"] == {"factor": 2.0, "floor_s": 1.5, "cap_s": 3.5}
+    assert doc["limits"] == {  # floor, then cap (wall); floor (2 x 0.05), then 2 x 1.5 (CPU)
+        "HumanEval/0": {"cpu_s": 0.2, "wall_s": 1.5},
+        "HumanEval/1": {"cpu_s": 3.0, "wall_s": 3.5},
+    }
+    assert doc["policy"] == {
+        "factor": 2.0,
+        "floor_s": 1.5,
+        "cap_s": 3.5,
+        "cpu_factor": 2.0,
+        "cpu_floor_s": 0.2,
+    }
 
 
 def test_without_calibration_every_job_gets_the_timeout(tmp_path: Path) -> None:
@@ -159,3 +191,64 @@ def test_a_folder_calibrated_with_another_policy_is_refused(tmp_path: Path) -> N
     other = CalibrationPolicy(factor=5.0)
     with pytest.raises(ResumeMismatchError, match="measured with calibration policy .*factor.: 20.0"):
         score(samples, ps, Recording(), tmp_path / "o", SETTINGS, calibration=other)
+
+
+def test_a_calibration_file_from_before_cpu_limits_is_read_as_it_was_judged(tmp_path: Path) -> None:
+    """The old format (wall seconds only, its 3-key policy): its problems keep their wall limit and
+    get no CPU limit, as the first part of the run judged them; the rest is measured with both and
+    the file is written back in the new format."""
+    samples, ps = _samples()
+    (tmp_path / "o").mkdir()
+    old = {
+        "policy": {"factor": 20.0, "floor_s": 5.0, "cap_s": 60.0},
+        "limits_s": {"HumanEval/0": 7.5},
+        "uncalibrated": [],
+    }
+    (tmp_path / "o" / "calibration.json").write_text(json.dumps(old))
+    ex = Recording()
+    score(samples, ps, ex, tmp_path / "o", SETTINGS)
+    assert ex.calibrated() == ["calibrate:HumanEval/1", "calibrate:HumanEval/2"]
+    by_task = {j.id: (j.limits.timeout_s, j.limits.cpu_time_s) for j in ex.jobs}
+    assert {by_task[dedup_key(s)] for s in samples if s.task_id == "HumanEval/0"} == {(7.5, None)}
+    doc = json.loads((tmp_path / "o" / "calibration.json").read_text())
+    assert doc["limits"] == {
+        "HumanEval/0": {"cpu_s": None, "wall_s": 7.5},
+        "HumanEval/1": {"cpu_s": 6.0, "wall_s": 40.0},
+    }
+    again = Recording()  # the new file round-trips: nothing measured, the same limits
+    score(samples, ps, again, tmp_path / "again", SETTINGS)
+    (tmp_path / "again" / "results.jsonl").unlink()
+    (tmp_path / "again" / "calibration.json").write_text(json.dumps(doc))
+    third = Recording()
+    score(samples, ps, third, tmp_path / "again", SETTINGS)
+    assert third.calibrated() == []
+    assert {(j.limits.timeout_s, j.limits.cpu_time_s) for j in third.jobs} == {
+        (7.5, None),
+        (40.0, 6.0),
+        (3.0, None),
+    }
+
+
+def test_an_old_calibration_file_made_with_another_wall_policy_is_refused(tmp_path: Path) -> None:
+    samples, ps = _samples()
+    (tmp_path / "o").mkdir()
+    old = {"policy": {"factor": 5.0, "floor_s": 5.0, "cap_s": 60.0}, "limits_s": {"HumanEval/0": 7.5}}
+    (tmp_path / "o" / "calibration.json").write_text(json.dumps(old))
+    with pytest.raises(ResumeMismatchError, match="factor.: 5.0"):
+        score(samples, ps, Recording(), tmp_path / "o", SETTINGS)
+
+
+def test_the_cpu_timeout_is_the_fallback_where_nothing_was_calibrated(tmp_path: Path) -> None:
+    samples, ps = _samples()
+    plain = Recording()
+    score(samples, ps, plain, tmp_path / "plain", ScoreSettings(ks=(1,), timeout_s=4.0, cpu_timeout_s=1.5))
+    assert plain.sample_limits() == {4.0} and plain.sample_cpu_limits() == {1.5}
+    cal = Recording()
+    score(
+        samples,
+        ps,
+        cal,
+        tmp_path / "cal",
+        ScoreSettings(ks=(1,), calibrated=True, timeout_s=3.0, cpu_timeout_s=1.5),
+    )
+    assert cal.sample_cpu_limits() == {0.5, 6.0, 1.5}  # HumanEval/2 could not be calibrated

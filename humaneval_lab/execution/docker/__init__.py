@@ -108,6 +108,7 @@ class DockerExecutor:
         self._deaths = Deaths()
         self.policy = Policy(max_retries=self.config.max_retries, overrun_grace_s=OVERRUN_GRACE_S)
         self.container_ids: list[str] = []  # every container this executor started
+        self.solo_ids: list[str] = []  # those started to judge one job alone (see scheduler)
         self.pinner = CpuPinner(
             lambda cid, cpus: self.client.api.update_container(cid, cpuset_cpus=cpus),
             # The engine refuses (cpuset not delegated to it: an APIError) or cannot be asked:
@@ -153,6 +154,8 @@ class DockerExecutor:
                 continue
             self._boxes.append(box)
             self.container_ids.append(box.id)
+            if solo:
+                self.solo_ids.append(box.id)
             return box
         raise InfrastructureError(f"cannot start a sandbox container from {self.image}: {last}")
 
