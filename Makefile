@@ -45,6 +45,8 @@ demo: install sandbox-image
 	$(VENV)/bin/humaneval-lab score runs/demo/samples.jsonl --limit $(DEMO_LIMIT) -k 1,$(DEMO_N) -o runs/demo/score
 
 test: install-test sandbox-image
+	@# the Ray tests run their cluster in a network namespace of their own and bring its loopback up
+	@command -v ip >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2)
 	$(PY) -m pytest -m "not gpu and not exhaustive" -p no:cacheprovider
 
 # Whole-file sweeps that CI samples (every problem of the slowest compilers' MultiPL-E files): hours.
