@@ -49,7 +49,7 @@ test: install-test sandbox-image
 	@command -v ip >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2)
 	$(PY) -m pytest -m "not gpu and not exhaustive" -p no:cacheprovider
 
-# Whole-file sweeps that CI samples (every problem of the slowest compilers' MultiPL-E files): hours.
+# Whole-set checks that CI samples (every 8th problem): Scala's MultiPL-E sweep, EvalPlus and MBPP canonicals.
 test-exhaustive: install-test sandbox-image
 	$(PY) -m pytest -m exhaustive -p no:cacheprovider
 
