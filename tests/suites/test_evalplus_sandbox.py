@@ -60,8 +60,9 @@ def test_every_canonical_passes_base_and_plus_and_a_wrong_answer_fails(
     assert not failed, "\n".join(f"{j}: {v}" for j, v in failed.items())
     for p in ps:
         o = got[f"bad:{p.task_id}"]
-        # None is a right answer for no input of these sets, so the first base input catches it.
-        assert o.status is Status.FAILED and first_failure(o) == "base#0", (p.task_id, o.reason)
+        # None is right for some base inputs (HumanEval/12: longest([]) is None), never for all of
+        # them: a base input catches it, before any plus input runs.
+        assert o.status is Status.FAILED and first_failure(o).startswith("base#"), (p.task_id, o.reason)
 
 
 @pytest.mark.slow
