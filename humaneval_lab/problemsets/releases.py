@@ -7,9 +7,10 @@ recorded with version ``"unknown"`` and its own sha256, so a run always says wha
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
+
+from humaneval_lab.records import file_sha256
 
 # sha256 of the file as published -> (suite, version)
 KNOWN: dict[str, tuple[str, str]] = {
@@ -48,14 +49,6 @@ KNOWN: dict[str, tuple[str, str]] = {
     "544646e137406eaaed92d105b28cd652831db1f51124109296e02290fcc99449": ("multipl-e-mbpp-swift-reworded", "cf9db33"),
     "d45ebbcc05d361e86fec4d3a965f9ecdf6f77f684cc05454f82e66a1730ea256": ("multipl-e-mbpp-ts-reworded", "cf9db33"),
 }  # fmt: skip
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def identify(path: Path, fmt: str) -> dict[str, Any]:
