@@ -112,6 +112,12 @@ def test_score_ray_survives_a_lost_node(docker_runs: tuple[Path, dict[str, Any]]
 def fake_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """30 problems x 10 samples with scripted verdicts: a plain run, then the cluster's runs."""
     work = tmp_path_factory.mktemp("ray-fake")
+    scripted_plain_run(work)
+    return work, in_namespace("fake", work)
+
+
+def scripted_plain_run(work: Path) -> None:
+    """WORK/samples.jsonl (30 problems x 10 samples with scripted verdicts) and its plain run."""
     whole = load_problems(suite="humaneval")
     ps = whole.select(limit=FAKE_LIMIT)
     verdicts = ("passed", "failed", "error", "timeout", "failed")
@@ -127,7 +133,6 @@ def fake_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         ScoreSettings(ks=(1, 2)),
         samples_path=work / "samples.jsonl",
     )
-    return work, in_namespace("fake", work)
 
 
 @pytest.mark.slow
