@@ -15,6 +15,7 @@ Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
   (the driver SIGKILLed at 30%, then re-run), node/ (a worker node removed at 30%).
 - members (a fake sandbox per node): a node joining mid-run; a node without its sandbox image,
   refused or built (see ``members``).
+- sample (hf replicas, a node removed at 30%), vllm (batch-invariant replicas, a stand-in vLLM).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ FAKE_LIMIT = 30
 SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
                "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
 SAMPLE_TOTAL = 40
+VLLM_ARGS = ["--backend", "vllm", "--batch-invariant", "--limit", "4", "-n", "4", "--max-new-tokens", "8",
+             "--temperature", "0.8"]  # fmt: skip
 
 
 def lines(path: Path) -> int:
@@ -307,6 +310,24 @@ def sampling(work: Path) -> dict[str, Any]:
         cluster.shutdown()
 
 
+def vllm_replicas(work: Path) -> dict[str, Any]:
+    """``sample --backend vllm --batch-invariant --ray --replicas 2`` on two worker nodes with a
+    (logical) GPU each; the stand-in vLLM (tests/sampling/fake_vllm, on this process's PYTHONPATH
+    and so on the nodes') records what each replica's process saw."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    for _ in range(2):
+        cluster.add_node(num_cpus=1, num_gpus=1)
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    try:
+        return finish(cli(["sample", *VLLM_ARGS, "--model", str(work / "model"), "-o", str(work / "ray.jsonl"),
+                           "--ray", cluster.address, "--replicas", "2"]))  # fmt: skip
+    finally:
+        cluster.shutdown()
+
+
 def main() -> None:
     what = sys.argv[1]
     if what == "driver":  # a driver of its own, to be SIGKILLed
@@ -314,7 +335,14 @@ def main() -> None:
         print(json.dumps(fake_score(address, work, out), default=str))
         return
     work = Path(sys.argv[2])
-    report = {"docker": docker, "fake": fake, "members": members, "sample": sampling}[what](work)
+    scenarios = {
+        "docker": docker,
+        "fake": fake,
+        "members": members,
+        "sample": sampling,
+        "vllm": vllm_replicas,
+    }
+    report = scenarios[what](work)
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
 
 

@@ -27,10 +27,13 @@ REPO = Path(__file__).resolve().parents[2]
 VOLATILE = ("duration_s",)  # wall time of one execution: the only field two runs may differ in
 
 
-def in_namespace(what: str, work: Path, timeout: float = 900) -> dict[str, Any]:
-    """Run cluster_child ``what`` in a fresh network namespace; its report."""
+def in_namespace(
+    what: str, work: Path, timeout: float = 900, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run cluster_child ``what`` in a fresh network namespace (``env``: more environment); its report."""
     cmd = f"ip link set lo up && exec {sys.executable} -m tests.distributed.cluster_child {what} {work}"
-    p = subprocess.run(["unshare", "-n", "sh", "-c", cmd], cwd=REPO, capture_output=True, timeout=timeout)
+    p = subprocess.run(["unshare", "-n", "sh", "-c", cmd], cwd=REPO, capture_output=True, timeout=timeout,
+                       env={**os.environ, **(env or {})})  # fmt: skip
     report = work / "report.json"
     assert p.returncode == 0 and report.exists(), f"scenario {what} failed:\n{p.stderr.decode()[-4000:]}"
     return json.loads(report.read_text())
