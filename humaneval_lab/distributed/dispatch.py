@@ -220,8 +220,10 @@ class RayExecutor:
         }
 
     def status(self) -> str:
-        """One progress line: nodes alive, jobs in flight."""
-        return f"{len(self.nodes)} nodes, {sum(len(n.inflight) for n in self.nodes)} in flight"
+        """One progress line: nodes alive (and joining: checking or building), jobs in flight."""
+        joining = len(self.members.candidates)
+        nodes = f"{len(self.nodes)} nodes" + (f" (+{joining} joining)" if joining else "")
+        return f"{nodes}, {sum(len(n.inflight) for n in self.nodes)} in flight"
 
     def close(self) -> None:
         self.members.close()
