@@ -25,7 +25,7 @@ def member_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 
 def node_with(run: dict[str, Any], resource: str) -> dict[str, Any]:
     [node] = [n for n in run["judged"] if resource in n["resources"]]
-    return node
+    return dict(node)
 
 
 @pytest.mark.slow

@@ -20,11 +20,15 @@ FAKE_VLLM = Path(__file__).parent / "fake_vllm"
 
 
 def sample_cli(
-    args: list[str], out: Path, record: Path | None = None, model: Path | None = None, **env: str
+    args: list[str],
+    out: Path,
+    record: Path | None = None,
+    model: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``humaneval-lab sample --backend vllm`` in a process of its own; with ``record``: the
     stand-in vLLM; with ``model``: --model, and the other arguments are all the caller's."""
-    environ = {**os.environ, **env}
+    environ = {**os.environ, **(env or {})}
     if record is not None:
         record.mkdir(exist_ok=True)
         environ["PYTHONPATH"] = os.pathsep.join([str(FAKE_VLLM), environ.get("PYTHONPATH", "")])
@@ -75,7 +79,7 @@ def test_a_vllm_without_the_mode_is_refused(
     tiny_gpt2: Path, tmp_path: Path, env: dict[str, str], why: str
 ) -> None:
     p = sample_cli(
-        ["--model", str(tiny_gpt2), "--batch-invariant"], tmp_path / "s.jsonl", tmp_path / "rec", **env
+        ["--model", str(tiny_gpt2), "--batch-invariant"], tmp_path / "s.jsonl", tmp_path / "rec", env=env
     )
     assert (p.returncode, p.stdout) == (2, "")
     assert p.stderr.strip().splitlines() == [why]
