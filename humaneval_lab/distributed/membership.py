@@ -197,7 +197,7 @@ class Membership:
             self._exclude(c, f"its sandbox did not start: {self.one_line(exc)}")
             return
         if tag and not self.build:
-            self._exclude(c, image_missing_line(c.info, tag))
+            self._exclude(c, image_missing_line(tag))
             return
         if tag:
             c.building = tag

@@ -69,7 +69,7 @@ def missing_image(factory: NodeFactory, info: NodeInfo) -> str:
     return str(probe(info)) if probe is not None else ""
 
 
-def image_missing_line(info: NodeInfo, tag: str) -> str:
+def image_missing_line(tag: str) -> str:
     """Why a node without its image is refused, and the two ways out."""
     return (f"sandbox image {tag} is missing on it: build it there with "
             f"`humaneval-lab sandbox build --tag {tag}`, or pass --ray-build-sandbox")  # fmt: skip
@@ -261,11 +261,17 @@ class NodeSandbox:
         built, build_s = "", 0.0
         tag = missing_image(self.factory, self.info)
         if tag and not build:
-            raise EnvironmentProblem(image_missing_line(self.info, tag))
+            raise EnvironmentProblem(image_missing_line(tag))
         if tag:
+            build_image: Callable[[NodeInfo, Callable[[str], object]], None] | None
+            build_image = getattr(self.factory, "build_image", None)
+            if build_image is None:
+                raise EnvironmentProblem(
+                    f"sandbox image {tag} is missing and this node's sandbox cannot build it"
+                )
             started = time.monotonic()
             try:
-                self.factory.build_image(self.info, self._build_log.append)  # type: ignore[attr-defined]
+                build_image(self.info, self._build_log.append)
             except Exception as exc:
                 tail = " | ".join(list(self._build_log)[-3:])
                 raise EnvironmentProblem(f"building sandbox image {tag} failed: {exc} ({tail})") from None
