@@ -220,3 +220,15 @@ def test_a_ray_address_where_nothing_answers_fails_in_one_line(tmp_path: Path) -
     assert p.stderr.strip().splitlines() == [
         "error: cannot connect to the Ray cluster at 127.0.0.1:1: Connection refused"
     ]
+
+
+def test_ray_build_sandbox_without_ray_is_refused(tmp_path: Path) -> None:
+    ps = load_problems(suite="humaneval").select(limit=1)
+    write_jsonl(tmp_path / "s.jsonl", [{"task_id": next(iter(ps)).task_id, "completion": "    return 1\n"}])
+    p = subprocess.run([sys.executable, "-m", "humaneval_lab.cli", "score", str(tmp_path / "s.jsonl"),
+                        "-o", str(tmp_path / "o"), "--limit", "1", "--ray-build-sandbox"], capture_output=True, text=True)  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: --ray-build-sandbox applies to --ray only (locally: humaneval-lab sandbox build)"
+    ]
+    assert not (tmp_path / "o").exists()
