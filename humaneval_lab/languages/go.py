@@ -126,9 +126,13 @@ GO_ENV = {
 # compiled but the sample, and nothing is written but the job's dir. ``import "C"`` (cgo) and
 # ``//go:embed`` need the go command: they are compile errors here (no HumanEval-style completion
 # uses either).
+# The compiler and linker run with the collector off until their heap nears 256 MiB (GOMEMLIMIT,
+# Go >= 1.19): both are short-lived and peak near 100 MiB on these programs, so collecting only
+# costs CPU (measured: link 288 -> 252 ms, compile 78 -> 52 ms of CPU per sample); a larger build
+# still collects near the limit instead of running out of memory. The run step keeps Go's defaults.
 _BUILD = (
     "sh", "-c",
-    "set -e; set -- /usr/lib/go/pkg/tool/linux_*; T=$1; "
+    "set -e; export GOGC=off GOMEMLIMIT=256MiB; set -- /usr/lib/go/pkg/tool/linux_*; T=$1; "
     "find /usr/lib/go/pkg/linux_* /usr/share/gocode/pkg/linux_* -name '*.a' "
     "| sed -E 's#^/usr/(lib/go|share/gocode)/pkg/linux_[^/]*/(.*)[.]a$#packagefile \\2=&#' > importcfg; "
     'echo "packagefile hel/cand=$PWD/cand.a" >> importcfg; '
