@@ -23,6 +23,7 @@ and ``excluded``); a run with no admitted node is refused.
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,12 +31,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from humaneval_lab.distributed.cluster import connect, judging_nodes
-from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, NodeSandbox, pack, unpack
+from humaneval_lab.distributed.node import (
+    Compact,
+    DockerOnNode,
+    NodeFactory,
+    NodeInfo,
+    NodeSandbox,
+    expand,
+    pack,
+    unpack,
+)
 from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
+from humaneval_lab.scoring.jobs import Item, JobCatalog
 
 MIN_CHUNK, MAX_CHUNK = 8, 1024
 POLL_S = 0.5  # how long one poll may wait in the actor for a first verdict
+LOAD_TIMEOUT_S = 300.0  # how long a node may take to receive a run's problems
+
+
+def _job_id(job: Job) -> str:
+    return job.id
+
+
+def _item_id(item: Item) -> str:
+    return item[0]
 
 
 @dataclass
@@ -43,7 +63,7 @@ class _Node:
     info: NodeInfo
     actor: Any
     sandbox: dict[str, Any] = field(default_factory=dict)
-    inflight: dict[str, Job] = field(default_factory=dict)
+    inflight: dict[str, Any] = field(default_factory=dict)  # job id -> its job or item
     poll: Any = None  # the outstanding poll's ObjectRef
     last_answer: float = 0.0
     rate: float = 0.0  # verdicts per second, smoothed
@@ -101,6 +121,7 @@ class RayExecutor:
         self.lost: list[tuple[str, str]] = []  # (node, why)
         self.excluded: list[tuple[str, str]] = []
         self.duplicates_dropped = 0
+        self._catalog: Any = None  # the current run's catalog in Ray's object store (run_items)
         self._admit(admit_timeout_s)
 
     # ------------------------------------------------------------------------------ admission
@@ -173,22 +194,54 @@ class RayExecutor:
     # ------------------------------------------------------------------------------ leases
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]:
-        ray = self.ray
-        source = iter(jobs)
-        exhausted = False
-        requeued: collections.deque[Job] = collections.deque()
+        """Jobs built by the caller, leased as they are (calibration, canaries, any caller)."""
+        return self._lease(jobs, _job_id, "submit")
 
-        def take(n: int) -> list[Job]:
+    def run_items(self, catalog: JobCatalog, items: Iterable[Item]) -> Iterator[tuple[str, Outcome]]:
+        """``score()``'s path (scoring.jobs.ItemExecutor): every node gets ``catalog`` once, then
+        leases of items, and builds their jobs itself; the driver builds no program."""
+        blob = self.ray.put(pack(catalog))
+        self._catalog = blob
+        for node, error in self._load_catalog(list(self.nodes), blob):
+            self._drop(node, f"it could not take the run's problems: {error}")
+        return self._lease(items, _item_id, "submit_items")
+
+    def _load_catalog(self, nodes: list[_Node], blob: Any) -> list[tuple[_Node, str]]:
+        """Hand each node the run's catalog (one object in Ray's store, fetched once per node) and
+        wait for it, so no lease can overtake it; the nodes that failed, with why."""
+        refs = [(node, node.actor.load.remote(blob)) for node in nodes]
+        failed = []
+        for node, ref in refs:
+            try:
+                self.ray.get(ref, timeout=LOAD_TIMEOUT_S)
+            except Exception as exc:  # RayActorError (node lost meanwhile), timeout
+                failed.append((node, _one_line(exc)))
+        return failed
+
+    def _drop(self, node: _Node, why: str) -> None:
+        self.nodes.remove(node)
+        self.lost.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} lost ({why})")
+        self._kill(node)
+
+    def _lease(
+        self, units: Iterable[Any], ident: Callable[[Any], str], submit: str
+    ) -> Iterator[tuple[str, Outcome]]:
+        """Lease ``units`` (jobs or items; ``ident`` gives each one's job id) to the nodes by their
+        actors' method ``submit``, and yield each job's verdict once (see the module docstring)."""
+        ray = self.ray
+        source = iter(units)
+        exhausted = False
+        requeued: collections.deque[Any] = collections.deque()
+
+        def take(n: int) -> list[Any]:
             nonlocal exhausted
-            chunk: list[Job] = []
+            chunk: list[Any] = []
             while requeued and len(chunk) < n:
                 chunk.append(requeued.popleft())
-            while not exhausted and len(chunk) < n:
-                job = next(source, None)
-                if job is None:
-                    exhausted = True
-                else:
-                    chunk.append(job)
+            if not exhausted and len(chunk) < n:
+                chunk.extend(itertools.islice(source, n - len(chunk)))
+                exhausted = len(chunk) < n
             return chunk
 
         def lose(node: _Node, why: str) -> None:
@@ -211,8 +264,9 @@ class RayExecutor:
                         chunk = take(node.chunk())
                         if chunk:
                             leased = True
-                            node.inflight.update((job.id, job) for job in chunk)
-                            node.actor.submit.remote(pack(chunk))  # a failure shows on its poll
+                            node.inflight.update(zip(map(ident, chunk), chunk, strict=True))
+                            # a failure shows on its poll
+                            getattr(node.actor, submit).remote(pack(chunk))
             for node in self.nodes:
                 if node.inflight and node.poll is None:
                     node.poll = node.actor.poll.remote(POLL_S)
@@ -233,7 +287,7 @@ class RayExecutor:
                 node = polls[ref]
                 node.poll = None
                 try:
-                    answers: list[tuple[str, Outcome]] = unpack(ray.get(ref))
+                    answers: list[Compact] = unpack(ray.get(ref))
                 except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
                     lose(node, _one_line(exc))
                     continue
@@ -243,12 +297,13 @@ class RayExecutor:
                         0.7 * node.rate + 0.3 * (len(answers) / dt) if node.rate else len(answers) / dt
                     )
                     node.last_answer = now
-                for job_id, outcome in answers:
-                    if node.inflight.pop(job_id, None) is None:
+                inflight = node.inflight
+                for answer in answers:
+                    if inflight.pop(answer[0], None) is None:
                         self.duplicates_dropped += 1  # not this node's (any more): judged elsewhere
                         continue
                     node.judged += 1
-                    yield job_id, outcome
+                    yield expand(answer)
             for node in list(self.nodes):  # a node that holds work and says nothing is lost
                 if node.inflight and now - node.last_answer > self.stall_s:
                     lose(node, f"no verdict for {self.stall_s:.0f} s")

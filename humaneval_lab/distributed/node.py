@@ -13,8 +13,8 @@ executor does, exactly as it does without Ray.
 
 from __future__ import annotations
 
+import collections
 import pickle
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +25,7 @@ from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Executor, Job, Outcome, Status
 from humaneval_lab.execution.fake import verdict_from_marker
 from humaneval_lab.problems import Problem
+from humaneval_lab.scoring.jobs import Item, JobCatalog
 
 
 # Chunks cross between the driver and a node as one pickle each, made by the standard (C) pickler:
@@ -37,6 +38,29 @@ def pack(obj: Any) -> bytes:
 
 def unpack(blob: bytes) -> Any:
     return pickle.loads(blob)  # noqa: S301 (from our own driver or actor, as Ray's pickles are)
+
+
+# A verdict crosses back as a plain tuple, not an Outcome (whose pickle rebuilds the dataclass and
+# its enum through Python hooks): (job id, status value, reason, stderr tail, duration s, timeout
+# kind, cpu s).
+Compact = tuple[str, str, str, str, float, str, float]
+_STATUS = {s.value: s for s in Status}
+_new = object.__new__
+
+
+def compact(job_id: str, o: Outcome) -> Compact:
+    return (job_id, o.status.value, o.reason, o.stderr_tail, o.duration_s, o.timeout, o.cpu_s)
+
+
+def expand(c: Compact) -> tuple[str, Outcome]:
+    """(job id, Outcome) of ``compact(...)``. The Outcome was validated where it was made (on the
+    node, by this package's code), and the driver expands tens of thousands a second: its fields
+    are set directly, without the frozen dataclass's ``__init__`` (six guarded setattrs)."""
+    o = _new(Outcome)
+    o.__dict__.update(
+        status=_STATUS[c[1]], reason=c[2], stderr_tail=c[3], duration_s=c[4], timeout=c[5], cpu_s=c[6]
+    )
+    return c[0], o
 
 
 STARVED_S = 0.05  # how long an empty queue is waited on before the executor's run is let drain
@@ -161,8 +185,11 @@ class NodeSandbox:
     def __init__(self, factory: NodeFactory, info: NodeInfo) -> None:
         self.info = info
         self.executor = _start(factory, info)
-        self._todo: queue.Queue[Job] = queue.Queue()
-        self._done: list[tuple[str, Outcome]] = []
+        # Jobs or items not yet pulled by the executor; a whole chunk is added under one lock.
+        self._todo: collections.deque[Job | Item] = collections.deque()
+        self._work = threading.Condition()
+        self._catalog: JobCatalog | None = None
+        self._done: list[Compact] = []
         self._cond = threading.Condition()
         self._error = ""
         self._thread: threading.Thread | None = None
@@ -185,19 +212,39 @@ class NodeSandbox:
             for r in run_selftest(self.executor, languages)
         ]
 
+    def load(self, catalog: bytes) -> int:
+        """Keep the run's ``pack(JobCatalog)`` (its problems and limits), from which the items of the
+        next ``submit_items`` calls are built; called once per run, before them. Returns its size."""
+        self._catalog = unpack(catalog)
+        return len(self._catalog.problems)
+
     def submit(self, chunk: bytes) -> int:
         """Queue a chunk of jobs: ``pack(list of Job)`` (see ``pack``)."""
         jobs: list[Job] = unpack(chunk)
-        for job in jobs:
-            self._todo.put(job)
+        return self._queue(jobs)
+
+    def submit_items(self, chunk: bytes) -> int:
+        """Queue a chunk of ``pack(list of scoring.jobs.Item)``: each is built into its job here, as
+        the executor pulls it, with the catalog ``load`` kept (``JobCatalog.build``: the code
+        ``score()`` builds jobs with)."""
+        if self._catalog is None:
+            raise InfrastructureError(f"node {self.info.name} got work before the run's problems")  # a bug
+        items: list[Item] = unpack(chunk)
+        return self._queue(items)
+
+    def _queue(self, work: list[Any]) -> int:
+        with self._work:
+            self._todo.extend(work)
+            self._work.notify()
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="hel-node-feed", daemon=True)
             self._thread.start()
-        return len(jobs)
+        return len(work)
 
     def poll(self, wait_s: float) -> bytes:
-        """``pack``ed (job id, Outcome) pairs finished since the last poll; waits up to ``wait_s`` for
-        the first one. A broken executor raises here, and the driver treats the node as lost."""
+        """``pack``ed verdicts finished since the last poll, each ``compact(job id, Outcome)``; waits up
+        to ``wait_s`` for the first one. A broken executor raises here, and the driver treats the node
+        as lost."""
         with self._cond:
             self._cond.wait_for(lambda: bool(self._done or self._error), timeout=wait_s)
             if self._error:
@@ -208,23 +255,36 @@ class NodeSandbox:
     def _serve(self) -> None:
         try:
             while True:
-                first = self._todo.get()
-                for job_id, outcome in self.executor.run(self._feed(first)):
+                with self._work:
+                    self._work.wait_for(lambda: bool(self._todo))
+                for job_id, outcome in self.executor.run(self._feed()):
+                    answer = compact(job_id, outcome)
                     with self._cond:
-                        self._done.append((job_id, outcome))
-                        self._cond.notify_all()
+                        self._done.append(answer)
+                        if len(self._done) == 1:  # a poll may be waiting for the first one
+                            self._cond.notify_all()
         except BaseException as exc:  # reported on the next poll; the driver re-leases the jobs
             with self._cond:
                 self._error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
                 self._cond.notify_all()
 
-    def _feed(self, first: Job) -> Iterator[Job]:
-        yield first
+    def _feed(self) -> Iterator[Job]:
+        build = self._catalog.build if self._catalog is not None else None
+        todo = self._todo
         while True:
             try:
-                yield self._todo.get(timeout=STARVED_S)
-            except queue.Empty:
-                return  # starved: let this run drain (see the module docstring)
+                unit = todo.popleft()
+            except IndexError:
+                with self._work:
+                    if not self._work.wait_for(lambda: bool(todo), timeout=STARVED_S):
+                        return  # starved: let this run drain (see the module docstring)
+                continue
+            if isinstance(unit, Job):
+                yield unit
+            elif build is not None:  # an item is built into its job only now, as it is pulled
+                yield build(unit)
+            else:  # submit_items refuses items before load; a bug
+                raise InfrastructureError(f"node {self.info.name}: an item without the run's problems")
 
     def close(self) -> None:
         self.executor.close()
