@@ -38,14 +38,15 @@ from humaneval_lab.distributed.node import (
     NodeInfo,
     NodeSandbox,
     expand,
+    expand_with_line,
     pack,
     unpack,
 )
 from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, judge_sha256
-from humaneval_lab.scoring.jobs import Item, JobCatalog
+from humaneval_lab.scoring.jobs import Item, JobCatalog, scoring_sha256
 
-MIN_CHUNK, MAX_CHUNK = 8, 1024
+MIN_CHUNK, MAX_CHUNK = 8, 4096
 POLL_S = 0.5  # how long one poll may wait in the actor for a first verdict
 LOAD_TIMEOUT_S = 300.0  # how long a node may take to receive a run's problems
 
@@ -195,38 +196,40 @@ class RayExecutor:
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]:
         """Jobs built by the caller, leased as they are (calibration, canaries, any caller)."""
-        return self._lease(jobs, _job_id, "submit")
+        return map(expand, self._lease(jobs, _job_id, "submit"))
 
-    def run_items(self, catalog: JobCatalog, items: Iterable[Item]) -> Iterator[tuple[str, Outcome]]:
+    def run_items(self, catalog: JobCatalog, items: Iterable[Item]) -> Iterator[tuple[str, Outcome, str]]:
         """``score()``'s path (scoring.jobs.ItemExecutor): every node gets ``catalog`` once, then
-        leases of items, and builds their jobs itself; the driver builds no program."""
+        leases of items; it builds their jobs and makes their result lines itself, so the driver
+        builds no program and encodes no line."""
         blob = self.ray.put(pack(catalog))
         self._catalog = blob
         for node, error in self._load_catalog(list(self.nodes), blob):
-            self._drop(node, f"it could not take the run's problems: {error}")
-        return self._lease(items, _item_id, "submit_items")
+            self._drop(node, error)
+        return map(expand_with_line, self._lease(items, _item_id, "submit_items"))
 
     def _load_catalog(self, nodes: list[_Node], blob: Any) -> list[tuple[_Node, str]]:
         """Hand each node the run's catalog (one object in Ray's store, fetched once per node) and
-        wait for it, so no lease can overtake it; the nodes that failed, with why."""
+        wait for it, so no lease can overtake it; the nodes that failed or run other scoring code
+        (which could word a result line otherwise), with why."""
         refs = [(node, node.actor.load.remote(blob)) for node in nodes]
-        failed = []
+        failed, ours = [], scoring_sha256()
         for node, ref in refs:
             try:
-                self.ray.get(ref, timeout=LOAD_TIMEOUT_S)
+                theirs = self.ray.get(ref, timeout=LOAD_TIMEOUT_S)
             except Exception as exc:  # RayActorError (node lost meanwhile), timeout
-                failed.append((node, _one_line(exc)))
+                failed.append((node, f"it could not take the run's problems: {_one_line(exc)}"))
+                continue
+            if theirs != ours:
+                failed.append((node, f"its scoring code differs ({str(theirs)[:12]}, driver {ours[:12]})"))
         return failed
 
     def _drop(self, node: _Node, why: str) -> None:
+        """Exclude an admitted node before it takes any of the run's work."""
         self.nodes.remove(node)
-        self.lost.append((node.info.name, why))
-        self.on_event(f"ray: node {node.info.name} lost ({why})")
-        self._kill(node)
+        self._exclude(node, why)
 
-    def _lease(
-        self, units: Iterable[Any], ident: Callable[[Any], str], submit: str
-    ) -> Iterator[tuple[str, Outcome]]:
+    def _lease(self, units: Iterable[Any], ident: Callable[[Any], str], submit: str) -> Iterator[Compact]:
         """Lease ``units`` (jobs or items; ``ident`` gives each one's job id) to the nodes by their
         actors' method ``submit``, and yield each job's verdict once (see the module docstring)."""
         ray = self.ray
@@ -303,7 +306,7 @@ class RayExecutor:
                         self.duplicates_dropped += 1  # not this node's (any more): judged elsewhere
                         continue
                     node.judged += 1
-                    yield expand(answer)
+                    yield answer
             for node in list(self.nodes):  # a node that holds work and says nothing is lost
                 if node.inflight and now - node.last_answer > self.stall_s:
                     lose(node, f"no verdict for {self.stall_s:.0f} s")

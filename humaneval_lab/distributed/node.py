@@ -25,7 +25,7 @@ from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Executor, Job, Outcome, Status
 from humaneval_lab.execution.fake import verdict_from_marker
 from humaneval_lab.problems import Problem
-from humaneval_lab.scoring.jobs import Item, JobCatalog
+from humaneval_lab.scoring.jobs import Item, JobCatalog, scoring_sha256
 
 
 # Chunks cross between the driver and a node as one pickle each, made by the standard (C) pickler:
@@ -42,14 +42,14 @@ def unpack(blob: bytes) -> Any:
 
 # A verdict crosses back as a plain tuple, not an Outcome (whose pickle rebuilds the dataclass and
 # its enum through Python hooks): (job id, status value, reason, stderr tail, duration s, timeout
-# kind, cpu s).
-Compact = tuple[str, str, str, str, float, str, float]
+# kind, cpu s, the result line: JobCatalog.result_line for an item, "" for a job).
+Compact = tuple[str, str, str, str, float, str, float, str]
 _STATUS = {s.value: s for s in Status}
 _new = object.__new__
 
 
-def compact(job_id: str, o: Outcome) -> Compact:
-    return (job_id, o.status.value, o.reason, o.stderr_tail, o.duration_s, o.timeout, o.cpu_s)
+def compact(job_id: str, o: Outcome, line: str = "") -> Compact:
+    return (job_id, o.status.value, o.reason, o.stderr_tail, o.duration_s, o.timeout, o.cpu_s, line)
 
 
 def expand(c: Compact) -> tuple[str, Outcome]:
@@ -61,6 +61,11 @@ def expand(c: Compact) -> tuple[str, Outcome]:
         status=_STATUS[c[1]], reason=c[2], stderr_tail=c[3], duration_s=c[4], timeout=c[5], cpu_s=c[6]
     )
     return c[0], o
+
+
+def expand_with_line(c: Compact) -> tuple[str, Outcome, str]:
+    job_id, o = expand(c)
+    return job_id, o, c[7]
 
 
 STARVED_S = 0.05  # how long an empty queue is waited on before the executor's run is let drain
@@ -99,17 +104,16 @@ class DockerOnNode:
 
 class _FakeNodeExecutor:
     """No sandbox: verdicts from ``hel-verdict:`` markers (execution.fake), canaries answered as a
-    working sandbox would; ``broken``: everything passes, as a sandbox that runs no tests would."""
+    working sandbox would; ``broken``: everything passes, as a sandbox that runs no tests would;
+    ``no_op``: every other job passes unread (the driver benchmark's sandbox that costs nothing)."""
 
     name = "fake"
 
-    def __init__(self, delay_s: float, broken: bool, hang_after: int = -1, judge_sha256: str = "") -> None:
-        self.delay_s, self.broken, self.hang_after, self.judge_sha256 = (
-            delay_s,
-            broken,
-            hang_after,
-            judge_sha256,
-        )
+    def __init__(
+        self, delay_s: float, broken: bool, hang_after: int = -1, judge_sha256: str = "", no_op: bool = False
+    ) -> None:
+        self.delay_s, self.broken, self.hang_after = delay_s, broken, hang_after
+        self.judge_sha256, self.no_op = judge_sha256, no_op
         self.judged = 0
 
     def judge(self, job: Job) -> Outcome:
@@ -119,7 +123,7 @@ class _FakeNodeExecutor:
             return Outcome(Status.PASSED)
         if job.id.endswith(":bad"):
             return Outcome(Status.FAILED, "fake")
-        return verdict_from_marker(job)
+        return Outcome(Status.PASSED) if self.no_op else verdict_from_marker(job)
 
     def run(self, jobs: Any) -> Iterator[tuple[str, Outcome]]:
         for job in jobs:
@@ -142,20 +146,21 @@ class FakeOnNode:
     """A fake node sandbox (for tests and the driver benchmark): ``delay_s`` per job; a node that
     declares the resource ``broken_resource`` passes everything, so its canaries fail; one that
     declares ``hang_resource`` goes silent at its ``hang_after``-th job; ``judge_sha256``: the
-    judging code's hash every node claims."""
+    judging code's hash every node claims; ``no_op``: every job but the canaries passes unread."""
 
     delay_s: float = 0.0
     broken_resource: str = ""
     hang_resource: str = ""
     hang_after: int = -1
     judge_sha256: str = ""
+    no_op: bool = False
 
     def __call__(self, info: NodeInfo) -> Executor:
         def has(resource: str) -> bool:
             return bool(resource) and info.resources.get(resource, 0) > 0
 
         hang = self.hang_after if has(self.hang_resource) else -1
-        return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256)
+        return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op)
 
 
 START_ATTEMPTS = 3
@@ -189,6 +194,7 @@ class NodeSandbox:
         self._todo: collections.deque[Job | Item] = collections.deque()
         self._work = threading.Condition()
         self._catalog: JobCatalog | None = None
+        self._items: dict[str, Item] = {}  # items pulled by the executor, by job id
         self._done: list[Compact] = []
         self._cond = threading.Condition()
         self._error = ""
@@ -212,11 +218,13 @@ class NodeSandbox:
             for r in run_selftest(self.executor, languages)
         ]
 
-    def load(self, catalog: bytes) -> int:
-        """Keep the run's ``pack(JobCatalog)`` (its problems and limits), from which the items of the
-        next ``submit_items`` calls are built; called once per run, before them. Returns its size."""
+    def load(self, catalog: bytes) -> str:
+        """Keep the run's ``pack(JobCatalog)`` (its problems, limits and settings), from which the
+        items of the next ``submit_items`` calls are built and their result lines made; called once
+        per run, before them. Returns ``scoring_sha256()`` of this node's code, which the driver
+        compares with its own."""
         self._catalog = unpack(catalog)
-        return len(self._catalog.problems)
+        return scoring_sha256()
 
     def submit(self, chunk: bytes) -> int:
         """Queue a chunk of jobs: ``pack(list of Job)`` (see ``pack``)."""
@@ -258,7 +266,9 @@ class NodeSandbox:
                 with self._work:
                     self._work.wait_for(lambda: bool(self._todo))
                 for job_id, outcome in self.executor.run(self._feed()):
-                    answer = compact(job_id, outcome)
+                    item = self._items.pop(job_id, None)
+                    line = self._catalog.result_line(item, outcome) if item and self._catalog else ""
+                    answer = compact(job_id, outcome, line)
                     with self._cond:
                         self._done.append(answer)
                         if len(self._done) == 1:  # a poll may be waiting for the first one
@@ -282,6 +292,7 @@ class NodeSandbox:
             if isinstance(unit, Job):
                 yield unit
             elif build is not None:  # an item is built into its job only now, as it is pulled
+                self._items[unit[0]] = unit  # its result line is made with its verdict
                 yield build(unit)
             else:  # submit_items refuses items before load; a bug
                 raise InfrastructureError(f"node {self.info.name}: an item without the run's problems")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval_lab.errors import InfrastructureError, InputFileError, PassAtKError, UserInputError
-from humaneval_lab.execution.base import Executor, Limits
+from humaneval_lab.execution.base import Executor, Limits, Outcome
 from humaneval_lab.languages import get_language
 from humaneval_lab.passk import Counts, usable_ks
 from humaneval_lab.problems import ProblemSet
@@ -193,11 +193,12 @@ def score(
         policy.prepare()  # before the run: calibration runs on the same executor
     per_sample = settings.hash_seeds == "per-sample"
     seeds = [hash_seed_of(k, per_sample) for k in keys] if per_sample else None
-    in_flight: dict[str, Limits] = {}  # dedup key -> limits, for jobs handed out and not yet judged
+    # dedup key -> (limits, the sample's position), for jobs handed out and not yet judged
+    in_flight: dict[str, tuple[Limits, int]] = {}
     executed = 0
     # What every job shares, made once per problem, not per sample (the driver carries tens of
     # thousands of samples a second): its problem and its limits (the language spec: JobCatalog).
-    catalog = JobCatalog(by_id, {t: policy.limits(p) for t, p in by_id.items()} if to_run else {})
+    catalog = JobCatalog(by_id, {t: policy.limits(p) for t, p in by_id.items()} if to_run else {}, settings)
     limits_of = catalog.limits
 
     def items() -> Iterator[Item]:
@@ -208,10 +209,12 @@ def score(
             if k in outcomes or k in in_flight:
                 continue  # judged already (kept, or an identical sample), or on its way
             s = samples[i]
-            in_flight[k] = limits_of[s.task_id]
+            in_flight[k] = (limits_of[s.task_id], i)
             executed += 1
-            yield (k, s.task_id, s.completion, s.includes_prompt, seeds[i] if seeds else FIXED_HASH_SEED)
+            seed = seeds[i] if seeds else FIXED_HASH_SEED
+            yield (k, s.task_id, s.completion, s.includes_prompt, seed, s.fields, indices[i], s.line or i + 1)
 
+    made: dict[int, str] = {}  # result lines an ItemExecutor made, by sample position, not yet written
     done_count = kept
     if progress:
         progress(done_count, len(samples))
@@ -225,11 +228,12 @@ def score(
             nonlocal next_i, done_count, last_progress
             i, total, block = next_i, len(samples), []
             while i < total and keys[i] in outcomes:
-                s, k = samples[i], keys[i]
-                seed = seeds[i] if seeds else FIXED_HASH_SEED
-                block.append(
-                    result_line(s, indices[i], s.line or i + 1, by_id[s.task_id], k, outcomes[k], seed)
-                )
+                text = made.pop(i, None) if made else None
+                if text is None:  # judged here, kept from an earlier run, or an identical sample
+                    s, k = samples[i], keys[i]
+                    seed = seeds[i] if seeds else FIXED_HASH_SEED
+                    text = result_line(s, indices[i], s.line or i + 1, by_id[s.task_id], k, outcomes[k], seed)
+                block.append(text)
                 i += 1
             writer.write_lines(block)  # the lines ready now, in order, in one write
             done_count += i - next_i
@@ -241,19 +245,26 @@ def score(
                 last_progress = now
 
         flush_ready()
-        # An executor that builds jobs itself (--ray: on its nodes) gets the items; any other gets
-        # the jobs, built here as it pulls them. Either way the same JobCatalog.build makes them.
-        verdicts = (
-            executor.run_items(catalog, items())
-            if isinstance(executor, ItemExecutor)
-            else executor.run(catalog.build_all(items()))
-        )
-        for job_id, outcome in verdicts:
-            limits = in_flight.pop(job_id, None)
-            if limits is None:
+
+        def accept(job_id: str, outcome: Outcome) -> int:
+            """Keep a verdict; the position of the sample it was judged for."""
+            held = in_flight.pop(job_id, None)
+            if held is None:
                 raise InfrastructureError(f"executor {executor.name} returned a verdict for an unknown job")
-            outcomes[job_id] = policy.explain_timeout(outcome, limits)
-            flush_ready()
+            outcomes[job_id] = policy.explain_timeout(outcome, held[0])
+            return held[1]
+
+        # An executor that builds jobs itself (--ray: on its nodes) gets the items and returns each
+        # verdict with its result line (JobCatalog.result_line: the same bytes as written here); any
+        # other gets the jobs, built here as it pulls them (the same JobCatalog.build).
+        if isinstance(executor, ItemExecutor):
+            for job_id, outcome, text in executor.run_items(catalog, items()):
+                made[accept(job_id, outcome)] = text
+                flush_ready()
+        else:
+            for job_id, outcome in executor.run(catalog.build_all(items())):
+                accept(job_id, outcome)
+                flush_ready()
         if next_i != len(samples):
             raise InfrastructureError(f"executor {executor.name} returned no verdict for sample {next_i}")
 
