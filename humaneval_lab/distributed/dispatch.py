@@ -208,6 +208,60 @@ class RayExecutor:
             self._drop(node, error)
         return map(expand_with_line, self._lease(items, _item_id, "submit_items"))
 
+    def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]:
+        """Every job on every node (calibration, scoring.calibrate.EveryNode): yields (job id,
+        outcome) once per job per node, as the nodes finish them. A node lost meanwhile is dropped
+        (as in a run) and its answers so far stand; nothing is leased again."""
+        ray = self.ray
+        blob = pack(list(jobs))
+        pending: dict[str, set[str]] = {}
+        by_id = {n.info.node_id: n for n in self.nodes}
+        for node in self.nodes:
+            node.actor.submit.remote(blob)
+            pending[node.info.node_id] = {job.id for job in jobs}
+            node.last_answer = time.monotonic()
+        polls: dict[Any, _Node] = {}
+        while any(pending.values()):
+            for node_id, left in pending.items():
+                node = by_id[node_id]
+                if left and node in self.nodes and node not in polls.values():
+                    polls[node.actor.poll.remote(POLL_S)] = node
+            if not polls:
+                break  # every node with work left was lost
+            ready, _ = ray.wait(list(polls), num_returns=1, timeout=POLL_S * 4)
+            now = time.monotonic()
+            for ref in ready:
+                node = polls.pop(ref)
+                left = pending[node.info.node_id]
+                try:
+                    answers: list[Compact] = unpack(ray.get(ref))
+                except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
+                    self._give_up(node, _one_line(exc))
+                    left.clear()
+                    continue
+                if answers:
+                    node.last_answer = now
+                for answer in answers:
+                    if answer[0] in left:
+                        left.discard(answer[0])
+                        yield expand(answer)
+            for node in list(self.nodes):
+                if pending.get(node.info.node_id) and now - node.last_answer > self.stall_s:
+                    self._give_up(node, f"no verdict for {self.stall_s:.0f} s")
+                    pending[node.info.node_id].clear()
+        if not self.nodes:
+            raise InfrastructureError(
+                "every Ray node was lost while the limits were calibrated; re-run to resume"
+            )
+
+    def _give_up(self, node: _Node, why: str) -> None:
+        """A node lost outside a run's leases: dropped, said, its actor killed."""
+        if node in self.nodes:
+            self.nodes.remove(node)
+        self.lost.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} lost ({why})")
+        self._kill(node)
+
     def _load_catalog(self, nodes: list[_Node], blob: Any) -> list[tuple[_Node, str]]:
         """Hand each node the run's catalog (one object in Ray's store, fetched once per node) and
         wait for it, so no lease can overtake it; the nodes that failed or run other scoring code

@@ -105,15 +105,22 @@ class DockerOnNode:
 class _FakeNodeExecutor:
     """No sandbox: verdicts from ``hel-verdict:`` markers (execution.fake), canaries answered as a
     working sandbox would; ``broken``: everything passes, as a sandbox that runs no tests would;
-    ``no_op``: every other job passes unread (the driver benchmark's sandbox that costs nothing)."""
+    ``no_op``: every other job passes unread (the driver benchmark's sandbox that costs nothing);
+    ``calibrate_s``: a canonical solution's run (calibration) passes in that time (a fifth of it CPU)."""
 
     name = "fake"
 
     def __init__(
-        self, delay_s: float, broken: bool, hang_after: int = -1, judge_sha256: str = "", no_op: bool = False
+        self,
+        delay_s: float,
+        broken: bool,
+        hang_after: int = -1,
+        judge_sha256: str = "",
+        no_op: bool = False,
+        calibrate_s: float = 0.0,
     ) -> None:
         self.delay_s, self.broken, self.hang_after = delay_s, broken, hang_after
-        self.judge_sha256, self.no_op = judge_sha256, no_op
+        self.judge_sha256, self.no_op, self.calibrate_s = judge_sha256, no_op, calibrate_s
         self.judged = 0
 
     def judge(self, job: Job) -> Outcome:
@@ -123,6 +130,8 @@ class _FakeNodeExecutor:
             return Outcome(Status.PASSED)
         if job.id.endswith(":bad"):
             return Outcome(Status.FAILED, "fake")
+        if self.calibrate_s and job.id.startswith("calibrate:"):
+            return Outcome(Status.PASSED, duration_s=self.calibrate_s, cpu_s=self.calibrate_s / 5)
         return Outcome(Status.PASSED) if self.no_op else verdict_from_marker(job)
 
     def run(self, jobs: Any) -> Iterator[tuple[str, Outcome]]:
@@ -146,7 +155,9 @@ class FakeOnNode:
     """A fake node sandbox (for tests and the driver benchmark): ``delay_s`` per job; a node that
     declares the resource ``broken_resource`` passes everything, so its canaries fail; one that
     declares ``hang_resource`` goes silent at its ``hang_after``-th job; ``judge_sha256``: the
-    judging code's hash every node claims; ``no_op``: every job but the canaries passes unread."""
+    judging code's hash every node claims; ``no_op``: every job but the canaries passes unread;
+    ``calibrate_s``: each canonical solution's run passes in that time, ten times longer on a node
+    that declares ``slow_resource``."""
 
     delay_s: float = 0.0
     broken_resource: str = ""
@@ -154,13 +165,18 @@ class FakeOnNode:
     hang_after: int = -1
     judge_sha256: str = ""
     no_op: bool = False
+    calibrate_s: float = 0.0
+    slow_resource: str = ""
 
     def __call__(self, info: NodeInfo) -> Executor:
         def has(resource: str) -> bool:
             return bool(resource) and info.resources.get(resource, 0) > 0
 
         hang = self.hang_after if has(self.hang_resource) else -1
-        return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op)
+        calibrate_s = self.calibrate_s * (10 if has(self.slow_resource) else 1)
+        return _FakeNodeExecutor(
+            self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op, calibrate_s
+        )
 
 
 START_ATTEMPTS = 3
