@@ -1,11 +1,18 @@
-"""``RayExecutor``: the driver's side. It leases chunks of jobs to one sandbox actor per node and
-yields their verdicts, each job id exactly once, to ``score()`` (which writes results in order).
+"""``RayExecutor``: the driver's side. It leases chunks of work to one sandbox actor per node and
+yields the verdicts, each job id exactly once, to ``score()`` (which writes results in order).
 
-Leases. Jobs are pulled from the caller's iterable only when a node has room, so the driver holds
-at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` jobs deep (more than its
-executor holds in flight, so its queue does not run dry while work remains); the chunk adapts to
-the node's measured rate (about one second of its work, 8 to 1,024 jobs: each call to a node costs
-the driver about a millisecond), so fast nodes take more.
+What is leased. ``score()`` calls ``run_items`` (scoring.jobs.ItemExecutor): each node first gets the
+run's ``JobCatalog`` (problems, limits, settings) once, then leases of small items (a sample's key,
+task, completion, seed, and what its result line needs); the node builds each job and its result
+line with the same code the driver would use, so the driver builds no program and encodes no line
+(it carries every sample of the run; the nodes share the work). ``run`` leases jobs built by the
+caller (calibration, other callers); ``run_on_every_node`` runs jobs on every node (calibration).
+
+Leases. Work is pulled from the caller's iterable only when a node has room, so the driver holds
+at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` deep (more than its executor
+holds in flight, so its queue does not run dry while work remains); the chunk adapts to the node's
+measured rate (about one second of its work, 8 to 4,096: each call to a node costs the driver about
+a millisecond), so fast nodes take more.
 
 Exactly once. Every job in flight is owned by one node. When a node's actor dies (the node was
 lost, the actor was killed, its sandbox broke) or answers nothing for ``stall_s`` while it holds
@@ -16,8 +23,9 @@ left the run fails (InfrastructureError, exit 3) and re-running resumes, as with
 
 Admission. Before it takes work each node proves itself: its sandbox must describe the same judge
 and image recipe as the driver expects, and judge every language of the run's known-good and
-known-bad programs right (``languages.selftest``). A node that fails is excluded, loudly (``on_event``
-and ``excluded``); a run with no admitted node is refused.
+known-bad programs right (``languages.selftest``); when it receives a run's catalog it must run the
+same job and result-line code (``scoring_sha256``). A node that fails is excluded, loudly
+(``on_event`` and ``excluded``); a run with no admitted node is refused.
 """
 
 from __future__ import annotations

@@ -7,8 +7,11 @@ still unreported, so the feed *ends* when the queue stays empty for a moment: th
 the next ``submit`` starts another one on the same containers. The driver keeps more jobs leased
 than the executor holds in flight, so this happens only when the run as a whole runs dry.
 
-Verdicts wait in a list until the driver's next ``poll``. Nothing here decides a verdict: the
-executor does, exactly as it does without Ray.
+Work comes as jobs (``submit``) or as items of the run's ``JobCatalog`` (``load`` once, then
+``submit_items``): an item is built into its job as the executor pulls it, and its verdict returns
+with its result line (``JobCatalog.result_line``). Verdicts wait in a list, as plain tuples
+(``compact``), until the driver's next ``poll``. Nothing here decides a verdict: the executor does,
+exactly as it does without Ray.
 """
 
 from __future__ import annotations
@@ -295,7 +298,6 @@ class NodeSandbox:
                 self._cond.notify_all()
 
     def _feed(self) -> Iterator[Job]:
-        build = self._catalog.build if self._catalog is not None else None
         todo = self._todo
         while True:
             try:
@@ -307,9 +309,11 @@ class NodeSandbox:
                 continue
             if isinstance(unit, Job):
                 yield unit
-            elif build is not None:  # an item is built into its job only now, as it is pulled
+            elif self._catalog is not None:  # an item is built into its job only now, as it is pulled
+                # (the catalog is read per item: this feed may have started on a run's calibration
+                # jobs, before the catalog came)
                 self._items[unit[0]] = unit  # its result line is made with its verdict
-                yield build(unit)
+                yield self._catalog.build(unit)
             else:  # submit_items refuses items before load; a bug
                 raise InfrastructureError(f"node {self.info.name}: an item without the run's problems")
 
