@@ -228,8 +228,8 @@ def score(
             nonlocal next_i, done_count, last_progress
             i, total, block = next_i, len(samples), []
             while i < total and keys[i] in outcomes:
-                text = made.pop(i, None) if made else None
-                if text is None:  # judged here, kept from an earlier run, or an identical sample
+                text = made.pop(i, "") if made else ""
+                if not text:  # judged here, kept from an earlier run, or an identical sample
                     s, k = samples[i], keys[i]
                     seed = seeds[i] if seeds else FIXED_HASH_SEED
                     text = result_line(s, indices[i], s.line or i + 1, by_id[s.task_id], k, outcomes[k], seed)
