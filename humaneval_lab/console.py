@@ -134,17 +134,23 @@ def progress_bar(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:.1f}/s"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
         transient=False,
     ) as bar:
-        task = bar.add_task(description, total=None)
+        task = bar.add_task(description, total=None, rate=0.0)
+        started, first = time.monotonic(), [-1]
 
         def update(done: int, total: int) -> None:
+            if first[0] < 0:
+                first[0] = done  # kept from an earlier run: not this run's speed
+            elapsed = time.monotonic() - started
+            speed = (done - first[0]) / elapsed if elapsed > 0 else 0.0
             if status:
                 bar.update(task, description=f"{description} ({status()})")
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, rate=speed)
 
         yield update
 

@@ -57,6 +57,9 @@ from humaneval_lab.errors import ExitCode
 @click.option("--tensor-parallel-size", type=int, default=None, help="vllm: GPUs per model (default 1).")
 @click.option("--gpu-memory-utilization", type=float, default=None, help="vllm: (0, 1], default 0.9.")
 @click.option("--max-model-len", type=int, default=None, help="vllm: context length (default: the model's).")
+@click.option("--batch-invariant", is_flag=True, default=None,
+              help="vllm: VLLM_BATCH_INVARIANT=1 in the engine's process, so greedy/seeded text does not depend on "
+                   "the batch (slower; NVIDIA compute capability 8.0+, AMD Instinct, Intel XPU). In the manifest.")  # fmt: skip
 @click.option("--base-url", default=None, help="openai: e.g. http://127.0.0.1:8000/v1")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default=None, help="openai (default: $OPENAI_API_KEY).")
 @click.option("--concurrency", type=int, default=None, help="openai: requests in flight (default 8).")

@@ -68,6 +68,9 @@ from humaneval_lab.problems import load_problems
 @click.option("--ray", "ray_address", default=None, metavar="auto|HOST:PORT",
               help="Judge on a Ray cluster: one sandbox per node (jobs = its CPUs); this process writes "
                    "the results. Needs humaneval-lab[ray]; see docs/scale.md.")  # fmt: skip
+@click.option("--ray-build-sandbox", is_flag=True,
+              help="With --ray: a node without the sandbox image builds it (`sandbox build`: root, debootstrap, "
+                   "a Debian mirror, minutes) and judges once done; without it such a node is refused.")  # fmt: skip
 @click.option("--only-sampled", is_flag=True, help="Score only the problems that have samples.")
 @click.option("--name", "run_name", default=None,
               help="The run's name in compare, gate and report (default: the model and its samples' file).")  # fmt: skip
@@ -78,7 +81,7 @@ def score(
     samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
     jobs: int | None, timeout: float, cpu_timeout: float | None, calibrate: bool, image: str | None, pin_cpus: bool,
-    hash_seeds: str, ray_address: str | None, only_sampled: bool,
+    hash_seeds: str, ray_address: str | None, ray_build_sandbox: bool, only_sampled: bool,
     run_name: str | None, overwrite: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run every completion against its problem's tests and compute pass@k.
@@ -126,8 +129,12 @@ def score(
         if sandbox != "docker":
             exit_with("--ray judges in each node's Docker sandbox; it cannot be combined with --sandbox local",
                       ExitCode.USAGE)  # fmt: skip
-        executor = ray_executor(ray_address, image=image, pin_cpus=pin_cpus, problems=ps,
+        executor = ray_executor(ray_address, image=image, pin_cpus=pin_cpus, problems=ps, build_images=ray_build_sandbox,
                                 on_event=lambda msg: console.print(escape(msg), soft_wrap=True))  # fmt: skip
+    elif ray_build_sandbox:
+        exit_with(
+            "--ray-build-sandbox applies to --ray only (locally: humaneval-lab sandbox build)", ExitCode.USAGE
+        )
     else:
         executor = make_executor(sandbox, settings.jobs, image=image, pin_cpus=pin_cpus, problems=ps)
     try:

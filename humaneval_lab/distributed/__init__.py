@@ -4,6 +4,7 @@ The CLI process stays the driver and the only writer; Ray is imported only when 
 used, and ``ray`` is the optional extra ``humaneval-lab[ray]``.
 
 - ``cluster``: connect (``auto`` or ``HOST:PORT``) and find the nodes that may judge;
+- ``membership``: admit nodes (image, canaries) at the start and when they join mid-run;
 - ``node``: the per-node actor owning that node's sandbox (a ``DockerExecutor``, jobs = its CPUs);
 - ``dispatch``: ``RayExecutor``, the Executor that leases chunks of jobs to the nodes' actors.
 """
@@ -37,12 +38,16 @@ def ray_executor(
     pin_cpus: bool = True,
     problems: Iterable[Problem] = (),
     on_event: Callable[[str], None] | None = None,
+    build_images: bool = False,
 ) -> RayExecutor:
     """``score --ray``: the Docker sandbox on every judging node of the cluster at ``address``, its
-    canaries in the languages of ``problems``. Without Ray installed: BackendUnavailableError with
-    the line that installs it."""
+    canaries in the languages of ``problems``; ``build_images``: a node without the image builds it
+    (``--ray-build-sandbox``), else it is refused. Without Ray installed: BackendUnavailableError
+    with the line that installs it."""
     import_ray()
     ps = tuple(problems)
     factory = DockerOnNode(image=image, pin_cpus=pin_cpus, problems=ps)
     languages = sorted({p.language for p in ps}) or ["python"]
-    return RayExecutor(address, factory=factory, languages=languages, on_event=on_event)
+    return RayExecutor(
+        address, factory=factory, languages=languages, on_event=on_event, build_images=build_images
+    )

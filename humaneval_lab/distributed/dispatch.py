@@ -21,11 +21,13 @@ verdict is accepted only from the node that owns the job at that moment, so one 
 (or from a node already given up on) is dropped and counted in ``duplicates_dropped``. With no node
 left the run fails (InfrastructureError, exit 3) and re-running resumes, as without Ray.
 
-Admission. Before it takes work each node proves itself: its sandbox must describe the same judge
-and image recipe as the driver expects, and judge every language of the run's known-good and
-known-bad programs right (``languages.selftest``); when it receives a run's catalog it must run the
-same job and result-line code (``scoring_sha256``). A node that fails is excluded, loudly
-(``on_event`` and ``excluded``); a run with no admitted node is refused.
+Admission (membership.py). Before it takes work each node proves itself: the same judge and image
+recipe as the driver expects, every language's known-good and known-bad programs judged right. A
+node that fails is excluded, loudly (``on_event`` and ``excluded``); a run with no admitted node is
+refused. Nodes that join the cluster mid-run (or finish building their image) are admitted by the
+same checks from the lease loop's ``members.tick()`` and take work from then on (in a ``run_items``
+run, once they hold the run's catalog). A node given a run's catalog must also run the same job and
+result-line code as the driver (``scoring_sha256``), or it is excluded.
 """
 
 from __future__ import annotations
@@ -38,20 +40,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from humaneval_lab.distributed.cluster import connect, judging_nodes
+from humaneval_lab.distributed.cluster import connect
+from humaneval_lab.distributed.membership import Membership, sandbox_identity
 from humaneval_lab.distributed.node import (
     Compact,
     DockerOnNode,
     NodeFactory,
     NodeInfo,
-    NodeSandbox,
     expand,
     expand_with_line,
     pack,
     unpack,
 )
-from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
-from humaneval_lab.execution.base import Job, Outcome, judge_sha256
+from humaneval_lab.errors import InfrastructureError
+from humaneval_lab.execution.base import Job, Outcome
 from humaneval_lab.scoring.jobs import Item, JobCatalog, scoring_sha256
 
 MIN_CHUNK, MAX_CHUNK = 8, 4096
@@ -77,6 +79,7 @@ class _Node:
     last_answer: float = 0.0
     rate: float = 0.0  # verdicts per second, smoothed
     judged: int = 0
+    built: str = ""  # the sandbox image it built before judging
 
     def chunk(self) -> int:
         guess = self.rate if self.rate > 0 else 2 * self.info.cpus
@@ -86,27 +89,14 @@ class _Node:
         return 2 * self.info.cpus + self.chunk()
 
 
-def _sandbox_identity(d: dict[str, Any]) -> dict[str, Any]:
-    """What must be equal on every node: all of describe() but the local image id (an image built
-    from the same recipe on two machines has two ids)."""
-    return {k: v for k, v in d.items() if k != "image_id"}
-
-
-def _expected_recipe() -> str | None:
-    try:
-        from humaneval_lab.sandbox_image import recipe_hash, sandbox_dir
-
-        return recipe_hash(sandbox_dir())
-    except Exception:  # no recipe beside this install: nothing to compare against
-        return None
-
-
 class RayExecutor:
     """The Executor protocol over a Ray cluster (see the module docstring).
 
     ``address``: ``auto`` or ``HOST:PORT`` (ignored when this process is already connected).
     ``factory`` makes each node's executor (default: the Docker sandbox); ``languages``: the run's,
     each node's canaries. ``stall_s``: a node holding work that answers nothing this long is lost.
+    ``build_images``: a node without the sandbox image builds it (else it is refused); nodes that
+    join the cluster mid-run are admitted (after their checks) and take work (membership.py).
     """
 
     name = "ray"
@@ -120,6 +110,7 @@ class RayExecutor:
         stall_s: float = 600.0,
         admit_timeout_s: float = 900.0,
         on_event: Callable[[str], None] | None = None,
+        build_images: bool = False,
     ) -> None:
         self.ray = connect(address)
         self.factory: NodeFactory = factory or DockerOnNode()
@@ -130,73 +121,23 @@ class RayExecutor:
         self.lost: list[tuple[str, str]] = []  # (node, why)
         self.excluded: list[tuple[str, str]] = []
         self.duplicates_dropped = 0
-        self._catalog: Any = None  # the current run's catalog in Ray's object store (run_items)
-        self._admit(admit_timeout_s)
+        self._admit(admit_timeout_s, build_images)
 
     # ------------------------------------------------------------------------------ admission
 
-    def _admit(self, timeout_s: float) -> None:
-        ray = self.ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        remote = ray.remote(NodeSandbox)
-        infos = judging_nodes(ray)
-        if not infos:
-            raise EnvironmentProblem("the Ray cluster has no alive node with CPUs to judge on")
-        started = []
-        for info in infos:
-            # num_cpus=0: the actor only feeds its sandbox; the node's CPUs are the containers'.
-            actor = remote.options(
-                num_cpus=0,
-                max_concurrency=4,
-                max_restarts=0,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(info.node_id, soft=False),
-            ).remote(self.factory, info)
-            started.append(_Node(info, actor))
-        checks = {n.info.node_id: (n.actor.describe.remote(), n.actor.selftest.remote(list(self.languages)))
-                  for n in started}  # fmt: skip
-        expected_judge, expected_recipe = judge_sha256(), _expected_recipe()
-        deadline = time.monotonic() + timeout_s
-        for node in started:
-            describe_ref, selftest_ref = checks[node.info.node_id]
-            try:
-                left = max(1.0, deadline - time.monotonic())
-                node.sandbox = ray.get(describe_ref, timeout=left)
-                verdicts = ray.get(selftest_ref, timeout=max(1.0, deadline - time.monotonic()))
-            except Exception as exc:  # the actor could not start its sandbox, or timed out
-                self._exclude(node, f"its sandbox did not start: {_one_line(exc)}")
-                continue
-            why = self._wrong_identity(node.sandbox, expected_judge, expected_recipe)
-            wrong = [f"{lang} known-{case} got {got}" for lang, case, ok, got in verdicts if not ok]
-            if why or wrong:
-                self._exclude(node, why or "canaries judged wrong: " + "; ".join(wrong))
-                continue
-            self.nodes.append(node)
-        if not self.nodes:
-            first = self.excluded[0][1] if self.excluded else "none"
-            raise EnvironmentProblem(f"no Ray node passed its sandbox checks (first: {first})")
-        identities = {repr(sorted(_sandbox_identity(n.sandbox).items())) for n in self.nodes}
-        if len(identities) > 1:
-            raise EnvironmentProblem("the Ray nodes' sandboxes differ (image or limits); rebuild them alike")
-        self.on_event(f"ray: {len(self.nodes)} node(s) admitted, {sum(n.info.cpus for n in self.nodes)} CPUs")
-
-    @staticmethod
-    def _wrong_identity(d: dict[str, Any], judge: str, recipe: str | None) -> str:
-        if "judge_sha256" in d and d["judge_sha256"] != judge:
-            return f"its judging code differs (judge {str(d['judge_sha256'])[:12]}, driver {judge[:12]})"
-        if recipe and "recipe" in d and d["recipe"] != recipe:
-            return (f"its sandbox image {d.get('image')} is from another recipe ({str(d['recipe'])[:12]}, "
-                    f"expected {recipe[:12]}); run `humaneval-lab sandbox build` on it")  # fmt: skip
-        return ""
-
-    def _exclude(self, node: _Node, why: str) -> None:
-        self.excluded.append((node.info.name, why))
-        self.on_event(f"ray: node {node.info.name} EXCLUDED: {why}")
-        self._kill(node)
+    def _admit(self, timeout_s: float, build: bool) -> None:
+        """The nodes that judge from the start (membership.py; nodes joining later: ``run``)."""
+        self.members = Membership(self.ray, self.factory, self.languages, build=build,
+                                  on_event=self.on_event, kill=self._kill_actor, one_line=_one_line)  # fmt: skip
+        self.excluded = self.members.excluded
+        self.nodes = [_Node(a.info, a.actor, a.sandbox, built=a.built) for a in self.members.start(timeout_s)]
 
     def _kill(self, node: _Node) -> None:
+        self._kill_actor(node.actor)
+
+    def _kill_actor(self, actor: Any) -> None:
         try:
-            self.ray.kill(node.actor, no_restart=True)
+            self.ray.kill(actor, no_restart=True)
         except Exception:  # already gone with its node
             pass
 
@@ -211,10 +152,9 @@ class RayExecutor:
         leases of items; it builds their jobs and makes their result lines itself, so the driver
         builds no program and encodes no line."""
         blob = self.ray.put(pack(catalog))
-        self._catalog = blob
         for node, error in self._load_catalog(list(self.nodes), blob):
             self._drop(node, error)
-        return map(expand_with_line, self._lease(items, _item_id, "submit_items"))
+        return map(expand_with_line, self._lease(items, _item_id, "submit_items", blob))
 
     def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]:
         """Every job on every node (calibration, scoring.calibrate.EveryNode): yields (job id,
@@ -288,10 +228,27 @@ class RayExecutor:
 
     def _drop(self, node: _Node, why: str) -> None:
         """Exclude an admitted node before it takes any of the run's work."""
-        self.nodes.remove(node)
-        self._exclude(node, why)
+        if node in self.nodes:
+            self.nodes.remove(node)
+        self.excluded.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} EXCLUDED: {why}")
+        self._kill(node)
 
-    def _lease(self, units: Iterable[Any], ident: Callable[[Any], str], submit: str) -> Iterator[Compact]:
+    def _join(self, catalog: Any) -> None:
+        """Nodes that joined or finished building (``members.tick()``) take work from now on; in an
+        items run (``catalog``: the run's in Ray's store) once they hold its catalog."""
+        joined = [
+            _Node(a.info, a.actor, a.sandbox, last_answer=time.monotonic(), built=a.built)
+            for a in self.members.tick()
+        ]
+        self.nodes.extend(joined)
+        if catalog is not None and joined:
+            for node, error in self._load_catalog(joined, catalog):
+                self._drop(node, error)
+
+    def _lease(
+        self, units: Iterable[Any], ident: Callable[[Any], str], submit: str, catalog: Any = None
+    ) -> Iterator[Compact]:
         """Lease ``units`` (jobs or items; ``ident`` gives each one's job id) to the nodes by their
         actors' method ``submit``, and yield each job's verdict once (see the module docstring)."""
         ray = self.ray
@@ -321,6 +278,7 @@ class RayExecutor:
         for node in self.nodes:
             node.last_answer = now
         while True:
+            self._join(catalog)
             leased = True
             while leased:  # lease: one chunk per node per round, so a small run spreads over all
                 leased = False
@@ -377,22 +335,30 @@ class RayExecutor:
 
     def describe(self) -> dict[str, Any]:
         """The nodes' common sandbox (what a verdict depends on) and the nodes that judge."""
-        common = _sandbox_identity(self.nodes[0].sandbox) if self.nodes else {}
+        common = sandbox_identity(self.nodes[0].sandbox) if self.nodes else {}
         return {
             "executor": self.name,
             "node_sandbox": common,
             "nodes": [
-                {"node": n.info.name, "cpus": n.info.cpus, "image_id": n.sandbox.get("image_id")}
+                {
+                    "node": n.info.name,
+                    "cpus": n.info.cpus,
+                    "image_id": n.sandbox.get("image_id"),
+                    **({"built_image": n.built} if n.built else {}),
+                }
                 for n in self.nodes
             ],  # fmt: skip
             "excluded": [{"node": name, "why": why} for name, why in self.excluded],
         }
 
     def status(self) -> str:
-        """One progress line: nodes alive, jobs in flight."""
-        return f"{len(self.nodes)} nodes, {sum(len(n.inflight) for n in self.nodes)} in flight"
+        """One progress line: nodes alive (and joining: checking or building), jobs in flight."""
+        joining = len(self.members.candidates)
+        nodes = f"{len(self.nodes)} nodes" + (f" (+{joining} joining)" if joining else "")
+        return f"{nodes}, {sum(len(n.inflight) for n in self.nodes)} in flight"
 
     def close(self) -> None:
+        self.members.close()
         refs = []
         for node in self.nodes:
             try:

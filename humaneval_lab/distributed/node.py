@@ -12,6 +12,10 @@ Work comes as jobs (``submit``) or as items of the run's ``JobCatalog`` (``load`
 with its result line (``JobCatalog.result_line``). Verdicts wait in a list, as plain tuples
 (``compact``), until the driver's next ``poll``. Nothing here decides a verdict: the executor does,
 exactly as it does without Ray.
+
+Before that, ``admit`` makes the sandbox (building the node's image first when the driver allows
+it and the image is missing: the same ``build_image`` as ``sandbox build``), says what it is and
+runs the canaries; the driver's ``membership`` decides from the answer whether the node may judge.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from humaneval_lab.errors import InfrastructureError
+from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Executor, Job, Outcome, Status
 from humaneval_lab.execution.fake import verdict_from_marker
 from humaneval_lab.problems import Problem
@@ -89,6 +93,19 @@ class NodeInfo:
 NodeFactory = Callable[[NodeInfo], Executor]
 
 
+def missing_image(factory: NodeFactory, info: NodeInfo) -> str:
+    """The sandbox image the factory needs on this node and the node lacks ("" when present, or
+    when the factory needs no image)."""
+    probe = getattr(factory, "missing_image", None)
+    return str(probe(info)) if probe is not None else ""
+
+
+def image_missing_line(tag: str) -> str:
+    """Why a node without its image is refused, and the two ways out."""
+    return (f"sandbox image {tag} is missing on it: build it there with "
+            f"`humaneval-lab sandbox build --tag {tag}`, or pass --ray-build-sandbox")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DockerOnNode:
     """The default node sandbox: ``make_executor("docker", ...)`` with jobs = the node's CPUs."""
@@ -103,6 +120,27 @@ class DockerOnNode:
         return make_executor(
             "docker", info.cpus, image=self.image, pin_cpus=self.pin_cpus, problems=self.problems
         )
+
+    def tag(self) -> str:
+        from humaneval_lab.execution.docker import default_image
+
+        return self.image or default_image()
+
+    def missing_image(self, info: NodeInfo) -> str:
+        from humaneval_lab.execution.docker import docker_client
+        from humaneval_lab.sandbox_image import image_exists
+
+        client = docker_client()  # DockerUnavailableError (no engine): the node is excluded with it
+        try:
+            return "" if image_exists(client, self.tag()) else self.tag()
+        finally:
+            client.close()
+
+    def build_image(self, info: NodeInfo, log: Callable[[str], object]) -> None:
+        """``sandbox build --tag TAG`` on this node (root, debootstrap, a Debian mirror; minutes)."""
+        from humaneval_lab.sandbox_image import build_image
+
+        build_image(self.tag(), log=log)
 
 
 class _FakeNodeExecutor:
@@ -158,18 +196,23 @@ class FakeOnNode:
     """A fake node sandbox (for tests and the driver benchmark): ``delay_s`` per job; a node that
     declares the resource ``broken_resource`` passes everything, so its canaries fail; one that
     declares ``hang_resource`` goes silent at its ``hang_after``-th job; ``judge_sha256``: the
-    judging code's hash every node claims; ``no_op``: every job but the canaries passes unread;
-    ``calibrate_s``: each canonical solution's run passes in that time, ten times longer on a node
-    that declares ``slow_resource``."""
+    judging code's hash every node claims; one that declares ``missing_resource`` lacks the image
+    ``MISSING_TAG`` until ``build_image`` (``build_s`` seconds) has run there; ``no_op``: every job
+    but the canaries passes unread; ``calibrate_s``: each canonical solution's run passes in that
+    time, ten times longer on a node that declares ``slow_resource``."""
 
     delay_s: float = 0.0
     broken_resource: str = ""
     hang_resource: str = ""
     hang_after: int = -1
     judge_sha256: str = ""
+    missing_resource: str = ""
+    build_s: float = 0.0
     no_op: bool = False
     calibrate_s: float = 0.0
     slow_resource: str = ""
+
+    MISSING_TAG: ClassVar[str] = "hel-fake-sandbox:missing"
 
     def __call__(self, info: NodeInfo) -> Executor:
         def has(resource: str) -> bool:
@@ -180,6 +223,19 @@ class FakeOnNode:
         return _FakeNodeExecutor(
             self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op, calibrate_s
         )
+
+    def missing_image(self, info: NodeInfo) -> str:
+        lacks = bool(self.missing_resource) and info.resources.get(self.missing_resource, 0) > 0
+        # the actor's process stands for the node: it remembers its own build
+        return self.MISSING_TAG if lacks and info.node_id not in _FAKE_BUILT else ""
+
+    def build_image(self, info: NodeInfo, log: Callable[[str], object]) -> None:
+        log(f"fake build of {self.MISSING_TAG}")
+        time.sleep(self.build_s)
+        _FAKE_BUILT.add(info.node_id)
+
+
+_FAKE_BUILT: set[str] = set()  # node ids whose fake image was "built" (in this actor's process)
 
 
 START_ATTEMPTS = 3
@@ -199,16 +255,43 @@ def _start(factory: NodeFactory, info: NodeInfo) -> Executor:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A node's answer to ``admit``: its sandbox's ``describe()``, the canaries' (language, case,
+    verdict right, what it got), and the image it built first ("" if none)."""
+
+    sandbox: dict[str, Any]
+    verdicts: list[tuple[str, str, bool, str]]
+    built: str = ""
+    build_s: float = 0.0
+
+
+class _NotAdmitted:
+    """The executor of a node not admitted yet: a job sent before ``admit`` is a driver bug."""
+
+    name = "not-admitted"
+
+    def run(self, jobs: Any) -> Iterator[tuple[str, Outcome]]:
+        raise InfrastructureError("a job reached a node before it was admitted")
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
 class NodeSandbox:
     """The actor's class (``ray.remote`` is applied by the driver, so importing this needs no Ray).
 
     Threaded (the driver's ``poll`` waits while ``submit`` adds work); the executor is used by one
-    thread at a time: ``selftest`` runs before the first ``submit``.
+    thread at a time: ``admit`` makes it and runs the canaries before the first ``submit``.
     """
 
     def __init__(self, factory: NodeFactory, info: NodeInfo) -> None:
-        self.info = info
-        self.executor = _start(factory, info)
+        self.info, self.factory = info, factory
+        self.executor: Executor = _NotAdmitted()
+        self._build_log: collections.deque[str] = collections.deque(maxlen=20)
         # Jobs or items not yet pulled by the executor; a whole chunk is added under one lock.
         self._todo: collections.deque[Job | Item] = collections.deque()
         self._work = threading.Condition()
@@ -218,6 +301,36 @@ class NodeSandbox:
         self._cond = threading.Condition()
         self._error = ""
         self._thread: threading.Thread | None = None
+
+    def missing_image(self) -> str:
+        """The image this node lacks ("" if none): answered at once, before ``admit``."""
+        return missing_image(self.factory, self.info)
+
+    def admit(self, languages: Sequence[str], build: bool) -> Admission:
+        """Build the missing image when ``build`` (else refuse), start the sandbox, describe it and
+        run the canaries. Raises (the driver excludes the node with the error's last line)."""
+        built, build_s = "", 0.0
+        tag = missing_image(self.factory, self.info)
+        if tag and not build:
+            raise EnvironmentProblem(image_missing_line(tag))
+        if tag:
+            build_image: Callable[[NodeInfo, Callable[[str], object]], None] | None
+            build_image = getattr(self.factory, "build_image", None)
+            if build_image is None:
+                raise EnvironmentProblem(
+                    f"sandbox image {tag} is missing and this node's sandbox cannot build it"
+                )
+            started = time.monotonic()
+            try:
+                build_image(self.info, self._build_log.append)
+            except Exception as exc:
+                tail = " | ".join(list(self._build_log)[-3:])
+                raise EnvironmentProblem(f"building sandbox image {tag} failed: {exc} ({tail})") from None
+            built, build_s = tag, time.monotonic() - started
+            if missing_image(self.factory, self.info):
+                raise EnvironmentProblem(f"sandbox image {tag} is still missing after its build")
+        self.executor = _start(self.factory, self.info)
+        return Admission(self.describe(), self.selftest(languages), built, build_s)
 
     def describe(self) -> dict[str, Any]:
         return self.executor.describe()

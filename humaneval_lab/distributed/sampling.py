@@ -20,22 +20,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from humaneval_lab.distributed.cluster import connect
-from humaneval_lab.errors import InfrastructureError, UserInputError
+from humaneval_lab.errors import HumanEvalLabError, InfrastructureError, UserInputError
 from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
-from humaneval_lab.sampling.configs import BackendConfig
+from humaneval_lab.sampling.configs import BackendConfig, VllmConfig
 
 RAY_BACKENDS = ("hf", "vllm", "fake")  # openai: a server scales itself
 
 
 class Replica:
-    """The actor's class: one engine (``ray.remote`` is applied by the driver)."""
+    """The actor's class: one engine (``ray.remote`` is applied by the driver).
+
+    An error of ours while making the engine (e.g. --batch-invariant where vLLM cannot) is kept
+    and raised by ``describe``, so the driver can say it in the user's words (see ``describe``)."""
 
     def __init__(self, backend: str, engine: BackendConfig) -> None:
         from humaneval_lab.sampling import make_backend
 
-        self.backend = make_backend(backend, engine)
+        self.error: HumanEvalLabError | None = None
+        try:
+            self.backend = make_backend(backend, engine)
+        except HumanEvalLabError as exc:
+            self.error = exc
 
     def describe(self) -> dict[str, Any]:
+        if self.error is not None:
+            raise self.error
         return self.backend.describe()
 
     def generate(self, items: list[WorkItem], config: SamplingConfig) -> list[Generation]:
@@ -88,9 +97,7 @@ class RayBackend:
         self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
         # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more.
         self.sequences_per_call = 256 if backend == "vllm" else int(getattr(engine, "batch_size", 16))
-        remote = self.ray.remote(Replica).options(
-            num_cpus=0 if gpus else 1, num_gpus=gpus, max_restarts=0, scheduling_strategy="SPREAD"
-        )
+        remote = self.ray.remote(Replica).options(**replica_options(backend, engine))
         self.replicas = [_Replica(remote.remote(backend, engine)) for _ in range(replicas)]
         self.lost: list[str] = []
         self.duplicates_dropped = 0
@@ -104,6 +111,9 @@ class RayBackend:
                     self.replicas[0].actor.describe.remote(), timeout=self.start_timeout_s
                 )
             except Exception as exc:
+                cause = getattr(exc, "cause", None)  # our own error raised in the replica
+                if isinstance(cause, HumanEvalLabError):
+                    raise cause from None
                 raise InfrastructureError(
                     f"the engine replica did not start: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
                 ) from None
@@ -182,6 +192,23 @@ class RayBackend:
                 self.ray.kill(r.actor, no_restart=True)
             except Exception:
                 pass
+
+
+def replica_options(backend: str, engine: BackendConfig) -> dict[str, Any]:
+    """Ray actor options of one replica: its GPUs (vllm: the tensor-parallel size) or a CPU, and
+    the environment its engine needs before vLLM is imported there (batch-invariant mode): set
+    by Ray when it starts the replica's process, not by our code after it is running."""
+    from humaneval_lab.sampling.vllm import engine_env
+
+    gpus = int(getattr(engine, "tensor_parallel_size", 0)) if backend == "vllm" else 0
+    env = engine_env(engine) if isinstance(engine, VllmConfig) else {}
+    return {
+        "num_cpus": 0 if gpus else 1,
+        "num_gpus": gpus,
+        "max_restarts": 0,
+        "scheduling_strategy": "SPREAD",
+        **({"runtime_env": {"env_vars": env}} if env else {}),
+    }
 
 
 def check_backend(backend: str) -> None:

@@ -56,6 +56,9 @@ class VllmConfig:
     gpu_memory_utilization: float = 0.9
     max_model_len: int | None = None
     engine_args: Mapping[str, Any] = field(default_factory=dict)  # more ``vllm.LLM`` keyword arguments
+    # VLLM_BATCH_INVARIANT=1 in the engine's process: a sample's text no longer depends on which
+    # requests share its batch (recorded by describe(), so it is part of what a resume must match)
+    batch_invariant: bool = False
 
     def __post_init__(self) -> None:
         _model_and_dtype(self.model, self.dtype)

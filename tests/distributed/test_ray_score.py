@@ -28,10 +28,13 @@ REPO = Path(__file__).resolve().parents[2]
 VOLATILE = ("duration_s",)  # wall time of one execution: the only field two runs may differ in
 
 
-def in_namespace(what: str, work: Path, timeout: float = 900) -> dict[str, Any]:
-    """Run cluster_child ``what`` in a fresh network namespace; its report."""
+def in_namespace(
+    what: str, work: Path, timeout: float = 900, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run cluster_child ``what`` in a fresh network namespace (``env``: more environment); its report."""
     cmd = f"ip link set lo up && exec {sys.executable} -m tests.distributed.cluster_child {what} {work}"
-    p = subprocess.run(["unshare", "-n", "sh", "-c", cmd], cwd=REPO, capture_output=True, timeout=timeout)
+    p = subprocess.run(["unshare", "-n", "sh", "-c", cmd], cwd=REPO, capture_output=True, timeout=timeout,
+                       env={**os.environ, **(env or {})})  # fmt: skip
     report = work / "report.json"
     assert p.returncode == 0 and report.exists(), f"scenario {what} failed:\n{p.stderr.decode()[-4000:]}"
     return json.loads(report.read_text())
@@ -165,6 +168,12 @@ def test_score_ray_writes_the_plain_runs_bytes_for_a_mixed_set(
 def fake_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """30 problems x 10 samples with scripted verdicts: a plain run, then the cluster's runs."""
     work = tmp_path_factory.mktemp("ray-fake")
+    scripted_plain_run(work)
+    return work, in_namespace("fake", work)
+
+
+def scripted_plain_run(work: Path) -> None:
+    """WORK/samples.jsonl (30 problems x 10 samples with scripted verdicts) and its plain run."""
     whole = load_problems(suite="humaneval")
     ps = whole.select(limit=FAKE_LIMIT)
     verdicts = ("passed", "failed", "error", "timeout", "failed")
@@ -180,7 +189,6 @@ def fake_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         ScoreSettings(ks=(1, 2)),
         samples_path=work / "samples.jsonl",
     )
-    return work, in_namespace("fake", work)
 
 
 @pytest.mark.slow
@@ -282,3 +290,15 @@ def test_a_ray_address_where_nothing_answers_fails_in_one_line(tmp_path: Path) -
     assert p.stderr.strip().splitlines() == [
         "error: cannot connect to the Ray cluster at 127.0.0.1:1: Connection refused"
     ]
+
+
+def test_ray_build_sandbox_without_ray_is_refused(tmp_path: Path) -> None:
+    ps = load_problems(suite="humaneval").select(limit=1)
+    write_jsonl(tmp_path / "s.jsonl", [{"task_id": next(iter(ps)).task_id, "completion": "    return 1\n"}])
+    p = subprocess.run([sys.executable, "-m", "humaneval_lab.cli", "score", str(tmp_path / "s.jsonl"),
+                        "-o", str(tmp_path / "o"), "--limit", "1", "--ray-build-sandbox"], capture_output=True, text=True)  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: --ray-build-sandbox applies to --ray only (locally: humaneval-lab sandbox build)"
+    ]
+    assert not (tmp_path / "o").exists()

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from humaneval_lab.scoring import jobs as scoring_jobs
 from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, Status
 from humaneval_lab.execution.fake import FakePool, verdict_from_marker
@@ -22,6 +21,7 @@ from humaneval_lab.execution.scheduler import Deaths, Policy, schedule
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.records import Sample
 from humaneval_lab.scoring import ScoreSettings, score
+from humaneval_lab.scoring import jobs as scoring_jobs
 
 
 class SchedulerExecutor:

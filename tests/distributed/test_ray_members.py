@@ -1,0 +1,70 @@
+"""Nodes over a run's life on a real Ray cluster (in a network namespace of its own, see
+cluster_child.py), a fake sandbox per node: a node that joins mid-run is admitted and takes work; a
+node without its sandbox image is refused by name, or builds it (once) and then takes work. Every
+sample is judged exactly once and the run equals a plain one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.distributed.cluster_child import JOINER, MISSING
+from tests.distributed.test_ray_score import assert_same_run, in_namespace, scripted_plain_run
+
+TAG = "hel-fake-sandbox:missing"  # FakeOnNode.MISSING_TAG
+
+
+@pytest.fixture(scope="module")
+def member_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    work = tmp_path_factory.mktemp("ray-members")
+    scripted_plain_run(work)
+    return work, in_namespace("members", work)
+
+
+def node_with(run: dict[str, Any], resource: str) -> dict[str, Any]:
+    [node] = [n for n in run["judged"] if resource in n["resources"]]
+    return dict(node)
+
+
+@pytest.mark.slow
+def test_a_node_joining_mid_run_takes_work(member_runs: tuple[Path, dict[str, Any]]) -> None:
+    work, report = member_runs
+    run = report["joined"]
+    assert run["added_at"] and run["added_at"][0] < report["total"], "the node was not added mid-run"
+    assert any("joined; checking its sandbox" in e for e in run["events"]), run["events"]
+    joiner = node_with(run, JOINER)
+    assert joiner["judged"] > 0, run["events"]
+    assert sum(n["judged"] for n in run["judged"]) == report["total"]  # each job once, none lost
+    assert len(run["describe"]["nodes"]) == 2
+    assert_same_run(work / "joined", work / "plain")
+
+
+@pytest.mark.slow
+def test_a_node_without_its_image_is_refused_by_name(member_runs: tuple[Path, dict[str, Any]]) -> None:
+    work, report = member_runs
+    run = report["refused"]
+    [(name, why)] = run["excluded"]
+    assert why == (f"sandbox image {TAG} is missing on it: build it there with "
+                   f"`humaneval-lab sandbox build --tag {TAG}`, or pass --ray-build-sandbox")  # fmt: skip
+    assert f"ray: node {name} EXCLUDED: sandbox image {TAG} is missing" in "\n".join(run["events"])
+    assert all(MISSING not in n["resources"] for n in run["judged"]) and len(run["judged"]) == 2
+    assert_same_run(work / "refused", work / "plain")
+
+
+@pytest.mark.slow
+def test_a_node_builds_its_missing_image_then_takes_work(member_runs: tuple[Path, dict[str, Any]]) -> None:
+    work, report = member_runs
+    run = report["built"]
+    assert run["excluded"] == []
+    events = "\n".join(run["events"])
+    assert "2 node(s) admitted, 2 CPUs; 1 building their sandbox image" in events  # the others go on
+    assert (
+        events.count(f"builds sandbox image {TAG}") == 1 and events.count(f"built sandbox image {TAG}") == 1
+    )
+    builder = node_with(run, MISSING)
+    assert builder["built"] == TAG and builder["judged"] > 0, events
+    assert sum(n["judged"] for n in run["judged"]) == report["total"]
+    assert [n.get("built_image") for n in run["describe"]["nodes"]].count(TAG) == 1
+    assert_same_run(work / "built", work / "plain")
