@@ -76,6 +76,12 @@ class JsonlWriter:
             self._f.flush()
             self._last_flush = now
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Append ``lines`` (each as for ``write_line``) in one write: a block of lines a caller has
+        ready at once costs one call, flushed under the same rule as one line."""
+        if lines:
+            self.write_line("".join(lines))
+
     def flush(self) -> None:
         """Hand every line written so far to the OS (it survives a kill of this process)."""
         self._f.flush()

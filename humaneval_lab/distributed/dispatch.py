@@ -1,11 +1,18 @@
-"""``RayExecutor``: the driver's side. It leases chunks of jobs to one sandbox actor per node and
-yields their verdicts, each job id exactly once, to ``score()`` (which writes results in order).
+"""``RayExecutor``: the driver's side. It leases chunks of work to one sandbox actor per node and
+yields the verdicts, each job id exactly once, to ``score()`` (which writes results in order).
 
-Leases. Jobs are pulled from the caller's iterable only when a node has room, so the driver holds
-at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` jobs deep (more than its
-executor holds in flight, so its queue does not run dry while work remains); the chunk adapts to
-the node's measured rate (about one second of its work, 8 to 1,024 jobs: each call to a node costs
-the driver about a millisecond), so fast nodes take more.
+What is leased. ``score()`` calls ``run_items`` (scoring.jobs.ItemExecutor): each node first gets the
+run's ``JobCatalog`` (problems, limits, settings) once, then leases of small items (a sample's key,
+task, completion, seed, and what its result line needs); the node builds each job and its result
+line with the same code the driver would use, so the driver builds no program and encodes no line
+(it carries every sample of the run; the nodes share the work). ``run`` leases jobs built by the
+caller (calibration, other callers); ``run_on_every_node`` runs jobs on every node (calibration).
+
+Leases. Work is pulled from the caller's iterable only when a node has room, so the driver holds
+at most what is in flight. A node is kept ``2 x its CPUs + a chunk`` deep (more than its executor
+holds in flight, so its queue does not run dry while work remains); the chunk adapts to the node's
+measured rate (about one second of its work, 8 to 4,096: each call to a node costs the driver about
+a millisecond), so fast nodes take more.
 
 Exactly once. Every job in flight is owned by one node. When a node's actor dies (the node was
 lost, the actor was killed, its sandbox broke) or answers nothing for ``stall_s`` while it holds
@@ -18,12 +25,15 @@ Admission (membership.py). Before it takes work each node proves itself: the sam
 recipe as the driver expects, every language's known-good and known-bad programs judged right. A
 node that fails is excluded, loudly (``on_event`` and ``excluded``); a run with no admitted node is
 refused. Nodes that join the cluster mid-run (or finish building their image) are admitted by the
-same checks from the lease loop's ``members.tick()`` and take work from then on.
+same checks from the lease loop's ``members.tick()`` and take work from then on (in a ``run_items``
+run, once they hold the run's catalog). A node given a run's catalog must also run the same job and
+result-line code as the driver (``scoring_sha256``), or it is excluded.
 """
 
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,12 +42,31 @@ from typing import Any
 
 from humaneval_lab.distributed.cluster import connect
 from humaneval_lab.distributed.membership import Membership, sandbox_identity
-from humaneval_lab.distributed.node import DockerOnNode, NodeFactory, NodeInfo, pack, unpack
+from humaneval_lab.distributed.node import (
+    Compact,
+    DockerOnNode,
+    NodeFactory,
+    NodeInfo,
+    expand,
+    expand_with_line,
+    pack,
+    unpack,
+)
 from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome
+from humaneval_lab.scoring.jobs import Item, JobCatalog, scoring_sha256
 
-MIN_CHUNK, MAX_CHUNK = 8, 1024
+MIN_CHUNK, MAX_CHUNK = 8, 4096
 POLL_S = 0.5  # how long one poll may wait in the actor for a first verdict
+LOAD_TIMEOUT_S = 300.0  # how long a node may take to receive a run's problems
+
+
+def _job_id(job: Job) -> str:
+    return job.id
+
+
+def _item_id(item: Item) -> str:
+    return item[0]
 
 
 @dataclass
@@ -45,7 +74,7 @@ class _Node:
     info: NodeInfo
     actor: Any
     sandbox: dict[str, Any] = field(default_factory=dict)
-    inflight: dict[str, Job] = field(default_factory=dict)
+    inflight: dict[str, Any] = field(default_factory=dict)  # job id -> its job or item
     poll: Any = None  # the outstanding poll's ObjectRef
     last_answer: float = 0.0
     rate: float = 0.0  # verdicts per second, smoothed
@@ -115,22 +144,126 @@ class RayExecutor:
     # ------------------------------------------------------------------------------ leases
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]:
-        ray = self.ray
-        source = iter(jobs)
-        exhausted = False
-        requeued: collections.deque[Job] = collections.deque()
+        """Jobs built by the caller, leased as they are (calibration, canaries, any caller)."""
+        return map(expand, self._lease(jobs, _job_id, "submit"))
 
-        def take(n: int) -> list[Job]:
+    def run_items(self, catalog: JobCatalog, items: Iterable[Item]) -> Iterator[tuple[str, Outcome, str]]:
+        """``score()``'s path (scoring.jobs.ItemExecutor): every node gets ``catalog`` once, then
+        leases of items; it builds their jobs and makes their result lines itself, so the driver
+        builds no program and encodes no line."""
+        blob = self.ray.put(pack(catalog))
+        for node, error in self._load_catalog(list(self.nodes), blob):
+            self._drop(node, error)
+        return map(expand_with_line, self._lease(items, _item_id, "submit_items", blob))
+
+    def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]:
+        """Every job on every node (calibration, scoring.calibrate.EveryNode): yields (job id,
+        outcome) once per job per node, as the nodes finish them. A node lost meanwhile is dropped
+        (as in a run) and its answers so far stand; nothing is leased again."""
+        ray = self.ray
+        blob = pack(list(jobs))
+        pending: dict[str, set[str]] = {}
+        by_id = {n.info.node_id: n for n in self.nodes}
+        for node in self.nodes:
+            node.actor.submit.remote(blob)
+            pending[node.info.node_id] = {job.id for job in jobs}
+            node.last_answer = time.monotonic()
+        polls: dict[Any, _Node] = {}
+        while any(pending.values()):
+            for node_id, left in pending.items():
+                node = by_id[node_id]
+                if left and node in self.nodes and node not in polls.values():
+                    polls[node.actor.poll.remote(POLL_S)] = node
+            if not polls:
+                break  # every node with work left was lost
+            ready, _ = ray.wait(list(polls), num_returns=1, timeout=POLL_S * 4)
+            now = time.monotonic()
+            for ref in ready:
+                node = polls.pop(ref)
+                left = pending[node.info.node_id]
+                try:
+                    answers: list[Compact] = unpack(ray.get(ref))
+                except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
+                    self._give_up(node, _one_line(exc))
+                    left.clear()
+                    continue
+                if answers:
+                    node.last_answer = now
+                for answer in answers:
+                    if answer[0] in left:
+                        left.discard(answer[0])
+                        yield expand(answer)
+            for node in list(self.nodes):
+                if pending.get(node.info.node_id) and now - node.last_answer > self.stall_s:
+                    self._give_up(node, f"no verdict for {self.stall_s:.0f} s")
+                    pending[node.info.node_id].clear()
+        if not self.nodes:
+            raise InfrastructureError(
+                "every Ray node was lost while the limits were calibrated; re-run to resume"
+            )
+
+    def _give_up(self, node: _Node, why: str) -> None:
+        """A node lost outside a run's leases: dropped, said, its actor killed."""
+        if node in self.nodes:
+            self.nodes.remove(node)
+        self.lost.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} lost ({why})")
+        self._kill(node)
+
+    def _load_catalog(self, nodes: list[_Node], blob: Any) -> list[tuple[_Node, str]]:
+        """Hand each node the run's catalog (one object in Ray's store, fetched once per node) and
+        wait for it, so no lease can overtake it; the nodes that failed or run other scoring code
+        (which could word a result line otherwise), with why."""
+        refs = [(node, node.actor.load.remote(blob)) for node in nodes]
+        failed, ours = [], scoring_sha256()
+        for node, ref in refs:
+            try:
+                theirs = self.ray.get(ref, timeout=LOAD_TIMEOUT_S)
+            except Exception as exc:  # RayActorError (node lost meanwhile), timeout
+                failed.append((node, f"it could not take the run's problems: {_one_line(exc)}"))
+                continue
+            if theirs != ours:
+                failed.append((node, f"its scoring code differs ({str(theirs)[:12]}, driver {ours[:12]})"))
+        return failed
+
+    def _drop(self, node: _Node, why: str) -> None:
+        """Exclude an admitted node before it takes any of the run's work."""
+        if node in self.nodes:
+            self.nodes.remove(node)
+        self.excluded.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} EXCLUDED: {why}")
+        self._kill(node)
+
+    def _join(self, catalog: Any) -> None:
+        """Nodes that joined or finished building (``members.tick()``) take work from now on; in an
+        items run (``catalog``: the run's in Ray's store) once they hold its catalog."""
+        joined = [
+            _Node(a.info, a.actor, a.sandbox, last_answer=time.monotonic(), built=a.built)
+            for a in self.members.tick()
+        ]
+        self.nodes.extend(joined)
+        if catalog is not None and joined:
+            for node, error in self._load_catalog(joined, catalog):
+                self._drop(node, error)
+
+    def _lease(
+        self, units: Iterable[Any], ident: Callable[[Any], str], submit: str, catalog: Any = None
+    ) -> Iterator[Compact]:
+        """Lease ``units`` (jobs or items; ``ident`` gives each one's job id) to the nodes by their
+        actors' method ``submit``, and yield each job's verdict once (see the module docstring)."""
+        ray = self.ray
+        source = iter(units)
+        exhausted = False
+        requeued: collections.deque[Any] = collections.deque()
+
+        def take(n: int) -> list[Any]:
             nonlocal exhausted
-            chunk: list[Job] = []
+            chunk: list[Any] = []
             while requeued and len(chunk) < n:
                 chunk.append(requeued.popleft())
-            while not exhausted and len(chunk) < n:
-                job = next(source, None)
-                if job is None:
-                    exhausted = True
-                else:
-                    chunk.append(job)
+            if not exhausted and len(chunk) < n:
+                chunk.extend(itertools.islice(source, n - len(chunk)))
+                exhausted = len(chunk) < n
             return chunk
 
         def lose(node: _Node, why: str) -> None:
@@ -145,10 +278,7 @@ class RayExecutor:
         for node in self.nodes:
             node.last_answer = now
         while True:
-            for a in self.members.tick():  # nodes that joined or finished building: admitted now
-                self.nodes.append(
-                    _Node(a.info, a.actor, a.sandbox, last_answer=time.monotonic(), built=a.built)
-                )
+            self._join(catalog)
             leased = True
             while leased:  # lease: one chunk per node per round, so a small run spreads over all
                 leased = False
@@ -157,8 +287,9 @@ class RayExecutor:
                         chunk = take(node.chunk())
                         if chunk:
                             leased = True
-                            node.inflight.update((job.id, job) for job in chunk)
-                            node.actor.submit.remote(pack(chunk))  # a failure shows on its poll
+                            node.inflight.update(zip(map(ident, chunk), chunk, strict=True))
+                            # a failure shows on its poll
+                            getattr(node.actor, submit).remote(pack(chunk))
             for node in self.nodes:
                 if node.inflight and node.poll is None:
                     node.poll = node.actor.poll.remote(POLL_S)
@@ -179,7 +310,7 @@ class RayExecutor:
                 node = polls[ref]
                 node.poll = None
                 try:
-                    answers: list[tuple[str, Outcome]] = unpack(ray.get(ref))
+                    answers: list[Compact] = unpack(ray.get(ref))
                 except Exception as exc:  # RayActorError (node or actor lost), or its sandbox failed
                     lose(node, _one_line(exc))
                     continue
@@ -189,12 +320,13 @@ class RayExecutor:
                         0.7 * node.rate + 0.3 * (len(answers) / dt) if node.rate else len(answers) / dt
                     )
                     node.last_answer = now
-                for job_id, outcome in answers:
-                    if node.inflight.pop(job_id, None) is None:
+                inflight = node.inflight
+                for answer in answers:
+                    if inflight.pop(answer[0], None) is None:
                         self.duplicates_dropped += 1  # not this node's (any more): judged elsewhere
                         continue
                     node.judged += 1
-                    yield job_id, outcome
+                    yield answer
             for node in list(self.nodes):  # a node that holds work and says nothing is lost
                 if node.inflight and now - node.last_answer > self.stall_s:
                     lose(node, f"no verdict for {self.stall_s:.0f} s")

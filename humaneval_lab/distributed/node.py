@@ -7,8 +7,11 @@ still unreported, so the feed *ends* when the queue stays empty for a moment: th
 the next ``submit`` starts another one on the same containers. The driver keeps more jobs leased
 than the executor holds in flight, so this happens only when the run as a whole runs dry.
 
-Verdicts wait in a list until the driver's next ``poll``. Nothing here decides a verdict: the
-executor does, exactly as it does without Ray.
+Work comes as jobs (``submit``) or as items of the run's ``JobCatalog`` (``load`` once, then
+``submit_items``): an item is built into its job as the executor pulls it, and its verdict returns
+with its result line (``JobCatalog.result_line``). Verdicts wait in a list, as plain tuples
+(``compact``), until the driver's next ``poll``. Nothing here decides a verdict: the executor does,
+exactly as it does without Ray.
 
 Before that, ``admit`` makes the sandbox (building the node's image first when the driver allows
 it and the image is missing: the same ``build_image`` as ``sandbox build``), says what it is and
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import pickle
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +32,7 @@ from humaneval_lab.errors import EnvironmentProblem, InfrastructureError
 from humaneval_lab.execution.base import Executor, Job, Outcome, Status
 from humaneval_lab.execution.fake import verdict_from_marker
 from humaneval_lab.problems import Problem
+from humaneval_lab.scoring.jobs import Item, JobCatalog, scoring_sha256
 
 
 # Chunks cross between the driver and a node as one pickle each, made by the standard (C) pickler:
@@ -42,6 +45,34 @@ def pack(obj: Any) -> bytes:
 
 def unpack(blob: bytes) -> Any:
     return pickle.loads(blob)  # noqa: S301 (from our own driver or actor, as Ray's pickles are)
+
+
+# A verdict crosses back as a plain tuple, not an Outcome (whose pickle rebuilds the dataclass and
+# its enum through Python hooks): (job id, status value, reason, stderr tail, duration s, timeout
+# kind, cpu s, the result line: JobCatalog.result_line for an item, "" for a job).
+Compact = tuple[str, str, str, str, float, str, float, str]
+_STATUS = {s.value: s for s in Status}
+_new = object.__new__
+
+
+def compact(job_id: str, o: Outcome, line: str = "") -> Compact:
+    return (job_id, o.status.value, o.reason, o.stderr_tail, o.duration_s, o.timeout, o.cpu_s, line)
+
+
+def expand(c: Compact) -> tuple[str, Outcome]:
+    """(job id, Outcome) of ``compact(...)``. The Outcome was validated where it was made (on the
+    node, by this package's code), and the driver expands tens of thousands a second: its fields
+    are set directly, without the frozen dataclass's ``__init__`` (six guarded setattrs)."""
+    o = _new(Outcome)
+    o.__dict__.update(
+        status=_STATUS[c[1]], reason=c[2], stderr_tail=c[3], duration_s=c[4], timeout=c[5], cpu_s=c[6]
+    )
+    return c[0], o
+
+
+def expand_with_line(c: Compact) -> tuple[str, Outcome, str]:
+    job_id, o = expand(c)
+    return job_id, o, c[7]
 
 
 STARVED_S = 0.05  # how long an empty queue is waited on before the executor's run is let drain
@@ -114,17 +145,23 @@ class DockerOnNode:
 
 class _FakeNodeExecutor:
     """No sandbox: verdicts from ``hel-verdict:`` markers (execution.fake), canaries answered as a
-    working sandbox would; ``broken``: everything passes, as a sandbox that runs no tests would."""
+    working sandbox would; ``broken``: everything passes, as a sandbox that runs no tests would;
+    ``no_op``: every other job passes unread (the driver benchmark's sandbox that costs nothing);
+    ``calibrate_s``: a canonical solution's run (calibration) passes in that time (a fifth of it CPU)."""
 
     name = "fake"
 
-    def __init__(self, delay_s: float, broken: bool, hang_after: int = -1, judge_sha256: str = "") -> None:
-        self.delay_s, self.broken, self.hang_after, self.judge_sha256 = (
-            delay_s,
-            broken,
-            hang_after,
-            judge_sha256,
-        )
+    def __init__(
+        self,
+        delay_s: float,
+        broken: bool,
+        hang_after: int = -1,
+        judge_sha256: str = "",
+        no_op: bool = False,
+        calibrate_s: float = 0.0,
+    ) -> None:
+        self.delay_s, self.broken, self.hang_after = delay_s, broken, hang_after
+        self.judge_sha256, self.no_op, self.calibrate_s = judge_sha256, no_op, calibrate_s
         self.judged = 0
 
     def judge(self, job: Job) -> Outcome:
@@ -134,7 +171,9 @@ class _FakeNodeExecutor:
             return Outcome(Status.PASSED)
         if job.id.endswith(":bad"):
             return Outcome(Status.FAILED, "fake")
-        return verdict_from_marker(job)
+        if self.calibrate_s and job.id.startswith("calibrate:"):
+            return Outcome(Status.PASSED, duration_s=self.calibrate_s, cpu_s=self.calibrate_s / 5)
+        return Outcome(Status.PASSED) if self.no_op else verdict_from_marker(job)
 
     def run(self, jobs: Any) -> Iterator[tuple[str, Outcome]]:
         for job in jobs:
@@ -158,7 +197,9 @@ class FakeOnNode:
     declares the resource ``broken_resource`` passes everything, so its canaries fail; one that
     declares ``hang_resource`` goes silent at its ``hang_after``-th job; ``judge_sha256``: the
     judging code's hash every node claims; one that declares ``missing_resource`` lacks the image
-    ``MISSING_TAG`` until ``build_image`` (``build_s`` seconds) has run there."""
+    ``MISSING_TAG`` until ``build_image`` (``build_s`` seconds) has run there; ``no_op``: every job
+    but the canaries passes unread; ``calibrate_s``: each canonical solution's run passes in that
+    time, ten times longer on a node that declares ``slow_resource``."""
 
     delay_s: float = 0.0
     broken_resource: str = ""
@@ -167,6 +208,9 @@ class FakeOnNode:
     judge_sha256: str = ""
     missing_resource: str = ""
     build_s: float = 0.0
+    no_op: bool = False
+    calibrate_s: float = 0.0
+    slow_resource: str = ""
 
     MISSING_TAG: ClassVar[str] = "hel-fake-sandbox:missing"
 
@@ -175,7 +219,10 @@ class FakeOnNode:
             return bool(resource) and info.resources.get(resource, 0) > 0
 
         hang = self.hang_after if has(self.hang_resource) else -1
-        return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256)
+        calibrate_s = self.calibrate_s * (10 if has(self.slow_resource) else 1)
+        return _FakeNodeExecutor(
+            self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op, calibrate_s
+        )
 
     def missing_image(self, info: NodeInfo) -> str:
         lacks = bool(self.missing_resource) and info.resources.get(self.missing_resource, 0) > 0
@@ -245,8 +292,12 @@ class NodeSandbox:
         self.info, self.factory = info, factory
         self.executor: Executor = _NotAdmitted()
         self._build_log: collections.deque[str] = collections.deque(maxlen=20)
-        self._todo: queue.Queue[Job] = queue.Queue()
-        self._done: list[tuple[str, Outcome]] = []
+        # Jobs or items not yet pulled by the executor; a whole chunk is added under one lock.
+        self._todo: collections.deque[Job | Item] = collections.deque()
+        self._work = threading.Condition()
+        self._catalog: JobCatalog | None = None
+        self._items: dict[str, Item] = {}  # items pulled by the executor, by job id
+        self._done: list[Compact] = []
         self._cond = threading.Condition()
         self._error = ""
         self._thread: threading.Thread | None = None
@@ -299,19 +350,41 @@ class NodeSandbox:
             for r in run_selftest(self.executor, languages)
         ]
 
+    def load(self, catalog: bytes) -> str:
+        """Keep the run's ``pack(JobCatalog)`` (its problems, limits and settings), from which the
+        items of the next ``submit_items`` calls are built and their result lines made; called once
+        per run, before them. Returns ``scoring_sha256()`` of this node's code, which the driver
+        compares with its own."""
+        self._catalog = unpack(catalog)
+        return scoring_sha256()
+
     def submit(self, chunk: bytes) -> int:
         """Queue a chunk of jobs: ``pack(list of Job)`` (see ``pack``)."""
         jobs: list[Job] = unpack(chunk)
-        for job in jobs:
-            self._todo.put(job)
+        return self._queue(jobs)
+
+    def submit_items(self, chunk: bytes) -> int:
+        """Queue a chunk of ``pack(list of scoring.jobs.Item)``: each is built into its job here, as
+        the executor pulls it, with the catalog ``load`` kept (``JobCatalog.build``: the code
+        ``score()`` builds jobs with)."""
+        if self._catalog is None:
+            raise InfrastructureError(f"node {self.info.name} got work before the run's problems")  # a bug
+        items: list[Item] = unpack(chunk)
+        return self._queue(items)
+
+    def _queue(self, work: list[Any]) -> int:
+        with self._work:
+            self._todo.extend(work)
+            self._work.notify()
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="hel-node-feed", daemon=True)
             self._thread.start()
-        return len(jobs)
+        return len(work)
 
     def poll(self, wait_s: float) -> bytes:
-        """``pack``ed (job id, Outcome) pairs finished since the last poll; waits up to ``wait_s`` for
-        the first one. A broken executor raises here, and the driver treats the node as lost."""
+        """``pack``ed verdicts finished since the last poll, each ``compact(job id, Outcome)``; waits up
+        to ``wait_s`` for the first one. A broken executor raises here, and the driver treats the node
+        as lost."""
         with self._cond:
             self._cond.wait_for(lambda: bool(self._done or self._error), timeout=wait_s)
             if self._error:
@@ -322,23 +395,40 @@ class NodeSandbox:
     def _serve(self) -> None:
         try:
             while True:
-                first = self._todo.get()
-                for job_id, outcome in self.executor.run(self._feed(first)):
+                with self._work:
+                    self._work.wait_for(lambda: bool(self._todo))
+                for job_id, outcome in self.executor.run(self._feed()):
+                    item = self._items.pop(job_id, None)
+                    line = self._catalog.result_line(item, outcome) if item and self._catalog else ""
+                    answer = compact(job_id, outcome, line)
                     with self._cond:
-                        self._done.append((job_id, outcome))
-                        self._cond.notify_all()
+                        self._done.append(answer)
+                        if len(self._done) == 1:  # a poll may be waiting for the first one
+                            self._cond.notify_all()
         except BaseException as exc:  # reported on the next poll; the driver re-leases the jobs
             with self._cond:
                 self._error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
                 self._cond.notify_all()
 
-    def _feed(self, first: Job) -> Iterator[Job]:
-        yield first
+    def _feed(self) -> Iterator[Job]:
+        todo = self._todo
         while True:
             try:
-                yield self._todo.get(timeout=STARVED_S)
-            except queue.Empty:
-                return  # starved: let this run drain (see the module docstring)
+                unit = todo.popleft()
+            except IndexError:
+                with self._work:
+                    if not self._work.wait_for(lambda: bool(todo), timeout=STARVED_S):
+                        return  # starved: let this run drain (see the module docstring)
+                continue
+            if isinstance(unit, Job):
+                yield unit
+            elif self._catalog is not None:  # an item is built into its job only now, as it is pulled
+                # (the catalog is read per item: this feed may have started on a run's calibration
+                # jobs, before the catalog came)
+                self._items[unit[0]] = unit  # its result line is made with its verdict
+                yield self._catalog.build(unit)
+            else:  # submit_items refuses items before load; a bug
+                raise InfrastructureError(f"node {self.info.name}: an item without the run's problems")
 
     def close(self) -> None:
         self.executor.close()

@@ -18,10 +18,22 @@ from humaneval_lab.execution.base import Job, Outcome, Status
 _MARK = re.compile(r"hel-verdict:(\w+)")
 
 
+def _marker(text: str) -> re.Match[str] | None:
+    """``_MARK.search(text)``: the plain substring is found first (str.find; the regex alone scans
+    a program's long harness files slowly), the regex only matched where it is."""
+    at = text.find("hel-verdict:")
+    while at >= 0:
+        m = _MARK.match(text, at)
+        if m:
+            return m
+        at = text.find("hel-verdict:", at + 1)
+    return None
+
+
 def verdict_from_marker(job: Job) -> Outcome:
     """``hel-verdict:<status>`` anywhere in the program's files decides; else failed."""
     for text in job.program.files.values():
-        m = _MARK.search(text)
+        m = _marker(text)
         if m:
             return Outcome(Status(m.group(1)), "fake")
     return Outcome(Status.FAILED, "fake: no marker")

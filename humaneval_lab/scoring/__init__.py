@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from humaneval_lab.errors import InfrastructureError, InputFileError, PassAtKError, UserInputError
-from humaneval_lab.execution.base import Executor, Job, Limits
-from humaneval_lab.languages import get_language, source_of
+from humaneval_lab.execution.base import Executor, Limits, Outcome
+from humaneval_lab.languages import get_language
 from humaneval_lab.passk import Counts, usable_ks
 from humaneval_lab.problems import ProblemSet
 from humaneval_lab.records import Sample, file_sha256
 from humaneval_lab.resume import JsonlWriter, truncate_to_lines, write_json_atomic
 from humaneval_lab.scoring.calibrate import CALIBRATION, CalibrationPolicy, limits_policy_doc
+from humaneval_lab.scoring.jobs import Item, ItemExecutor, JobCatalog
 from humaneval_lab.scoring.results import (
     FIXED_HASH_SEED,
     MANIFEST,
@@ -187,33 +188,33 @@ def score(
     if on_start:
         on_start()
     policy = LimitsPolicy(settings, problems, executor, out, calibration)
-    if any(keys[i] not in outcomes for i in range(kept, len(samples))):
+    to_run = any(keys[i] not in outcomes for i in range(kept, len(samples)))
+    if to_run:
         policy.prepare()  # before the run: calibration runs on the same executor
     per_sample = settings.hash_seeds == "per-sample"
-    in_flight: dict[str, Limits] = {}  # dedup key -> limits, for jobs handed out and not yet judged
+    seeds = [hash_seed_of(k, per_sample) for k in keys] if per_sample else None
+    # dedup key -> (limits, the sample's position), for jobs handed out and not yet judged
+    in_flight: dict[str, tuple[Limits, int]] = {}
     executed = 0
-    # Per-problem work done once per problem, not per sample (the driver carries tens of thousands
-    # of samples a second): its language spec and its limits.
-    specs = {t: get_language(p.language) for t, p in by_id.items()}
-    limits_of: dict[str, Limits] = {}
+    # What every job shares, made once per problem, not per sample (the driver carries tens of
+    # thousands of samples a second): its problem and its limits (the language spec: JobCatalog).
+    catalog = JobCatalog(by_id, {t: policy.limits(p) for t, p in by_id.items()} if to_run else {}, settings)
+    limits_of = catalog.limits
 
-    def jobs() -> Iterator[Job]:
-        """One job per distinct sample not judged yet, built only when the executor asks for it."""
+    def items() -> Iterator[Item]:
+        """One item per distinct sample not judged yet, made only when the executor asks for it."""
         nonlocal executed
         for i in range(kept, len(samples)):
             k = keys[i]
             if k in outcomes or k in in_flight:
                 continue  # judged already (kept, or an identical sample), or on its way
             s = samples[i]
-            problem = by_id[s.task_id]
-            program = specs[s.task_id].build(problem, source_of(problem, s.completion, s.includes_prompt))
-            limits = limits_of.get(s.task_id)
-            if limits is None:
-                limits = limits_of[s.task_id] = policy.limits(problem)
-            in_flight[k] = limits
+            in_flight[k] = (limits_of[s.task_id], i)
             executed += 1
-            yield Job(k, program, limits, hash_seed=hash_seed_of(k, per_sample))
+            seed = seeds[i] if seeds else FIXED_HASH_SEED
+            yield (k, s.task_id, s.completion, s.includes_prompt, seed, s.fields, indices[i], s.line or i + 1)
 
+    made: dict[int, str] = {}  # result lines an ItemExecutor made, by sample position, not yet written
     done_count = kept
     if progress:
         progress(done_count, len(samples))
@@ -225,15 +226,18 @@ def score(
 
         def flush_ready() -> None:
             nonlocal next_i, done_count, last_progress
-            while next_i < len(samples) and keys[next_i] in outcomes:
-                s, k = samples[next_i], keys[next_i]
-                line = s.line or next_i + 1
-                seed = hash_seed_of(k, per_sample)
-                writer.write_line(
-                    result_line(s, indices[next_i], line, by_id[s.task_id], k, outcomes[k], seed)
-                )
-                next_i += 1
-                done_count += 1
+            i, total, block = next_i, len(samples), []
+            while i < total and keys[i] in outcomes:
+                text = made.pop(i, "") if made else ""
+                if not text:  # judged here, kept from an earlier run, or an identical sample
+                    s, k = samples[i], keys[i]
+                    seed = seeds[i] if seeds else FIXED_HASH_SEED
+                    text = result_line(s, indices[i], s.line or i + 1, by_id[s.task_id], k, outcomes[k], seed)
+                block.append(text)
+                i += 1
+            writer.write_lines(block)  # the lines ready now, in order, in one write
+            done_count += i - next_i
+            next_i = i
             # A progress line costs more than a verdict; a few updates a second are enough to watch.
             now = time.monotonic()
             if progress and (now - last_progress >= PROGRESS_INTERVAL_S or done_count == len(samples)):
@@ -241,12 +245,26 @@ def score(
                 last_progress = now
 
         flush_ready()
-        for job_id, outcome in executor.run(jobs()):
-            limits = in_flight.pop(job_id, None)
-            if limits is None:
+
+        def accept(job_id: str, outcome: Outcome) -> int:
+            """Keep a verdict; the position of the sample it was judged for."""
+            held = in_flight.pop(job_id, None)
+            if held is None:
                 raise InfrastructureError(f"executor {executor.name} returned a verdict for an unknown job")
-            outcomes[job_id] = policy.explain_timeout(outcome, limits)
-            flush_ready()
+            outcomes[job_id] = policy.explain_timeout(outcome, held[0])
+            return held[1]
+
+        # An executor that builds jobs itself (--ray: on its nodes) gets the items and returns each
+        # verdict with its result line (JobCatalog.result_line: the same bytes as written here); any
+        # other gets the jobs, built here as it pulls them (the same JobCatalog.build).
+        if isinstance(executor, ItemExecutor):
+            for job_id, outcome, text in executor.run_items(catalog, items()):
+                made[accept(job_id, outcome)] = text
+                flush_ready()
+        else:
+            for job_id, outcome in executor.run(catalog.build_all(items())):
+                accept(job_id, outcome)
+                flush_ready()
         if next_i != len(samples):
             raise InfrastructureError(f"executor {executor.name} returned no verdict for sample {next_i}")
 

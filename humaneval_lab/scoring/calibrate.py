@@ -13,6 +13,10 @@ with a canonical solution that passes gets two limits:
 - ``wall_s = clamp(factor x its run time, floor_s, cap_s)``: the wall clock, generous (20x, 5-60 s),
   only for code that sleeps or blocks; a wall timeout that may be the host's load is judged again alone.
 
+On an executor with several machines that implements ``EveryNode`` (``--ray``), every canonical
+solution runs on every machine and the largest time of each is kept (the limit must be fair on the
+slowest machine that may judge the problem); one that fails on any machine is not calibrated.
+
 The others get ``--cpu-timeout`` / ``--timeout``. The limits are measured once per output folder and
 stored in ``calibration.json`` (those that fell back too), so a resumed run judges with exactly the
 limits the first part used. Its format::
@@ -26,13 +30,13 @@ their wall limit and no CPU limit (``cpu_s`` null), as they were judged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from humaneval_lab.errors import ConfigError, ResumeMismatchError
-from humaneval_lab.execution.base import Executor, Job, Limits
+from humaneval_lab.execution.base import Executor, Job, Limits, Outcome
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, ProblemSet
 from humaneval_lab.resume import write_json_atomic
@@ -83,13 +87,34 @@ def measure(
         jobs[f"calibrate:{p.task_id}"] = Job(
             f"calibrate:{p.task_id}", program, Limits(timeout_s=policy.cap_s)
         )
-    limits: dict[str, Measured | None] = {p.task_id: None for p in problems}
-    for job_id, outcome in executor.run(jobs.values()):
-        if outcome.passed:
-            limits[job_id.removeprefix("calibrate:")] = Measured(
-                policy.limit(outcome.duration_s), policy.cpu_limit(outcome.cpu_s)
+    runs: dict[str, list[Outcome]] = {p.task_id: [] for p in problems}
+    verdicts = (
+        executor.run_on_every_node(list(jobs.values()))
+        if isinstance(executor, EveryNode)
+        else executor.run(jobs.values())
+    )
+    for job_id, outcome in verdicts:
+        runs[job_id.removeprefix("calibrate:")].append(outcome)
+    limits: dict[str, Measured | None] = {}
+    for task_id, outcomes in runs.items():
+        passed = bool(outcomes) and all(o.passed for o in outcomes)
+        limits[task_id] = (
+            Measured(
+                policy.limit(max(o.duration_s for o in outcomes)),
+                policy.cpu_limit(max(o.cpu_s for o in outcomes)),
             )
+            if passed
+            else None
+        )
     return limits
+
+
+@runtime_checkable
+class EveryNode(Protocol):
+    """An executor over several machines that can run each job on every one of them (``--ray``):
+    yields (job id, outcome) once per job per machine that judged it, in any order."""
+
+    def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]: ...
 
 
 def _load(path: Path, policy: CalibrationPolicy) -> dict[str, Measured | None]:

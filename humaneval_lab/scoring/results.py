@@ -151,32 +151,51 @@ def result_line(
     d = round(o.duration_s, 4)
     cpu = round(o.cpu_s, 4)
     if (
-        not f
-        or type(f) is not dict
+        type(f) is not dict
+        or not f
         or not _OTHER_KEYS.isdisjoint(f)
+        or type(d) is not float
+        or type(cpu) is not float
+        or not (_isfinite(d) and _isfinite(cpu))
+        or not (type(index) is type(line) is type(hash_seed) is int)
         or ("task_id" in f and f["task_id"] != sample.task_id)
         or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
-        or type(d) is not float
-        or not math.isfinite(d)
-        or type(cpu) is not float
-        or not math.isfinite(cpu)
-        or not (type(index) is type(line) is type(hash_seed) is int)
     ):
         return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
-    parts = [_encode_fields(f)[:-1]]  # without its closing brace
-    if "task_id" not in f:
-        parts.append(f', "task_id": {_STR(sample.task_id)}')
-    if "sample_index" not in f:
-        parts.append(f', "sample_index": {index}')
-    parts.append(
-        f', "line": {line}, "language": {_STR(problem.language)}, '
-        f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
-        f'"verdict": {_STR(_VALUE[o.status])}, "reason": {_STR(o.reason)}, '
-        f'"stderr_tail": {_STR(o.stderr_tail)}, "duration_s": {float.__repr__(d)}, '
-        f'"cpu_s": {float.__repr__(cpu)}, "dedup_key": {_STR(key)}, "hash_seed": {hash_seed}'
+    own = ("" if "task_id" in f else f', "task_id": {_STR(sample.task_id)}') + (
+        "" if "sample_index" in f else f', "sample_index": {index}'
     )
-    parts.append(f', "timeout": {_STR(o.timeout)}}}\n' if o.timeout else "}\n")
-    return "".join(parts)
+    # The sample's fields without their closing brace, then the verdict's keys in record order.
+    return (
+        f'{_encode_fields(f)[:-1]}{own}, "line": {line}, "language": {_STR(problem.language)}, '
+        f'{_verdict_text(o)}"duration_s": {_float_repr(d)}, "cpu_s": {_float_repr(cpu)}, '
+        f'"dedup_key": {_STR(key)}, "hash_seed": {hash_seed}'
+        + (f', "timeout": {_STR(o.timeout)}}}\n' if o.timeout else "}\n")
+    )
+
+
+_isfinite = math.isfinite
+_float_repr = float.__repr__  # what the encoder writes for a finite float
+
+_VERDICT_TEXT: dict[tuple[Status, str, str], str] = {}
+_VERDICT_TEXT_MAX = 4096  # distinct (status, reason, stderr tail) kept encoded; most runs have few
+
+
+def _verdict_text(o: Outcome) -> str:
+    """``"passed": ..., "result": ..., "verdict": ..., "reason": ..., "stderr_tail": ..., `` of a
+    result line: most verdicts of a run repeat (passed; the same assertion), so each distinct one is
+    encoded once."""
+    key = (o.status, o.reason, o.stderr_tail)
+    text = _VERDICT_TEXT.get(key)
+    if text is None:
+        if len(_VERDICT_TEXT) >= _VERDICT_TEXT_MAX:
+            _VERDICT_TEXT.clear()
+        text = _VERDICT_TEXT[key] = (
+            f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
+            f'"verdict": {_STR(_VALUE[o.status])}, "reason": {_STR(o.reason)}, '
+            f'"stderr_tail": {_STR(o.stderr_tail)}, '
+        )
+    return text
 
 
 # manifest key -> (what it is, the manifest's human-readable detail of a hash)

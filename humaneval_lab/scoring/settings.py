@@ -113,21 +113,27 @@ class LimitsPolicy:
         return self._calibrated.get(problem.task_id, self._fallback())
 
     def explain_timeout(self, o: Outcome, limits: Limits) -> Outcome:
-        """A timeout's reason names the limit that was hit (CPU time or wall clock) and where it
-        came from (calibrated, or the --cpu-timeout / --timeout fallback)."""
-        if o.status is not Status.TIMEOUT or (o.timeout == "cpu" and "job's CPU time" not in o.reason):
-            return o  # RLIMIT_CPU (one process) is another limit; its reason says so already
-        if o.timeout == "cpu" and limits.cpu_time_s is not None:
-            t, flag, fallback = limits.cpu_time_s, "--cpu-timeout", self.settings.cpu_timeout_s
-            what = "exceeded the CPU time limit of"
-        else:
-            t, flag, fallback = limits.timeout_s, "--timeout", self.settings.timeout_s
-            what = "timed out after"
-        # A calibrated limit differs from the fallback; a problem calibration could not time (no
-        # canonical solution, or it failed) falls back to it.
-        calibrated = self.settings.calibrated and t != fallback
-        reason = f"{what} {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s "
-        reason += "(calibrated)" if calibrated else f"({flag})"
-        if o.reason and "the time limit" not in o.reason and "CPU time limit" not in o.reason:
-            reason += f"; {o.reason}"  # how it was stopped, when that says more (e.g. the host stopped it)
-        return replace(o, reason=reason)
+        """``explain_timeout(self.settings, o, limits)``."""
+        return explain_timeout(self.settings, o, limits)
+
+
+def explain_timeout(settings: ScoreSettings, o: Outcome, limits: Limits) -> Outcome:
+    """A timeout's reason names the limit that was hit (CPU time or wall clock) and where it came
+    from (calibrated, or the --cpu-timeout / --timeout fallback). A pure function of the settings:
+    the driver and a Ray node (which writes the result line) give the same reason."""
+    if o.status is not Status.TIMEOUT or (o.timeout == "cpu" and "job's CPU time" not in o.reason):
+        return o  # RLIMIT_CPU (one process) is another limit; its reason says so already
+    if o.timeout == "cpu" and limits.cpu_time_s is not None:
+        t, flag, fallback = limits.cpu_time_s, "--cpu-timeout", settings.cpu_timeout_s
+        what = "exceeded the CPU time limit of"
+    else:
+        t, flag, fallback = limits.timeout_s, "--timeout", settings.timeout_s
+        what = "timed out after"
+    # A calibrated limit differs from the fallback; a problem calibration could not time (no
+    # canonical solution, or it failed) falls back to it.
+    calibrated = settings.calibrated and t != fallback
+    reason = f"{what} {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s "
+    reason += "(calibrated)" if calibrated else f"({flag})"
+    if o.reason and "the time limit" not in o.reason and "CPU time limit" not in o.reason:
+        reason += f"; {o.reason}"  # how it was stopped, when that says more (e.g. the host stopped it)
+    return replace(o, reason=reason)

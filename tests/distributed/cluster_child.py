@@ -41,6 +41,10 @@ JOIN_DELAY_S = 0.15  # per job: the head alone would take ~45 s, long enough for
 # 7.6 s against its calibrated 5 s in the plain run; the claim here is dispatch, not calibration.
 SCORE_ARGS = ["--limit", "20", "-k", "1,2", "--no-calibrate", "--timeout", "60"]
 FAKE_LIMIT = 30
+# The mixed set (polyglot, Lua and Ruby; see test_ray_score.mixed_rows): an endless loop stops at
+# 2 s of CPU time, a "cpu" timeout whatever the host's load.
+MIXED_ARGS = ["--suite", "polyglot", "--only-sampled", "-k", "1", "--no-calibrate", "--timeout", "60",
+              "--cpu-timeout", "2"]  # fmt: skip
 SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
                "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
 SAMPLE_TOTAL = 40
@@ -151,6 +155,10 @@ def docker(work: Path) -> dict[str, Any]:
         when_lines(out / "results.jsonl", int(0.3 * total),
                    lambda: (cluster.remove_node(workers[0], allow_graceful=False), killed.append(lines(out / "results.jsonl"))))  # fmt: skip
         report["killed"] = {**finish(p), "killed_at": killed, "total": total}
+        mixed = str(work / "mixed.jsonl")
+        report["mixed"] = finish(
+            cli(["score", mixed, "-o", str(work / "mixed_ray"), "--ray", cluster.address, *MIXED_ARGS])
+        )
     finally:
         cluster.shutdown()
         report["orphans_removed"] = remove_our_orphans(before)
@@ -182,13 +190,12 @@ def fake_score(
     whole = load_problems(suite="humaneval")
     ps = whole.select(limit=FAKE_LIMIT)
     samples = read_samples(work / "samples.jsonl", whole)
+    settings = ScoreSettings(ks=(1, 2), calibrated=options.pop("calibrated", False))
     ex = fake_executor(address, **options)
     try:
         if during:
             during(ex, work / out / "results.jsonl")
-        summary = score(
-            samples, ps, ex, work / out, ScoreSettings(ks=(1, 2)), samples_path=work / "samples.jsonl"
-        )
+        summary = score(samples, ps, ex, work / out, settings, samples_path=work / "samples.jsonl")
         judged = [{"node": n.info.name, "judged": n.judged, "resources": sorted(n.info.resources), "built": n.built}
                   for n in ex.nodes]  # fmt: skip
         return {"pass@k_exact": summary.pass_at_k_exact, "events": ex.events, "lost": ex.lost, "judged": judged,
@@ -241,6 +248,10 @@ def fake(work: Path) -> dict[str, Any]:
                 results, int(0.3 * total), lambda: cluster.remove_node(workers[0], allow_graceful=False)
             )
 
+        # Calibration on every node, the max kept: worker 1 (HANG, not hanging here) runs each
+        # canonical solution 10x slower than the head (worker 2 is excluded by its canaries).
+        report["calibrated"] = fake_score(cluster.address, work, "calibrated", calibrated=True,
+                                          calibrate_s=0.1, slow_resource=HANG)  # fmt: skip
         report["node"] = fake_score(cluster.address, work, "node", remove_node)
     finally:
         ray.shutdown()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from humaneval_lab.problems import load_problems
 from humaneval_lab.records import read_samples
 from humaneval_lab.scoring import ScoreSettings, score
 from tests.conftest import write_jsonl
-from tests.distributed.cluster_child import FAKE_LIMIT, SCORE_ARGS
+from tests.distributed.cluster_child import FAKE_LIMIT, MIXED_ARGS, SCORE_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE = ("duration_s",)  # wall time of one execution: the only field two runs may differ in
@@ -72,12 +73,43 @@ def docker_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
         for k in range(8):
             rows.append({"task_id": p.task_id, "completion": f"{kinds[k % 3]}\n# {k}\n"})
     write_jsonl(work / "samples.jsonl", rows)
-    plain = subprocess.run(
-        [sys.executable, "-m", "humaneval_lab.cli", "score", str(work / "samples.jsonl"), "-o", str(work / "plain"),
-         "-j", "2", *SCORE_ARGS], capture_output=True, timeout=600,
-    )  # fmt: skip
-    assert plain.returncode == 0, plain.stderr.decode()[-2000:]
+    write_jsonl(work / "mixed.jsonl", mixed_rows())
+    for samples, out, args in (
+        ("samples.jsonl", "plain", SCORE_ARGS),
+        ("mixed.jsonl", "mixed_plain", MIXED_ARGS),
+    ):
+        plain = subprocess.run(
+            [sys.executable, "-m", "humaneval_lab.cli", "score", str(work / samples), "-o", str(work / out),
+             "-j", "2", *args], capture_output=True, timeout=600,
+        )  # fmt: skip
+        assert plain.returncode == 0, plain.stderr.decode()[-2000:]
     return work, in_namespace("docker", work)
+
+
+# Each verdict kind in Lua and Ruby: right (the canonical solution), wrong, raising, endless.
+MIXED = {
+    "lua": ("  return -1\nend\n", "  error('no')\nend\n", "  while true do end\nend\n"),
+    "ruby": ("  -1\nend\n", "  raise 'no'\nend\n", "  loop { }\nend\n"),
+}
+
+
+def mixed_rows() -> list[dict[str, Any]]:
+    """3 polyglot problems x 4 kinds in each of Lua and Ruby, each sample distinct (no dedup)."""
+    ps = load_problems(suite="polyglot")
+    rows = []
+    for lang, (wrong, raising, endless) in MIXED.items():
+        for p in [p for p in ps if p.language == lang][:3]:
+            for k, completion in enumerate((p.canonical_solution or "", wrong, raising, endless)):
+                rows.append({"task_id": p.task_id, "completion": completion, "sample_index": k})
+    return rows
+
+
+TIMING = re.compile(r'"(duration_s|cpu_s)": [-0-9.e+]+')
+
+
+def lines_without_timing(out: Path) -> list[str]:
+    """results.jsonl's lines as bytes on disk, each timing field's value blanked."""
+    return [TIMING.sub(r'"\1": T', ln) for ln in (out / "results.jsonl").read_text().splitlines()]
 
 
 @pytest.mark.docker
@@ -106,6 +138,27 @@ def test_score_ray_survives_a_lost_node(docker_runs: tuple[Path, dict[str, Any]]
     )
     assert "lost" in killed["stderr"]
     assert_same_run(work / "killed", work / "plain")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_score_ray_writes_the_plain_runs_bytes_for_a_mixed_set(
+    docker_runs: tuple[Path, dict[str, Any]],
+) -> None:
+    """Lua and Ruby, passed / failed / error / timeout: results.jsonl byte for byte the plain run's
+    but for the timing fields' values, summary.json's numbers and verdicts the same."""
+    work, report = docker_runs
+    assert report["mixed"]["rc"] == 0, report["mixed"]["stderr"]
+    got, want = lines_without_timing(work / "mixed_ray"), lines_without_timing(work / "mixed_plain")
+    assert got == want
+    assert len(got) == 24
+    verdicts = summary_numbers(work / "mixed_ray")["verdicts"]
+    assert verdicts == {"passed": 6, "failed": 6, "error": 6, "timeout": 6}, verdicts
+    timeouts = [
+        json.loads((work / d / "summary.json").read_text())["timeouts"] for d in ("mixed_ray", "mixed_plain")
+    ]
+    assert timeouts[0] == timeouts[1] == {"cpu": 6}
+    assert summary_numbers(work / "mixed_ray") == summary_numbers(work / "mixed_plain")
 
 
 # ------------------------------------------------------------------------------ dispatch (fake sandbox)
@@ -188,6 +241,23 @@ def test_a_sigkilled_driver_resumes(fake_runs: tuple[Path, dict[str, Any]]) -> N
     summary = json.loads((work / "sigkill" / "summary.json").read_text())
     assert summary["executions"]["kept_from_earlier_run"] == run["kept"]
     assert_same_run(work / "sigkill", work / "plain")
+
+
+@pytest.mark.slow
+def test_calibration_runs_on_every_node_and_keeps_the_slowest(fake_runs: tuple[Path, dict[str, Any]]) -> None:
+    """Each canonical solution passes in 0.1 s on the head and 1 s on worker 1 (0.02 / 0.2 s CPU):
+    every problem's limits are worker 1's (wall 20 x 1 s = 20 s; CPU 4 x 0.2 s = 0.8 s), not the
+    5 s / 0.5 s floors the head's times give; so each ran on both, and the run still completes."""
+    work, report = fake_runs
+    run = report["calibrated"]
+    assert len(run["describe"]["nodes"]) == 2 and not run["lost"], run["events"]
+    doc = json.loads((work / "calibrated" / "calibration.json").read_text())
+    assert doc["limits"] == {f"HumanEval/{i}": {"cpu_s": 0.8, "wall_s": 20.0} for i in range(FAKE_LIMIT)}
+    assert doc["uncalibrated"] == []
+    rows = results(work / "calibrated")
+    assert [(r["task_id"], r["sample_index"], r["verdict"]) for r in rows] == [
+        (r["task_id"], r["sample_index"], r["verdict"]) for r in results(work / "plain")
+    ]
 
 
 # ------------------------------------------------------------------------------ without Ray

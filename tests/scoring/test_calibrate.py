@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +252,38 @@ def test_the_cpu_timeout_is_the_fallback_where_nothing_was_calibrated(tmp_path: 
         ScoreSettings(ks=(1,), calibrated=True, timeout_s=3.0, cpu_timeout_s=1.5),
     )
     assert cal.sample_cpu_limits() == {0.5, 6.0, 1.5}  # HumanEval/2 could not be calibrated
+
+
+class TwoMachines(Recording):
+    """An executor over two machines (calibrate.EveryNode): each canonical solution runs on both;
+    the second is slower on HumanEval/0 and fails HumanEval/1's, which passes on the first."""
+
+    name = "fake-two-machines"
+
+    def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]:
+        for job in jobs:
+            self.jobs.append(job)
+            task = job.id.removeprefix("calibrate:")
+            seconds = CANONICAL_S.get(task)
+            for machine in (1, 2):
+                if seconds is None or (machine == 2 and task == "HumanEval/1"):
+                    yield job.id, Outcome(Status.FAILED, "", "", 0.1)
+                    continue
+                slower = 3 if machine == 2 else 1
+                yield (
+                    job.id,
+                    Outcome(Status.PASSED, "", "", seconds * slower, cpu_s=CANONICAL_CPU_S[task] * slower),
+                )
+
+
+def test_on_several_machines_each_limit_is_the_slowest_machines(tmp_path: Path) -> None:
+    samples, ps = _samples()
+    ex = TwoMachines()
+    score(samples, ps, ex, tmp_path / "o", SETTINGS)
+    assert ex.calibrated() == [f"calibrate:HumanEval/{i}" for i in range(3)]
+    doc = json.loads((tmp_path / "o" / "calibration.json").read_text())
+    # HumanEval/0: machine 2 took 1.5 s (wall 20 x 1.5 = 30 s) and 0.15 s CPU (4 x = 0.6 s), not machine 1's
+    # 0.5 s / 0.05 s (10 s and the 0.5 s floor). HumanEval/1 failed on machine 2: not calibrated.
+    assert doc["limits"] == {"HumanEval/0": {"cpu_s": 0.6, "wall_s": 30.0}}
+    assert doc["uncalibrated"] == ["HumanEval/1", "HumanEval/2"]
+    assert ex.sample_limits() == {30.0, 3.0}

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from humaneval_lab import scoring
 from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome, Status
 from humaneval_lab.execution.fake import FakePool, verdict_from_marker
@@ -22,6 +21,7 @@ from humaneval_lab.execution.scheduler import Deaths, Policy, schedule
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.records import Sample
 from humaneval_lab.scoring import ScoreSettings, score
+from humaneval_lab.scoring import jobs as scoring_jobs
 
 
 class SchedulerExecutor:
@@ -78,7 +78,7 @@ def test_a_long_run_never_holds_more_than_a_few_jobs(tmp_path: Path, monkeypatch
     n = 30_000
     samples = _distinct(ps, n)
     counter = LiveJobs()
-    monkeypatch.setattr(scoring, "Job", counter.make)
+    monkeypatch.setattr(scoring_jobs, "Job", counter.make)  # where score() builds its jobs
     ex = SchedulerExecutor(jobs=4)
     summary = score(samples, ps, ex, tmp_path / "o", ScoreSettings(ks=(1,)))
     assert counter.made == n and summary.executions["executed"] == n
