@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from humaneval_lab.distributed.cluster import INSTALL_HINT, RESOURCE, connect, import_ray
 from humaneval_lab.distributed.dispatch import RayExecutor
-from humaneval_lab.distributed.node import DockerOnNode, FakeOnNode, NodeInfo
+from humaneval_lab.distributed.sandboxes import DockerOnNode, FakeOnNode, NodeInfo
 from humaneval_lab.problems import Problem
 
 __all__ = [

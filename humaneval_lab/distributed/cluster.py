@@ -14,7 +14,7 @@ import socket
 from types import ModuleType
 from typing import Any
 
-from humaneval_lab.distributed.node import NodeInfo
+from humaneval_lab.distributed.sandboxes import NodeInfo
 from humaneval_lab.errors import BackendUnavailableError, EnvironmentProblem
 
 RESOURCE = "humaneval_lab_sandbox"

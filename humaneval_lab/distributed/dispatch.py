@@ -42,16 +42,8 @@ from typing import Any
 
 from humaneval_lab.distributed.cluster import connect
 from humaneval_lab.distributed.membership import Membership, sandbox_identity
-from humaneval_lab.distributed.node import (
-    Compact,
-    DockerOnNode,
-    NodeFactory,
-    NodeInfo,
-    expand,
-    expand_with_line,
-    pack,
-    unpack,
-)
+from humaneval_lab.distributed.node import Compact, expand, expand_with_line, pack, unpack
+from humaneval_lab.distributed.sandboxes import DockerOnNode, NodeFactory, NodeInfo
 from humaneval_lab.errors import InfrastructureError
 from humaneval_lab.execution.base import Job, Outcome
 from humaneval_lab.scoring.jobs import Item, JobCatalog, scoring_sha256

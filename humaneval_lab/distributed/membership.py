@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from humaneval_lab.distributed.cluster import judging_nodes
-from humaneval_lab.distributed.node import Admission, NodeFactory, NodeInfo, NodeSandbox, image_missing_line
+from humaneval_lab.distributed.node import Admission, NodeSandbox
+from humaneval_lab.distributed.sandboxes import NodeFactory, NodeInfo, image_missing_line
 from humaneval_lab.errors import EnvironmentProblem
 from humaneval_lab.execution.base import judge_sha256
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import humaneval_lab.sandbox_image as sandbox_image
-from humaneval_lab.distributed.node import DockerOnNode, NodeInfo, NodeSandbox
+from humaneval_lab.distributed.node import NodeSandbox
+from humaneval_lab.distributed.sandboxes import DockerOnNode, NodeInfo
 from humaneval_lab.errors import EnvironmentProblem
 from humaneval_lab.execution.docker import default_image
 
