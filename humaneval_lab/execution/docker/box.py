@@ -74,7 +74,10 @@ class _Box:
                 tty=False,
                 user="0:0",
                 working_dir="/",  # not /work: Docker resets the mode of a tmpfs that is the working dir
-                environment={"HEL_PRELOAD": ",".join(executor.config.preload)},
+                environment={
+                    "HEL_PRELOAD": ",".join(executor.config.preload),
+                    "HEL_JAVAC_SERVER": "1" if executor.config.java_compile_server else "0",
+                },
                 labels=executor.labels,
                 host_config=self._host_config(),
             )["Id"]
