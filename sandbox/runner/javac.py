@@ -55,6 +55,7 @@ JVM_FLAGS = (
 )
 _CLASS_NAME = re.compile(r"[^./\x00]{1,200}(\.[^./\x00]{1,200}){0,20}")
 _MAX_CLASSES = 4096
+BOOT_TIMEOUT_S = 60.0  # a JVM that has not said hello by then is killed (a loaded host takes ~8 s)
 _home_lock = threading.Lock()  # two workers' servers starting at once write Server.java once
 
 
@@ -113,16 +114,22 @@ class Compiler:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         os.set_blocking(self._in, False)  # a server that stops reading must not block us past a deadline
-        self.started = time.monotonic()
-        self._boot = threading.Thread(target=self._hello, daemon=True)
-        self._boot.start()
+        self._booted = threading.Event()  # set once it said hello, or failed to
+        threading.Thread(target=self._hello, daemon=True).start()
 
     def _hello(self) -> None:
         try:
-            (hello,) = struct.unpack(">i", self._read(4, time.monotonic() + 60.0))
+            (hello,) = struct.unpack(">i", self._read(4, time.monotonic() + BOOT_TIMEOUT_S))
             self.ready = hello == HELLO
-        except OSError:
+        except OSError:  # TimeoutError included
             self.close()
+        finally:
+            self._booted.set()
+
+    def wait_ready(self, until: float) -> bool:
+        """Whether it is ready, waiting for its start until ``until`` (monotonic) at most."""
+        self._booted.wait(max(0.0, until - time.monotonic()))
+        return self.ready
 
     def running(self) -> bool:
         return self.proc.poll() is None
@@ -267,8 +274,10 @@ def compile_step(
     if not all(n in files for n in names):
         return None
     comp = ctx.compiler()
-    if comp is None or not comp.ready:
-        return None  # booting (the first Java job of a worker compiles with plain javac meanwhile)
+    # A worker's first Java job waits for the start (~1.3 s of CPU, about one plain javac), at
+    # most half its time: then plain javac still has the other half.
+    if comp is None or not comp.wait_ready(time.monotonic() + (deadline - time.monotonic()) / 2):
+        return None
     res: dict[str, Any] = {"rc": 0, "timed_out": False, "overflow": False, "incomplete": False, "oom": False}
     try:
         status, diag, classes = comp.compile(
