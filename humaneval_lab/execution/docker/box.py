@@ -110,7 +110,9 @@ class _Box:
             shm_size="16m",
             mem_limit=cfg.memory_per_worker * self.workers,
             memswap_limit=cfg.memory_per_worker * self.workers,  # equal: no swap
-            pids_limit=cfg.pids_per_worker * self.workers + 16,
+            # +16 for the runner's own; +16 per worker for its warm Java compiler's threads (13),
+            # so they take nothing from a sample's budget.
+            pids_limit=(cfg.pids_per_worker + 16) * self.workers + 16,
             # The engine refuses more CPUs than the host has.
             nano_cpus=int(min(cfg.cpus_per_worker * self.workers, ex.host_cpus) * 1e9),
             # The runner starts as root with only what it needs to run each job under uids of its
