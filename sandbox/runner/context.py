@@ -11,6 +11,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 
+from . import javac
 from .children import Tester, Zygote
 from .env import PYTHON_HASH_SEED
 from .guard import TESTER_UID, Guard, uids
@@ -31,6 +32,8 @@ class Context:
     _slots: itertools.count[int] = field(default_factory=itertools.count)
     _testers: threading.local = field(default_factory=threading.local)
     all_testers: set[Tester] = field(default_factory=set)
+    _compilers: threading.local = field(default_factory=threading.local)
+    all_compilers: set[javac.Compiler] = field(default_factory=set)
 
     @classmethod
     def local(cls) -> Context:
@@ -65,9 +68,37 @@ class Context:
             t.close()
             self._testers.tester = None
 
+    def compiler(self) -> javac.Compiler | None:
+        """This worker thread's warm Java compiler, started on first use (or anew after a drop);
+        None when it cannot start."""
+        c: javac.Compiler | None = getattr(self._compilers, "compiler", None)
+        if c is not None and not c.running():
+            self.drop_compiler()
+            c = None
+        if c is None:
+            try:
+                c = javac.Compiler(javac.COMPILER_UID if self.ids else None)
+            except OSError as exc:
+                javac.log(f"cannot start: {exc}")
+                return None
+            self._compilers.compiler = c
+            self.all_compilers.add(c)
+        return c
+
+    def drop_compiler(self) -> None:
+        c: javac.Compiler | None = getattr(self._compilers, "compiler", None)
+        if c is not None:
+            self.all_compilers.discard(c)
+            c.close()
+            self._compilers.compiler = None
+
     def helpers(self) -> int:
-        """Our trusted processes beside the jobs: the zygote and the testers."""
-        return (1 if self.zygote is not None else 0) + len(self.all_testers)
+        """Our trusted tasks beside the jobs: the zygote, the testers, the compilers' threads."""
+        return (
+            (1 if self.zygote is not None else 0)
+            + len(self.all_testers)
+            + sum(c.threads() for c in list(self.all_compilers))
+        )
 
     def intact(self) -> bool:
         """Whether the zygote and every tester still run; checked after each job, before its verdict.

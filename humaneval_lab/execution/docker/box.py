@@ -74,7 +74,10 @@ class _Box:
                 tty=False,
                 user="0:0",
                 working_dir="/",  # not /work: Docker resets the mode of a tmpfs that is the working dir
-                environment={"HEL_PRELOAD": ",".join(executor.config.preload)},
+                environment={
+                    "HEL_PRELOAD": ",".join(executor.config.preload),
+                    "HEL_JAVAC_SERVER": "1" if executor.config.java_compile_server else "0",
+                },
                 labels=executor.labels,
                 host_config=self._host_config(),
             )["Id"]
@@ -107,7 +110,9 @@ class _Box:
             shm_size="16m",
             mem_limit=cfg.memory_per_worker * self.workers,
             memswap_limit=cfg.memory_per_worker * self.workers,  # equal: no swap
-            pids_limit=cfg.pids_per_worker * self.workers + 16,
+            # +16 for the runner's own; +16 per worker for its warm Java compiler's threads (13),
+            # so they take nothing from a sample's budget.
+            pids_limit=(cfg.pids_per_worker + 16) * self.workers + 16,
             # The engine refuses more CPUs than the host has.
             nano_cpus=int(min(cfg.cpus_per_worker * self.workers, ex.host_cpus) * 1e9),
             # The runner starts as root with only what it needs to run each job under uids of its
