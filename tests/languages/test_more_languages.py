@@ -27,6 +27,10 @@ SUFFIX = {
 }  # fmt: skip
 GCD = "HumanEval_13_greatest_common_divisor"
 STRLEN = "HumanEval_23_strlen"
+# R and Elixir answers cross between two processes as data: NULL/nil, vectors/tuples, floats too.
+LONGEST = "HumanEval_12_longest"
+SUM_PRODUCT = "HumanEval_8_sum_product"
+MAD = "HumanEval_4_mean_absolute_deviation"
 
 # language -> {task: right completion}
 RIGHT: dict[str, dict[str, str]] = {
@@ -41,6 +45,12 @@ RIGHT: dict[str, dict[str, str]] = {
     "elixir": {
         GCD: "    Integer.gcd(a, b)\n  end\nend\n",
         STRLEN: "    String.length(string)\n  end\nend\n",
+        LONGEST: "    Enum.reduce(strings, nil, fn s, acc ->\n"
+        "      if acc == nil or String.length(s) > String.length(acc), do: s, else: acc\n"
+        "    end)\n  end\nend\n",
+        SUM_PRODUCT: "    {Enum.sum(numbers), Enum.reduce(numbers, 1, &(&1 * &2))}\n  end\nend\n",
+        MAD: "    m = Enum.sum(numbers) / length(numbers)\n"
+        "    Enum.sum(Enum.map(numbers, &abs(&1 - m))) / length(numbers)\n  end\nend\n",
     },
     "haskell": {GCD: " gcd a b\n", STRLEN: " length string\n"},
     "ocaml": {
@@ -50,6 +60,9 @@ RIGHT: dict[str, dict[str, str]] = {
     "r": {
         GCD: "  while (b != 0) { t <- a %% b; a <- b; b <- t }\n  a\n}\n",
         STRLEN: "  nchar(string)\n}\n",
+        LONGEST: "  if (length(strings) == 0) return(NULL)\n  strings[which.max(nchar(strings))]\n}\n",
+        SUM_PRODUCT: "  c(sum(numbers), prod(numbers))\n}\n",
+        MAD: "  mean(abs(numbers - mean(numbers)))\n}\n",
     },
     "racket": {GCD: "  (gcd a b))\n", STRLEN: "  (string-length string))\n"},
     "scala": {
@@ -168,6 +181,8 @@ ATTACKS: dict[str, dict[str, str]] = {
     "haskell": {
         "own main": " 0\nmain :: IO ()\nmain = pure ()\n",
         "own error": " 0\nerror :: String -> a\nerror _ = undefined\n",
+        # The FFI reaches libc (exit, system, raw memory): refused.
+        "exit 0 through the FFI": ' helExit 0 `seq` 0\nforeign import ccall unsafe "stdlib.h exit" helExit :: Int -> Int\n',
     },
     "ocaml": {
         "exit 0 early": "  exit 0\n",
@@ -185,15 +200,29 @@ ATTACKS: dict[str, dict[str, str]] = {
         "silence stderr": "  (current-error-port (open-output-nowhere))\n  0)\n",
         "read the token": "  (displayln (read-line))\n  (exit 0))\n",
     },
+    # R and Elixir are judged in two processes: the candidate's process holds no token and no test.
     "r": {
         "quit early": "  quit(status = 0)\n}\n",
         "own stopifnot": "  0\n}\nstopifnot <- function(...) invisible(NULL)\nisTRUE <- function(x) TRUE\n",
-        "read stdin": '  cat(readLines(file("stdin"), n = 1L), "\\n")\n  quit(status = 0)\n}\n',
+        # The one-process judge's token was the first line of stdin, read into a closure.
+        "read the token": '  cat("\\n", readLines(file("stdin"), n = 1L), "\\n", sep = "")\n  quit(status = 0)\n}\n',
+        "read the token at load": '  0\n}\ncat("\\n", readLines(file("stdin"), n = 1L), "\\n", sep = "")\nquit(status = 0)\n',
+        "own all.equal in base": '  0\n}\nunlockBinding("all.equal", baseenv())\n'
+        'assign("all.equal", function(...) TRUE, envir = baseenv())\n',
+        "a value with its own all.equal": '  structure(0, class = "hel")\n}\nall.equal.hel <- function(...) TRUE\n',
+        "a closure as the answer": "  function(...) TRUE\n}\n",
+        "forge the channel": '  writeLines("V d1 0x1p+0", file("/proc/self/fd/4"))\n  quit(status = 0)\n}\n',
     },
     "elixir": {
         "halt 0 early": "    System.halt(0)\n  end\nend\n",
-        "read stdin": "    IO.puts(IO.read(:stdio, :line))\n    System.halt(0)\n  end\nend\n",
+        # The one-process judge's token was the first line of stdin, read into a script variable.
+        "read the token": '    IO.write("\\n" <> IO.read(:stdio, :line))\n    System.halt(0)\n  end\nend\n',
         "exit the test process": "    exit(:normal)\n  end\nend\n",
+        "a stream that halts when enumerated": "    Stream.map([1], fn _ -> System.halt(0) end)\n  end\nend\n",
+        "a fun as the answer": "    fn -> 1 end\n  end\nend\n",
+        "replace ExUnit.Runner": "    Code.compiler_options(ignore_module_conflict: true)\n"
+        '    Code.eval_string("defmodule ExUnit.Runner do def run(_, _), do: %{total: 1, failures: 0} end")\n'
+        "    0\n  end\nend\n",
     },
 }
 
@@ -207,3 +236,5 @@ def test_attacks_do_not_pass(tmp_path: Path, language: str) -> None:
     verdicts = {r["attack"]: (r["verdict"], r["reason"]) for r in results}
     assert verdicts.pop("none (right)")[0] == "passed"
     assert {a: v for a, v in verdicts.items() if v[0] not in ("failed", "error")} == {}
+    if language == "haskell":
+        assert verdicts["exit 0 through the FFI"][0] == "error"
