@@ -8,6 +8,7 @@ every problem of the file, and completions that try to fake a pass do not pass.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,53 @@ def test_attacks_do_not_pass(tmp_path: Path, language: str) -> None:
     assert {a: v for a, v in verdicts.items() if v[0] not in ("failed", "error")} == {}
     if language == "haskell":
         assert verdicts["exit 0 through the FFI"][0] == "error"
+
+
+# R and Elixir answers cross between processes: every kind of value the codecs carry must arrive
+# exactly (R's `identical`, Elixir's `===`), and a near miss (an integer for a double) must not.
+# (R's -0 is computed: its byte compiler folds a literal `-0` to 0 once a function is compiled.)
+_R_VALUE = (
+    'list(a = c(1L, NA), b = c("x", NA, "\\u00e9", ""), c = NULL, d = c(TRUE, NA, FALSE),'
+    " e = c(-0.5, NaN, Inf, -Inf, NA, 1e-310, 0.1), f = list(), g = character(0))"
+)
+_EX_VALUE = "%{1 => [1.5, 2], \"k\" => {:ok, <<1, 2, 255>>}, :a => [1 | 2], nil => 'chars'}"
+EXACT: dict[str, dict[str, str]] = {
+    "r": {
+        "prompt": "values <- function(x) {\n",
+        "tests": "test_humaneval <- function() {\n    candidate <- values\n"
+        f"    stopifnot(identical(candidate(1L), {_R_VALUE}))\n"
+        "    stopifnot(identical(1 / candidate(2L), -Inf))\n"
+        '    stopifnot(identical(candidate(3L), c(x = "y")))\n}\ntest_humaneval()\n',
+        "right": f'  if (x == 1L) return({_R_VALUE})\n  if (x == 2L) return(-1 / x^2000)\n  c(x = "y")\n}}\n',
+        "wrong": f"  if (x == 1L) return({_R_VALUE.replace('1L, NA', '1, NA')})\n  if (x == 2L) return(-1 / x^2000)\n"
+        '  c(x = "y")\n}\n',
+    },
+    "elixir": {
+        "prompt": "defmodule HumanEval do\n  def candidate(x), do: values(x)\n  def values(x) do\n",
+        "tests": "ExUnit.start()\ndefmodule HumanEvalTest do\n  use ExUnit.Case, async: true\n"
+        f"  test 'values' do\n    assert {_EX_VALUE} === HumanEval.candidate(1)\n"
+        "    assert 12345678901234567890123 === HumanEval.candidate(2)\n"
+        "    assert [] === HumanEval.candidate([])\n  end\nend\n",
+        "right": f"    case x do\n      1 -> {_EX_VALUE}\n      2 -> 12345678901234567890123\n"
+        "      [] -> []\n    end\n  end\nend\n",
+        "wrong": f"    case x do\n      1 -> {_EX_VALUE.replace('2]', '2.0]')}\n      2 -> 12345678901234567890123\n"
+        "      [] -> []\n    end\n  end\nend\n",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(EXACT))
+def test_values_cross_exactly(tmp_path: Path, language: str) -> None:
+    case = EXACT[language]
+    assert case["right"] != case["wrong"]
+    problem = {
+        "task_id": f"exact/{language}", "language": language, "entry_point": "values",
+        "prompt": case["prompt"], "canonical_solution": case["right"], "tests": case["tests"],
+    }  # fmt: skip
+    path = tmp_path / "exact.jsonl"
+    path.write_text(json.dumps(problem) + "\n")
+    samples = [{"task_id": problem["task_id"], "completion": case[k], "kind": k} for k in ("right", "wrong")]
+    results = score(tmp_path, samples, "--problems", str(path), "--only-sampled", timeout=300)
+    verdicts = {r["kind"]: (r["verdict"], r["reason"]) for r in results}
+    assert verdicts["right"][0] == "passed", verdicts
+    assert verdicts["wrong"][0] == "failed", verdicts

@@ -5,8 +5,8 @@
 local({
   hel <- new.env()
   sys.source("hel_codec.R", envir = hel)
-  hel_in <- file("/proc/self/fd/3", open = "r")
-  hel_out <- file("/proc/self/fd/4", open = "w")
+  hel_in <- file("/proc/self/fd/3", open = "r", raw = TRUE)
+  hel_out <- file("/proc/self/fd/4", open = "w", raw = TRUE)
   source("main.R", local = globalenv())
   writeLines("R", hel_out)
   flush(hel_out)

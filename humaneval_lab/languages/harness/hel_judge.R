@@ -9,8 +9,9 @@
 # itself failed. The last stderr line is the reason.
 source("hel_codec.R")
 hel_cfg <- readLines("hel_judge.cfg", warn = FALSE)
-hel_in <- file("/proc/self/fd/3", open = "r")
-hel_out <- file("/proc/self/fd/4", open = "w")
+# raw: they are pipes (R would say so in a warning on stderr).
+hel_in <- file("/proc/self/fd/3", open = "r", raw = TRUE)
+hel_out <- file("/proc/self/fd/4", open = "w", raw = TRUE)
 
 hel_finish <- function(code, reason) {
   flush(stdout())
