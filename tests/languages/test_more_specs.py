@@ -96,3 +96,19 @@ def test_unexpected_layouts_are_refused() -> None:
     bad = Problem("X/1", "csharp", "class Problem {\n", "not tests", "f", source_format="multipl-e")
     with pytest.raises(UserInputError, match="unexpected test layout"):
         get_language("csharp").build(bad, "class Problem {\n")
+
+
+def test_every_harness_file_ships_as_package_data() -> None:
+    """An installed copy must hold each judge's files (setup.cfg's package_data patterns)."""
+    import configparser
+    import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    patterns = [p.strip() for p in cfg["options.package_data"]["humaneval_lab.languages"].split(",")]
+    harness = root / "humaneval_lab" / "languages" / "harness"
+    files = sorted(f"harness/{f.name}" for f in harness.iterdir() if f.is_file())
+    assert any(f.endswith(".R") for f in files) and any(f.endswith(".exs") for f in files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []
