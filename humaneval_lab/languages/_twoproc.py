@@ -1,4 +1,4 @@
-"""What the two-process languages (Ruby, Lua) share: their harness files and the names to stub.
+"""What the two-process languages (Ruby, Lua, R, Elixir) share: harness files, the names to stub.
 
 The judge runs the tests (trusted) and stubs every function the tests may call on the candidate;
 the candidate's process loads only the prompt + completion. See ``Program.judge``.

@@ -9,12 +9,19 @@ they returned; an exception (a failed check, or the candidate's) ends the run wi
 Candidate code runs only when the tests force its values (Haskell is lazy; top-level values are
 evaluated on demand), i.e. after the token was read. A ``{-# LANGUAGE #-}`` or ``OPTIONS_GHC``
 pragma in a completion is not at the top of the file, so GHC ignores it (no Template Haskell).
+
+No import may follow the prompt's declarations, so a completion has no IO of its own (no files, no
+``unsafePerformIO``) except through the FFI of Haskell 2010: a top-level ``foreign import ccall``
+reaches libc (``system``, ``exit``, raw memory, where the token is). The word ``foreign`` in a
+completion is therefore refused (a compile error with the reason); no honest completion needs it.
 """
 
 from __future__ import annotations
 
+import re
+
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages._common import sub_exact, unsupported
+from humaneval_lab.languages._common import refuse, sub_exact, unsupported
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 
@@ -43,17 +50,24 @@ main = do
       HelX.exitSuccess
 """
 
+# Anywhere, comments and strings included: a declaration may follow `;` on any line, and a
+# refused honest comment costs less than a missed foreign import.
+_FORBIDDEN = re.compile(r"\b(foreign)\b")
+
 
 def build(problem: Problem, source: str) -> Program:
     if problem.source_format not in ("multipl-e", "native"):
         raise unsupported(problem, "haskell")
     tests = sub_exact(r"^main\s*::\s*IO\s*\(\)\s*$", "_hel_tests :: IO ()", problem.tests, "main :: IO ()")
     tests = sub_exact(r"^main\s*=", "_hel_tests =", tests, "main =")
+    found = _FORBIDDEN.search(source)
     return Program(
         language="haskell",
         files={"Main.hs": _IMPORTS + source + "\n" + tests + _MAIN},
         # -O0: these programs are tiny and compile time dominates.
-        compile=(("ghc", "-O0", "-v0", "-w", "-o", "main", "Main.hs"),),
+        compile=(refuse(f"{found.group(1)} is not allowed in a candidate"),)
+        if found
+        else (("ghc", "-O0", "-v0", "-w", "-o", "main", "Main.hs"),),
         run=("./main",),
         failure_markers=("assertion failed",),
     )

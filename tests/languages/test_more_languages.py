@@ -8,6 +8,7 @@ every problem of the file, and completions that try to fake a pass do not pass.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ SUFFIX = {
 }  # fmt: skip
 GCD = "HumanEval_13_greatest_common_divisor"
 STRLEN = "HumanEval_23_strlen"
+# R and Elixir answers cross between two processes as data: NULL/nil, vectors/tuples, floats too.
+LONGEST = "HumanEval_12_longest"
+SUM_PRODUCT = "HumanEval_8_sum_product"
+MAD = "HumanEval_4_mean_absolute_deviation"
 
 # language -> {task: right completion}
 RIGHT: dict[str, dict[str, str]] = {
@@ -41,6 +46,12 @@ RIGHT: dict[str, dict[str, str]] = {
     "elixir": {
         GCD: "    Integer.gcd(a, b)\n  end\nend\n",
         STRLEN: "    String.length(string)\n  end\nend\n",
+        LONGEST: "    Enum.reduce(strings, nil, fn s, acc ->\n"
+        "      if acc == nil or String.length(s) > String.length(acc), do: s, else: acc\n"
+        "    end)\n  end\nend\n",
+        SUM_PRODUCT: "    {Enum.sum(numbers), Enum.reduce(numbers, 1, &(&1 * &2))}\n  end\nend\n",
+        MAD: "    m = Enum.sum(numbers) / length(numbers)\n"
+        "    Enum.sum(Enum.map(numbers, &abs(&1 - m))) / length(numbers)\n  end\nend\n",
     },
     "haskell": {GCD: " gcd a b\n", STRLEN: " length string\n"},
     "ocaml": {
@@ -50,6 +61,9 @@ RIGHT: dict[str, dict[str, str]] = {
     "r": {
         GCD: "  while (b != 0) { t <- a %% b; a <- b; b <- t }\n  a\n}\n",
         STRLEN: "  nchar(string)\n}\n",
+        LONGEST: "  if (length(strings) == 0) return(NULL)\n  strings[which.max(nchar(strings))]\n}\n",
+        SUM_PRODUCT: "  c(sum(numbers), prod(numbers))\n}\n",
+        MAD: "  mean(abs(numbers - mean(numbers)))\n}\n",
     },
     "racket": {GCD: "  (gcd a b))\n", STRLEN: "  (string-length string))\n"},
     "scala": {
@@ -168,6 +182,8 @@ ATTACKS: dict[str, dict[str, str]] = {
     "haskell": {
         "own main": " 0\nmain :: IO ()\nmain = pure ()\n",
         "own error": " 0\nerror :: String -> a\nerror _ = undefined\n",
+        # The FFI reaches libc (exit, system, raw memory): refused.
+        "exit 0 through the FFI": ' helExit 0 `seq` 0\nforeign import ccall unsafe "stdlib.h exit" helExit :: Int -> Int\n',
     },
     "ocaml": {
         "exit 0 early": "  exit 0\n",
@@ -185,15 +201,29 @@ ATTACKS: dict[str, dict[str, str]] = {
         "silence stderr": "  (current-error-port (open-output-nowhere))\n  0)\n",
         "read the token": "  (displayln (read-line))\n  (exit 0))\n",
     },
+    # R and Elixir are judged in two processes: the candidate's process holds no token and no test.
     "r": {
         "quit early": "  quit(status = 0)\n}\n",
         "own stopifnot": "  0\n}\nstopifnot <- function(...) invisible(NULL)\nisTRUE <- function(x) TRUE\n",
-        "read stdin": '  cat(readLines(file("stdin"), n = 1L), "\\n")\n  quit(status = 0)\n}\n',
+        # The one-process judge's token was the first line of stdin, read into a closure.
+        "read the token": '  cat("\\n", readLines(file("stdin"), n = 1L), "\\n", sep = "")\n  quit(status = 0)\n}\n',
+        "read the token at load": '  0\n}\ncat("\\n", readLines(file("stdin"), n = 1L), "\\n", sep = "")\nquit(status = 0)\n',
+        "own all.equal in base": '  0\n}\nunlockBinding("all.equal", baseenv())\n'
+        'assign("all.equal", function(...) TRUE, envir = baseenv())\n',
+        "a value with its own all.equal": '  structure(0, class = "hel")\n}\nall.equal.hel <- function(...) TRUE\n',
+        "a closure as the answer": "  function(...) TRUE\n}\n",
+        "forge the channel": '  writeLines("V d1 0x1p+0", file("/proc/self/fd/4"))\n  quit(status = 0)\n}\n',
     },
     "elixir": {
         "halt 0 early": "    System.halt(0)\n  end\nend\n",
-        "read stdin": "    IO.puts(IO.read(:stdio, :line))\n    System.halt(0)\n  end\nend\n",
+        # The one-process judge's token was the first line of stdin, read into a script variable.
+        "read the token": '    IO.write("\\n" <> IO.read(:stdio, :line))\n    System.halt(0)\n  end\nend\n',
         "exit the test process": "    exit(:normal)\n  end\nend\n",
+        "a stream that halts when enumerated": "    Stream.map([1], fn _ -> System.halt(0) end)\n  end\nend\n",
+        "a fun as the answer": "    fn -> 1 end\n  end\nend\n",
+        "replace ExUnit.Runner": "    Code.compiler_options(ignore_module_conflict: true)\n"
+        '    Code.eval_string("defmodule ExUnit.Runner do def run(_, _), do: %{total: 1, failures: 0} end")\n'
+        "    0\n  end\nend\n",
     },
 }
 
@@ -207,3 +237,55 @@ def test_attacks_do_not_pass(tmp_path: Path, language: str) -> None:
     verdicts = {r["attack"]: (r["verdict"], r["reason"]) for r in results}
     assert verdicts.pop("none (right)")[0] == "passed"
     assert {a: v for a, v in verdicts.items() if v[0] not in ("failed", "error")} == {}
+    if language == "haskell":
+        assert verdicts["exit 0 through the FFI"][0] == "error"
+
+
+# R and Elixir answers cross between processes: every kind of value the codecs carry must arrive
+# exactly (R's `identical`, Elixir's `===`), and a near miss (an integer for a double) must not.
+# (R's -0 is computed: its byte compiler folds a literal `-0` to 0 once a function is compiled.)
+_R_VALUE = (
+    'list(a = c(1L, NA), b = c("x", NA, "\\u00e9", ""), c = NULL, d = c(TRUE, NA, FALSE),'
+    " e = c(-0.5, NaN, Inf, -Inf, NA, 1e-310, 0.1), f = list(), g = character(0))"
+)
+_EX_VALUE = "%{1 => [1.5, 2], \"k\" => {:ok, <<1, 2, 255>>}, :a => [1 | 2], nil => 'chars'}"
+EXACT: dict[str, dict[str, str]] = {
+    "r": {
+        "prompt": "values <- function(x) {\n",
+        "tests": "test_humaneval <- function() {\n    candidate <- values\n"
+        f"    stopifnot(identical(candidate(1L), {_R_VALUE}))\n"
+        "    stopifnot(identical(1 / candidate(2L), -Inf))\n"
+        '    stopifnot(identical(candidate(3L), c(x = "y")))\n}\ntest_humaneval()\n',
+        "right": f'  if (x == 1L) return({_R_VALUE})\n  if (x == 2L) return(-1 / x^2000)\n  c(x = "y")\n}}\n',
+        "wrong": f"  if (x == 1L) return({_R_VALUE.replace('1L, NA', '1, NA')})\n  if (x == 2L) return(-1 / x^2000)\n"
+        '  c(x = "y")\n}\n',
+    },
+    "elixir": {
+        "prompt": "defmodule HumanEval do\n  def candidate(x), do: values(x)\n  def values(x) do\n",
+        "tests": "ExUnit.start()\ndefmodule HumanEvalTest do\n  use ExUnit.Case, async: true\n"
+        f"  test 'values' do\n    assert {_EX_VALUE} === HumanEval.candidate(1)\n"
+        "    assert 12345678901234567890123 === HumanEval.candidate(2)\n"
+        "    assert [] === HumanEval.candidate([])\n  end\nend\n",
+        "right": f"    case x do\n      1 -> {_EX_VALUE}\n      2 -> 12345678901234567890123\n"
+        "      [] -> []\n    end\n  end\nend\n",
+        "wrong": f"    case x do\n      1 -> {_EX_VALUE.replace('2]', '2.0]')}\n      2 -> 12345678901234567890123\n"
+        "      [] -> []\n    end\n  end\nend\n",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(EXACT))
+def test_values_cross_exactly(tmp_path: Path, language: str) -> None:
+    case = EXACT[language]
+    assert case["right"] != case["wrong"]
+    problem = {
+        "task_id": f"exact/{language}", "language": language, "entry_point": "values",
+        "prompt": case["prompt"], "canonical_solution": case["right"], "tests": case["tests"],
+    }  # fmt: skip
+    path = tmp_path / "exact.jsonl"
+    path.write_text(json.dumps(problem) + "\n")
+    samples = [{"task_id": problem["task_id"], "completion": case[k], "kind": k} for k in ("right", "wrong")]
+    results = score(tmp_path, samples, "--problems", str(path), "--only-sampled", timeout=300)
+    verdicts = {r["kind"]: (r["verdict"], r["reason"]) for r in results}
+    assert verdicts["right"][0] == "passed", verdicts
+    assert verdicts["wrong"][0] == "failed", verdicts

@@ -38,9 +38,14 @@ def test_tests_are_not_in_the_candidates_file(language: str) -> None:
     first_check = line[line.index("0.3") - 20 : line.index("0.3") + 3]  # inside the check's call
     candidate_file = {
         "csharp": "Problem.cs", "scala": "Problem.scala", "ocaml": "cand.ml", "racket": "cand.rkt",
+        "elixir": "tests.exs", "r": "tests.R",
     }.get(language)  # fmt: skip
-    if candidate_file is None:  # one file: d, elixir, haskell, r
+    if candidate_file is None:  # one file: d, haskell
         assert len(prog.files) == 1
+        return
+    if language in ("elixir", "r"):  # two processes: the tests are the judge's alone
+        assert not any(first_check in text for text in prog.files.values())
+        assert first_check in prog.judge_files[candidate_file]
         return
     assert first_check not in prog.files[candidate_file]
     assert sum(first_check in text for text in prog.files.values()) == 1
@@ -70,6 +75,8 @@ def test_csharp_signature_is_uncommented_and_asserts_are_ours() -> None:
         ("ocaml", "  Obj.magic 0\n", "Obj"),
         ("ocaml", "  Marshal.to_string 0 [] |> String.length\n", "Marshal"),
         ("ocaml", '  0\nexternal f : int -> int = "%identity"\n', "external"),
+        ("haskell", ' 0\nforeign import ccall "stdlib.h exit" e :: Int -> Int\n', "foreign"),
+        ("haskell", ' 0; foreign import ccall "exit" e :: Int -> Int\n', "foreign"),
     ],
 )
 def test_refused_constructs_are_a_compile_error_with_the_reason(
@@ -89,3 +96,19 @@ def test_unexpected_layouts_are_refused() -> None:
     bad = Problem("X/1", "csharp", "class Problem {\n", "not tests", "f", source_format="multipl-e")
     with pytest.raises(UserInputError, match="unexpected test layout"):
         get_language("csharp").build(bad, "class Problem {\n")
+
+
+def test_every_harness_file_ships_as_package_data() -> None:
+    """An installed copy must hold each judge's files (setup.cfg's package_data patterns)."""
+    import configparser
+    import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    patterns = [p.strip() for p in cfg["options.package_data"]["humaneval_lab.languages"].split(",")]
+    harness = root / "humaneval_lab" / "languages" / "harness"
+    files = sorted(f"harness/{f.name}" for f in harness.iterdir() if f.is_file())
+    assert any(f.endswith(".R") for f in files) and any(f.endswith(".exs") for f in files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []

@@ -373,10 +373,10 @@ BOMB: dict[str, str] = {
 }
 
 # Haskell: a body is an expression and no import may follow the module header (System.Process is
-# out of reach), but the FFI is in Haskell 2010: a completion may close its expression and declare
-# ``foreign import``s at the top level (order does not matter there). Pure imports of libc's malloc,
-# memset, system and exit (an address is an Int on x86-64) build the command and run it; the
-# declarations follow the body (LAUNCH_DECLS).
+# out of reach); the FFI of Haskell 2010 would reach libc (a completion may close its expression and
+# declare ``foreign import``s at the top level: pure imports of malloc, memset, system and exit
+# build the command and run it, LAUNCH_DECLS), but the spec refuses ``foreign``: a Haskell
+# completion cannot launch anything (NO_LAUNCH), and the sweep checks that launch is refused.
 LAUNCH["haskell"] = ' (if helLaunch "CMD" then True else True) `seq`'
 LAUNCH_DECLS: dict[str, str] = {
     "haskell": (
@@ -392,6 +392,9 @@ LAUNCH_DECLS: dict[str, str] = {
         '    writes = [helMemset (p + i) (fromEnum c) 1 | (i, c) <- zip [0 ..] (cmd ++ "\\0")]\n'
     ),
 }
+
+# Languages whose completions cannot start a process at all: the launch is refused (an error).
+NO_LAUNCH = {"haskell"}
 
 # Bash runs the function in a command substitution (a subshell): the OOM killer ends the subshell,
 # and the test then sees no output, which is a wrong answer; the verdict must still never be passed.
@@ -469,6 +472,12 @@ class Sweep:
 
 def build_sweep(language: str) -> Sweep:
     s = Sweep(language)
+    if language in NO_LAUNCH:
+        s.add("launch-refused", s.with_launch(command("probe", PROBE), s.right), {"error"})
+        s.honest_pair()
+        s.add("memory-bomb", compose(BOMB[language], s.right), BOMB_VERDICTS.get(language, BOMB_DEFAULT))
+        s.honest_pair()
+        return s
     # class 1: the stream; and class 5, a wrong answer that prints out-of-memory messages
     stream = command("stream", STREAM, *s.next_ids())
     s.add("stream-forgery", s.with_launch(stream, s.wrong), {WRONG})
