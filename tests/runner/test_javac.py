@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from humaneval_lab.sandbox.runner import javac
 
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem
-from humaneval_lab.sandbox.runner import javac
 
 
 def test_java_specs_compile_step_is_taken_over_with_the_absolute_class_path() -> None:
