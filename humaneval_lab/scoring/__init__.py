@@ -268,6 +268,13 @@ def score(
         if next_i != len(samples):
             raise InfrastructureError(f"executor {executor.name} returned no verdict for sample {next_i}")
 
+    # Who judged, as of the end: a --ray run's nodes may have joined (or been lost) since the start.
+    # Only which machines judged may differ (what_changed does not match them), so the manifest is
+    # rewritten with them and the summary records them.
+    final_sandbox = executor.describe()
+    if final_sandbox != sandbox:
+        sandbox = manifest["sandbox"] = final_sandbox
+        write_json_atomic(out / MANIFEST, manifest, sort_keys=True)
     # One whole split into parts: every sample of the file is in exactly one of them.
     executions = {"samples": in_file, "executed": executed, "identical_reused": len(samples) - kept - executed,
                   "kept_from_earlier_run": kept, "skipped_outside_selection": skipped}  # fmt: skip

@@ -199,7 +199,9 @@ def fake_score(
         judged = [{"node": n.info.name, "judged": n.judged, "resources": sorted(n.info.resources), "built": n.built}
                   for n in ex.nodes]  # fmt: skip
         return {"pass@k_exact": summary.pass_at_k_exact, "events": ex.events, "lost": ex.lost, "judged": judged,
-                "excluded": ex.excluded, "duplicates": ex.duplicates_dropped, "describe": ex.describe()}  # fmt: skip
+                "excluded": ex.excluded, "duplicates": ex.duplicates_dropped, "describe": ex.describe(),
+                "manifest_nodes": json.loads((work / out / "manifest.json").read_text())["sandbox"]["nodes"],
+                "summary_nodes": json.loads((work / out / "summary.json").read_text())["sandbox"]["nodes"]}  # fmt: skip
     finally:
         ex.close()
 

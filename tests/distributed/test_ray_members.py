@@ -38,6 +38,8 @@ def test_a_node_joining_mid_run_takes_work(member_runs: tuple[Path, dict[str, An
     assert joiner["judged"] > 0, run["events"]
     assert sum(n["judged"] for n in run["judged"]) == report["total"]  # each job once, none lost
     assert len(run["describe"]["nodes"]) == 2
+    # the node that joined is recorded as one that judged, in the manifest and the summary
+    assert run["manifest_nodes"] == run["summary_nodes"] == run["describe"]["nodes"]
     assert_same_run(work / "joined", work / "plain")
 
 
