@@ -37,10 +37,10 @@ MIN_LIMIT_S = 4.0  # EvalPlus's floor per input
 RUN_GRACE_S = 2.0  # EvalPlus's grace on a run (base or plus) over the sum of its limits
 TIME_FACTOR = 4.0  # ... and its multiple of the canonical solution's time on that input
 FLOAT_ATOL = 1e-6  # EvalPlus's atol when the file's is 0 and the expected value is a float
-# Values cross between the processes as text parsed with ast.literal_eval, which EvalPlus's in-process
-# call never pays (1M ints: 22 s on a loaded host). The canonical's time per input includes that cost
-# as measured here (_channel_time), and each input's limit a further margin per list item.
-TRANSFER_S = 20e-6
+# Values cross between the processes as tagged JSON (hel_pydriver's codec), which EvalPlus's in-process
+# call never pays (1M 3-tuples: ~1 s on an idle host, 8 s at load 10). The canonical's time per input
+# includes that cost as measured here (_channel_time), and each input's limit a further margin per item.
+TRANSFER_S = 10e-6
 CACHE_ENTRIES = 8  # problems whose expected outputs a test process keeps (they can be MBs each)
 BIG_ITEMS = 1_000_000  # ... but one with more list items than this is kept alone
 
@@ -295,23 +295,21 @@ def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any
 
 def _channel_time(args: Any, answer: Any) -> float:
     """What moving this input and answer between the processes costs here, measured as the channel
-    does it: the arguments through marshal, the answer as literal text through ast.literal_eval (with
-    no digit limit: a million-digit int is slow to print and to parse). EvalPlus calls in-process and
-    never pays this; counting it in the canonical's time keeps a right answer from being late for
-    being large, on this host, under its load. Values that cannot be measured so cost nothing extra."""
-    import ast
+    does it: the arguments through marshal, the answer through the driver's codec (``hel_pydriver``'s
+    ``_wire`` and ``encode_reply``, ``hel_pytests.decode_reply``; both loaded in this process), ints
+    of any size. EvalPlus calls in-process and never pays this; counting it in the canonical's time
+    keeps a right answer from being late for being large, on this host, under its load. Values that
+    cannot be measured so cost nothing extra."""
     import marshal
 
-    limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
+    driver, tests = sys.modules.get("hel_pydriver"), sys.modules.get("hel_pytests")
     start = time.perf_counter()
     try:
         marshal.loads(marshal.dumps(args))
-        ast.literal_eval(repr(answer))
+        if driver is not None and tests is not None:
+            tests.decode_reply(driver.encode_reply(["ok", driver._wire(answer)]))
     except Exception:
         return 0.0
-    finally:
-        sys.set_int_max_str_digits(limit)
     return time.perf_counter() - start
 
 
