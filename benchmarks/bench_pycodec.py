@@ -55,7 +55,9 @@ def main() -> int:
     print(f"{'shape':<24} {'items':>9} {'json us/item':>13} {'literal us/item':>16} {'ratio':>6}")
     for name, value in shapes(args.items).items():
         items = len(value) * (3 if isinstance(value[0], tuple) else 1)
-        new_s, got = best(lambda v=value: tests.decode_reply(driver.encode_reply(["ok", driver._wire(v)])), args.rounds)
+        new_s, got = best(
+            lambda v=value: tests.decode_reply(driver.encode_reply(["ok", driver._wire(v)])), args.rounds
+        )
         old_s, old = best(lambda v=value: ast.literal_eval(repr(("ok", v))), args.rounds)
         ok = ok and got[1] == value and old[1] == value
         print(f"{name:<24} {items:>9} {new_s / items * 1e6:>13.3f} {old_s / items * 1e6:>16.3f} "

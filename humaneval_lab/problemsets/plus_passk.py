@@ -91,5 +91,7 @@ def columns(evalplus: Any, ks: Sequence[int]) -> dict[str, tuple[float, float]]:
         plus.append(Counts(n, cp))
     small = min(c.n for c in base)
     return {
-        f"pass@{k}": (float(mean_pass_at_k(base, k)), float(mean_pass_at_k(plus, k))) for k in ks if k <= small
+        f"pass@{k}": (float(mean_pass_at_k(base, k)), float(mean_pass_at_k(plus, k)))
+        for k in ks
+        if k <= small
     }

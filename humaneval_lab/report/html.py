@@ -221,7 +221,9 @@ def evalplus_html(report: Report) -> str:
     rows = "".join(
         f'<tr><td><span class="swatch" style="background:{color(i)}"></span>{escape(r.name)}</td>'
         + "".join(
-            "".join(f"<td>{rate(v)}</td>" for v in r.evalplus[k]) if k in r.evalplus else "<td>–</td><td>–</td>"
+            "".join(f"<td>{rate(v)}</td>" for v in r.evalplus[k])
+            if k in r.evalplus
+            else "<td>–</td><td>–</td>"
             for k in ks
         )
         + "</tr>"

@@ -6,9 +6,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from humaneval_lab.compare import Comparison
-from humaneval_lab.runs import Run
 from humaneval_lab.numfmt import change, level, pts_range, rate
 from humaneval_lab.records import describe_model
+from humaneval_lab.runs import Run
 
 MAX_FLIPS = 20
 
@@ -58,12 +58,16 @@ def evalplus_table(runs: list[Run]) -> Table | None:
         t.add_column(f"{k} base", justify="right")
         t.add_column(f"{k} base+plus", justify="right")
     for r in runs:
-        t.add_row(r.name, *(rate(v) if k in r.evalplus else "–" for k in ks for v in r.evalplus.get(k, (0, 0))))
+        t.add_row(
+            r.name, *(rate(v) if k in r.evalplus else "–" for k in ks for v in r.evalplus.get(k, (0, 0)))
+        )
     return t
 
 
 def evalplus_json(runs: list[Run]) -> dict[str, dict[str, dict[str, float]]]:
     """{run: {"pass@k": {"base": x, "base+plus": y}}} for the runs that have EvalPlus numbers."""
     return {
-        r.name: {k: {"base": b, "base+plus": p} for k, (b, p) in r.evalplus.items()} for r in runs if r.evalplus
+        r.name: {k: {"base": b, "base+plus": p} for k, (b, p) in r.evalplus.items()}
+        for r in runs
+        if r.evalplus
     }

@@ -125,9 +125,10 @@ def _wire(v: Any, depth: int = 0) -> Any:
         return {"c": [v.real, v.imag]}
     if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
         return _wire(v.tolist(), d)
+    base: Any
     for base in (bool, int, float, str, bytes, complex):  # subclasses (IntEnum, ...) by value
         if isinstance(v, base):
-            return _wire(base(v), d)  # type: ignore[call-overload]
+            return _wire(base(v), d)
     # Containers' subclasses (Counter, OrderedDict, defaultdict, namedtuple, ...) cross by value, as
     # == with a plain value compares them. Read through the base type's own methods: an overridden
     # __iter__ or items() cannot change what crosses, and no method of theirs runs here.
@@ -137,6 +138,46 @@ def _wire(v: Any, depth: int = 0) -> Any:
         kind: Any = next(b for b in (list, tuple, set, frozenset) if isinstance(v, b))
         return _wire(kind(kind.__iter__(v)), d)
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
+
+
+# Leaves whose repr is equal exactly when the values are ==: no bool (True == 1), float (1 == 1.0),
+# complex, or subclass. A value made of these and of lists and tuples has one text per == class.
+_EXACT = frozenset({type(None), int, str, bytes})
+
+
+def digest(v: Any) -> str | None:
+    """sha256 of a canonical text of ``v`` when it is made only of lists, tuples and ``_EXACT``
+    leaves (equal digests then mean ``==`` values, short of a sha256 collision); None otherwise.
+    Lets a huge answer (MBPP+ Mbpp/255: 1.7M tuples of 77 strings, ~1 GB) be compared without
+    crossing: both sides digest with this same function. Ints of any size."""
+    import hashlib
+
+    h = hashlib.sha256()
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return h.hexdigest() if _feed(h.update, v, 0) else None
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def _feed(update: Any, v: Any, depth: int) -> bool:
+    t = type(v)
+    if t in _EXACT:
+        update(repr(v).encode("utf-8", "surrogatepass"))
+        return True
+    if (t is not list and t is not tuple) or depth > 100:
+        return False
+    if _EXACT.issuperset(map(type, v)):  # checked in C; repr of a flat list or tuple is canonical
+        update(repr(v).encode("utf-8", "surrogatepass"))
+        return True
+    update(b"[" if t is list else b"(")  # a nested container: bracketed, so the text stays unambiguous
+    for x in v:
+        if not _feed(update, x, depth + 1):
+            return False
+        update(b",")
+    update(b"]" if t is list else b")")
+    return True
 
 
 def encode_reply(msg: list[Any]) -> bytes:
@@ -220,11 +261,15 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
     _send(resp_w, b'["ok"]')
     while True:
         try:
-            args, kwargs = marshal.loads(_recv(req_r))
+            args, kwargs, *mode = marshal.loads(_recv(req_r))
         except EOFError:
             os._exit(0)
         try:
-            reply = encode_reply(["ok", _wire(fn(*args, **kwargs))])
+            value = fn(*args, **kwargs)
+            # mode ["digest"]: the tests hold a huge expected value only as its digest; a value digest()
+            # cannot take crosses whole, as always, and is compared whole.
+            sha = digest(value) if mode == ["digest"] else None
+            reply = encode_reply(["digest", sha] if sha else ["ok", _wire(value)])
         except BaseException as exc:  # noqa: BLE001
             if not (isinstance(exc, TypeError) and str(exc).startswith("returned a ")):
                 _say(_own_traceback(exc, path, source))  # where in its code it raised, for the report

@@ -46,7 +46,9 @@ VALUES = {
 def _cases() -> list[tuple[str, Problem, str, str]]:
     out = []
     for name, (right, wrong) in VALUES.items():
-        p = problem(name, f"    assert candidate(0) == {right}\n    assert type(candidate(0)) is type({right})\n")
+        p = problem(
+            name, f"    assert candidate(0) == {right}\n    assert type(candidate(0)) is type({right})\n"
+        )
         out.append((f"{name}:right", p, f"    return {right}\n", "passed"))
         out.append((f"{name}:wrong", p, f"    return {wrong}\n", "failed"))
     nan = problem("nan", "    import math\n    assert math.isnan(candidate(0))\n")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import math
 import time
 
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from humaneval_lab.execution.base import Status
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.problemsets.plus_passk import first_failure, passed_base
-from tests.suites.conftest import job, judge
+from tests.suites.conftest import MBPP_PLUS, job, judge
 
 pytestmark = pytest.mark.docker
 
@@ -115,3 +118,33 @@ def test_plus_inputs_catch_what_base_misses_and_a_hang_is_cut_per_input(
     assert "expected 999, got 1000" in small.reason
     assert hang.status is Status.FAILED and first_failure(hang) == "plus#0" and passed_base(hang)
     assert "no answer within 4.0s" in hang.reason
+
+
+@pytest.mark.slow  # Mbpp/255's last plus input: 1.7M tuples of 77 strings, seconds per answer
+def test_a_huge_answer_is_compared_by_digest_and_judged_exactly(
+    mbpp_plus: ProblemSet, make_executor: object
+) -> None:
+    # The expected output (~1 GB as objects) is held only as its digest and the candidate answers with
+    # its own (hel_pydriver.digest); a value without one crosses whole and meets the canonical's again.
+    (p,) = mbpp_plus.select(tasks=["Mbpp/255"])
+    with gzip.open(MBPP_PLUS, "rt") as f:
+        rec = next(r for r in map(json.loads, f) if r["task_id"] == "Mbpp/255")
+    sizes = [math.comb(len(items) + n - 1, n) if items and n >= 0 else 0 for items, n in rec["plus_input"]]
+    huge = sizes.index(max(sizes))
+    assert sizes[huge] > 1_000_000 and sorted(sizes)[-2] < 1_000_000  # one huge input: the digest path
+    head = "from itertools import combinations_with_replacement\ndef combinations_colors(l, n):\n"
+    last_differs = head + (
+        "    out = list(combinations_with_replacement(l, n))\n"
+        "    if len(out) > 1_000_000:\n        out[-1] = out[0]\n    return out\n"
+    )
+    as_lists = head + "    return [list(c) for c in combinations_with_replacement(l, n)]\n"
+    cases = {"ok": p.canonical_solution or "", "last": last_differs, "lists": as_lists}
+    got = judge(
+        make_executor(jobs=2, memory_per_worker=2 << 30),  # type: ignore[operator]
+        [job(p, body, tag) for tag, body in cases.items()],
+    )
+    ok, last, lists = (got[f"{tag}:Mbpp/255"] for tag in cases)
+    assert ok.passed, ok.reason
+    assert first_failure(last) == f"plus#{huge}" and passed_base(last), last.reason
+    assert "compared by sha256" in last.reason
+    assert first_failure(lists) == "base#0", lists.reason  # [['Red'], ...] != [('Red',), ...]
