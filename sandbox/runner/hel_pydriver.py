@@ -266,15 +266,39 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
             os._exit(0)
         try:
             value = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
+            _send(resp_w, _raised(exc, path, source))
+            continue
+        try:
             # mode ["digest"]: the tests hold a huge expected value only as its digest; a value digest()
             # cannot take crosses whole, as always, and is compared whole.
             sha = digest(value) if mode == ["digest"] else None
             reply = encode_reply(["digest", sha] if sha else ["ok", _wire(value)])
-        except BaseException as exc:  # noqa: BLE001
-            if not (isinstance(exc, TypeError) and str(exc).startswith("returned a ")):
-                _say(_own_traceback(exc, path, source))  # where in its code it raised, for the report
-            reply = encode_reply(["raise", type(exc).__name__, str(exc)[:2000]])
+        except TypeError as exc:  # _wire: not a plain value
+            reply = (
+                _opaque(value, str(exc)) if str(exc).startswith("returned a ") else _raised(exc, path, source)
+            )
+        except BaseException as exc:  # noqa: BLE001 - e.g. an overridden __class__ misleading _wire
+            reply = _raised(exc, path, source)
         _send(resp_w, reply)
+
+
+def _raised(exc: BaseException, path: str, source: str) -> bytes:
+    _say(_own_traceback(exc, path, source))  # where in its code it raised, for the report
+    return encode_reply(["raise", type(exc).__name__, str(exc)[:2000]])
+
+
+def _opaque(value: Any, why: str) -> bytes:
+    """An answer that is not a plain value (sanitized MBPP's ``check_str`` returns a ``re.Match``):
+    only its type's name and its truth value cross, so ``assert f(x)`` and ``assert not f(x)`` judge
+    it as Python would, and the tests side's stand-in equals nothing but itself (an ``__eq__`` that
+    is always true gains nothing). Its ``__bool__`` runs here, in the candidate's own process."""
+    try:
+        truth = bool(value)
+    except BaseException:  # noqa: BLE001 - then it is only "not a plain value"
+        return encode_reply(["raise", "TypeError", why[:2000]])
+    kind = why.removeprefix("returned a ").split(", which", 1)[0]
+    return encode_reply(["opaque", kind[:200], truth])
 
 
 TESTS_SIDE = "hel_pytests.py"  # beside this file: the tests' side of the driver

@@ -59,7 +59,7 @@ def decode_reply(raw: bytes) -> tuple[object, ...]:
         msg = json.loads(raw, object_hook=_tagged)
     finally:
         sys.set_int_max_str_digits(limit)
-    if type(msg) is not list or not msg or msg[0] not in ("ok", "raise", "load-error", "digest"):
+    if type(msg) is not list or not msg or msg[0] not in ("ok", "raise", "load-error", "digest", "opaque"):
         raise ValueError("malformed reply")
     return tuple(msg)
 
@@ -75,6 +75,28 @@ def _exception(name: object, message: object) -> BaseException:
         except Exception:
             pass
     return RuntimeError(f"{name}: {message}")
+
+
+class OpaqueAnswer:
+    """A candidate's answer that is not a plain value (see ``hel_pydriver._opaque``): its truth value
+    is the candidate's; it equals only itself (as a ``re.Match`` does), whatever the candidate's
+    ``__eq__`` would have said."""
+
+    __slots__ = ("kind", "truth")
+
+    def __init__(self, kind: str, truth: bool) -> None:
+        self.kind, self.truth = kind, truth
+
+    def __bool__(self) -> bool:
+        return self.truth
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} object>"
 
 
 class AnswerDigest(str):
@@ -139,6 +161,10 @@ class _Proxy:
         if msg[0] == "digest" and mode and len(msg) == 2 and type(msg[1]) is str and len(msg[1]) == 64:
             self.last_end = ("returned", "a value compared by its sha256")
             return AnswerDigest(msg[1])
+        if msg[0] == "opaque" and len(msg) == 3 and type(msg[1]) is str and type(msg[2]) is bool:
+            value = OpaqueAnswer(msg[1], msg[2])
+            self.last_end = ("returned", value)
+            return value
         if msg[0] == "raise" and len(msg) == 3:
             self.last_end = ("raised", msg[1])
             if msg[1] == "TypeError" and str(msg[2]).startswith("returned a "):

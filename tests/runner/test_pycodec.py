@@ -130,3 +130,37 @@ def test_ints_of_any_size_cross_without_changing_the_processes_digit_limit(codec
     limit = sys.get_int_max_str_digits()
     assert _roundtrip(codec, -(10**20000) + 3) == -(10**20000) + 3
     assert sys.get_int_max_str_digits() == limit
+
+
+def test_an_answer_that_is_not_a_plain_value_crosses_as_its_truth_and_equals_nothing(
+    codec: tuple[Any, Any],
+) -> None:
+    import re
+
+    driver, tests = codec
+
+    class AlwaysEqual:
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    match = tests.decode_reply(
+        driver._opaque(re.match("a", "a"), "returned a re.Match, which is not a plain value")
+    )
+    assert match[0] == "opaque"
+    answer = tests.OpaqueAnswer(*match[1:])
+    assert answer and answer is not None and answer != answer.kind and repr(answer) == "<re.Match object>"
+    sly = tests.decode_reply(
+        driver._opaque(AlwaysEqual(), "returned a x.AlwaysEqual, which is not a plain value")
+    )
+    assert tests.OpaqueAnswer(*sly[1:]) != 5 and sly[1:] == ("x.AlwaysEqual", True)
+
+    class NoTruth:
+        def __bool__(self) -> bool:
+            raise ValueError
+
+    assert tests.decode_reply(driver._opaque(NoTruth(), "returned a x.NoTruth, which is not a plain value"))[
+        :2
+    ] == (
+        "raise",
+        "TypeError",
+    )

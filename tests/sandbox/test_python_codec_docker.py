@@ -51,6 +51,26 @@ def _cases() -> list[tuple[str, Problem, str, str]]:
         )
         out.append((f"{name}:right", p, f"    return {right}\n", "passed"))
         out.append((f"{name}:wrong", p, f"    return {wrong}\n", "failed"))
+    # Not plain values: only the truth value crosses (sanitized MBPP 737's re.Match); equal to nothing.
+    truthy = problem("truthy", "    assert candidate(0)\n    assert candidate(0) is not None\n")
+    out.append(("match:right", truthy, "    import re\n    return re.match('a', 'a')\n", "passed"))
+    out.append(
+        (
+            "falsy:wrong",
+            truthy,
+            "    class F:\n        def __bool__(self):\n            return False\n    return F()\n",
+            "failed",
+        )
+    )
+    eq = problem("always-equal", "    assert candidate(0) == 5\n")
+    out.append(
+        (
+            "always-equal:forged",
+            eq,
+            "    class E:\n        def __eq__(self, o):\n            return True\n    return E()\n",
+            "failed",
+        )
+    )
     nan = problem("nan", "    import math\n    assert math.isnan(candidate(0))\n")
     out.append(("nan:right", nan, "    return float('nan')\n", "passed"))
     # 2M tuples (Mbpp/255's canonical answers hold millions): crosses within a modest limit.

@@ -69,17 +69,21 @@ def test_every_canonical_passes_base_and_plus_and_a_wrong_answer_fails(
 
 
 @pytest.mark.slow
-@pytest.mark.exhaustive  # all 164 problems' plus inputs: ~20 min here
+@pytest.mark.parametrize(
+    "stride",
+    [pytest.param(8, id="every-8th"), pytest.param(1, id="all", marks=[pytest.mark.exhaustive])],
+)  # all 164 problems' plus inputs: ~20 min on a loaded 2-core host; CI judges every 8th (a fixed spread)
 def test_openai_canonical_solutions_fail_plus_on_exactly_the_22(
-    humaneval_plus: ProblemSet, make_executor: object
+    humaneval_plus: ProblemSet, make_executor: object, stride: int
 ) -> None:
     original = load_problems(suite="humaneval").by_id
-    jobs = [job(p, original[p.task_id].canonical_solution or "", "orig") for p in humaneval_plus]
+    chosen = [p for p in humaneval_plus][::stride]
+    jobs = [job(p, original[p.task_id].canonical_solution or "", "orig") for p in chosen]
     got = judge(make_executor(jobs=2, memory_per_worker=2 << 30), jobs)  # type: ignore[operator]
-    base_failures = {j for j, o in got.items() if not passed_base(o)}
-    assert base_failures == set()
+    base_failures = {j: o.reason[:120] for j, o in got.items() if not passed_base(o)}
+    assert base_failures == {}
     plus_failures = {int(j.rsplit("/", 1)[1]) for j, o in got.items() if not o.passed}
-    assert plus_failures == ORIGINAL_FAILS_PLUS
+    assert plus_failures == {int(p.task_id.rsplit("/", 1)[1]) for p in chosen} & ORIGINAL_FAILS_PLUS
 
 
 # Problems whose judging has a rule of its own: HumanEval/32 (|poly(x)| <= atol), /38 (a prompt helper
