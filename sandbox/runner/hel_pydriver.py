@@ -140,16 +140,18 @@ def _wire(v: Any, depth: int = 0) -> Any:
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
 
 
-# Leaves whose repr is equal exactly when the values are ==: no bool (True == 1), float (1 == 1.0),
-# complex, or subclass. A value made of these and of lists and tuples has one text per == class.
+# Leaves whose repr is equal exactly when the values are ==: no bool (True == 1), complex, or subclass.
+# A value made of these and of lists and tuples has one text per == class.
 _EXACT = frozenset({type(None), int, str, bytes})
+_ZERO = (0.0,)
 
 
 def digest(v: Any) -> str | None:
-    """sha256 of a canonical text of ``v`` when it is made only of lists, tuples and ``_EXACT``
-    leaves (equal digests then mean ``==`` values, short of a sha256 collision); None otherwise.
-    Lets a huge answer (MBPP+ Mbpp/255: 1.7M tuples of 77 strings, ~1 GB) be compared without
-    crossing: both sides digest with this same function. Ints of any size."""
+    """sha256 of a canonical text of ``v`` when it is made only of lists, tuples, ``_EXACT`` leaves
+    and floats (not NaN; -0.0 as 0.0); None otherwise. Equal digests mean ``==`` values (short of a
+    sha256 collision), except that an integral float and the equal int (1.0, 1) have different texts:
+    such answers differ here where ``==`` holds. Lets a huge answer (MBPP+ Mbpp/255: 1.7M tuples of 77
+    strings or floats, ~1 GB) be compared without crossing: both sides digest with this function."""
     import hashlib
 
     h = hashlib.sha256()
@@ -162,15 +164,27 @@ def digest(v: Any) -> str | None:
 
 
 def _feed(update: Any, v: Any, depth: int) -> bool:
+    import itertools
+    import math
+    import operator
+
     t = type(v)
     if t in _EXACT:
         update(repr(v).encode("utf-8", "surrogatepass"))
         return True
+    if t is float:  # its bits, -0.0 + 0.0 being 0.0: one text for the two zeros, which are ==
+        update(b"f" + struct.pack("<d", v + 0.0))
+        return bool(v == v)  # NaN != NaN: no text can stand for it
     if (t is not list and t is not tuple) or depth > 100:
         return False
-    if _EXACT.issuperset(map(type, v)):  # checked in C; repr of a flat list or tuple is canonical
+    kinds = set(map(type, v))  # item types, checked in C: flat containers cost one repr, not a call each
+    if kinds <= _EXACT:
         update(repr(v).encode("utf-8", "surrogatepass"))
         return True
+    if kinds == {float}:  # their bits, packed in C (a repr each costs ~1 us), -0.0 as 0.0 as above
+        floats = tuple(map(operator.add, v, itertools.cycle(_ZERO)))
+        update(b"%c%d:" % (91 if t is list else 40, len(floats)) + struct.pack(f"<{len(floats)}d", *floats))
+        return not any(map(math.isnan, floats))
     update(b"[" if t is list else b"(")  # a nested container: bracketed, so the text stays unambiguous
     for x in v:
         if not _feed(update, x, depth + 1):

@@ -164,3 +164,32 @@ def test_an_answer_that_is_not_a_plain_value_crosses_as_its_truth_and_equals_not
         "raise",
         "TypeError",
     )
+
+
+def test_digests_are_equal_exactly_for_equal_values_of_the_kinds_they_take(codec: tuple[Any, Any]) -> None:
+    driver, _ = codec
+    d = driver.digest
+    same = [
+        ([(1, "a"), ("b", None)], [(1, "a"), ("b", None)]),
+        ([(1.5, 2.0)] * 3, [(1.5, 2.0)] * 3),
+        ([(-0.0, 1.5)], [(0.0, 1.5)]),  # -0.0 == 0.0
+        ([[10**5000, b"x"]], [[10**5000, b"x"]]),
+        ([float("inf"), "x"], [float("inf"), "x"]),
+    ]
+    for a, b in same:
+        assert d(a) is not None and d(a) == d(b), a
+    differ = [
+        ([(1, "a")], [[1, "a"]]),  # tuple vs list
+        ([(1.5,)], [(1.5, 1.5)]),
+        ([(1.5, "a")], [("1.5", "a")]),
+        ([[1.5]], [(1.5,)]),
+        (["ab", "c"], ["a", "bc"]),
+        ([float("inf")], [float("-inf")]),
+        ([((1,), 2)], [((1, 2),)]),
+    ]
+    for a, b in differ:
+        assert d(a) != d(b), (a, b)
+    # No digest where a text cannot be canonical: NaN (never == itself), bools (True == 1), sets,
+    # dicts, complex; a caller compares those whole.
+    for v in ([float("nan")], [(1.0, float("nan"))], [True], [{1}], [{"a": 1}], [1j]):
+        assert d(v) is None, v

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.docker
 
 # OpenAI's HumanEval canonical solutions that EvalPlus's plus inputs catch: a wrong output or an
 # exception in 17, and more than 20 s on a single plus input in 31, 39, 55, 63, 127 (timed out under
-# EvalPlus's limits too). Derived with EvalPlus's rules, see docs/suites.md: 22 tasks, as EvalPlus reports.
+# EvalPlus's limits too). Derived with EvalPlus's rules (the datasets README's list, checked there), see
+# docs/suites.md: 22 tasks, as EvalPlus reports.
 ORIGINAL_FAILS_PLUS = {22, 31, 32, 39, 44, 49, 55, 63, 64, 76, 91, 95, 97, 111, 122, 123, 124, 125, 127,
                        132, 140, 150}  # fmt: skip
 
