@@ -73,7 +73,7 @@ def _cases() -> list[tuple[str, Problem, str, str]]:
     )
     nan = problem("nan", "    import math\n    assert math.isnan(candidate(0))\n")
     out.append(("nan:right", nan, "    return float('nan')\n", "passed"))
-    # 300k tuples cross within the test's 512 MiB worker (as literal text: ~1.5 GB of AST).
+    # 300k tuples: a big answer crosses within the test's 512 MiB worker.
     many = problem("many", "    assert candidate(0) == [(i, i + 1, 'a') for i in range(300_000)]\n")
     out.append(("many:right", many, "    return [(i, i + 1, 'a') for i in range(300_000)]\n", "passed"))
     # Forged replies written on the reply pipe (fd 4 in the warm candidate) before the real one.

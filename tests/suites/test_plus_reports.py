@@ -82,7 +82,10 @@ def test_report_and_compare_show_base_and_base_plus_side_by_side(tmp_path: Path)
     assert code == 0, err
     md = (tmp_path / "r.md").read_text()
     assert "| run | pass@1 base | pass@1 base+plus | pass@2 base | pass@2 base+plus |" in md
-    assert "| a | 75.00% | 25.00% | 100.00% | 50.00% |" in md and "| b | 75.00% | 50.00% | 100.00% | 50.00% |" in md
+    assert (
+        "| a | 75.00% | 25.00% | 100.00% | 50.00% |" in md
+        and "| b | 75.00% | 50.00% | 100.00% | 50.00% |" in md
+    )
     code, out, err = run("report", str(a), str(b), "-o", str(tmp_path / "r.html"))
     html = (tmp_path / "r.html").read_text()
     assert code == 0 and "EvalPlus: base tests and base + plus tests" in html and "<td>25.00%</td>" in html
@@ -135,3 +138,14 @@ def test_the_evalplus_backstop_timeout_says_what_it_is(tmp_path: Path) -> None:
             "timed out after 600.0 s (the EvalPlus job's backstop; each input has its own limit inside it); "
             "stopped by the host after its limit and a grace"
         )
+
+
+def test_sample_records_the_split_in_its_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    code, _, err = run("sample", "--backend", "fake", "--model", "canonical", "--problems", str(MBPP),
+                       "--split", "validation", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    tasks = [json.loads(x)["task_id"] for x in out.read_text().splitlines()]
+    assert len(tasks) == 90 and tasks[0] == "Mbpp/511" and tasks[-1] == "Mbpp/600"
+    manifest = json.loads(out.with_name("s.manifest.json").read_text())
+    assert manifest["problem_set"]["suite"]["split"] == "validation"
