@@ -6,8 +6,8 @@ candidate runs any code), and by the runner's warm tester (``serve_tests``, from
 takes its framing from ``hel_pydriver``, which its loader registers under that name first.
 
 Only plain values cross: arguments go to the candidate by value (marshal), results come back as
-JSON parsed with ``json.loads`` and a hook that builds only plain values (``decode_reply``); the candidate never sees the tests, the
-expected values or this process's memory (non-dumpable).
+JSON parsed with ``json.loads`` and a hook that builds only plain values (``decode_reply``); the
+candidate never sees the tests, the expected values or this process's memory (non-dumpable).
 """
 
 from __future__ import annotations
