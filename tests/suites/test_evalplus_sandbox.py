@@ -154,7 +154,7 @@ def test_a_huge_answer_is_compared_by_digest_and_judged_exactly(
             make_executor(jobs=1, memory_per_worker=3 << 30),  # type: ignore[operator]
             [job(p, cases[tag], tag) for tag in tags],
         )
-    ok, last, lists = (got[f"{tag}:Mbpp/255"] for tag in cases)
+    ok, last, lists = (got[f"{tag}:Mbpp/255"] for tag in ("ok", "last", "lists"))
     assert ok.passed, ok.reason
     assert first_failure(last) == f"plus#{huge}" and passed_base(last), last.reason
     assert "compared by sha256" in last.reason
