@@ -20,6 +20,7 @@ from typing import Any
 
 from humaneval_lab.errors import InputFileError
 from humaneval_lab.passk import Counts, mean_pass_at_k
+from humaneval_lab.problemsets.plus_passk import columns as plus_columns
 from humaneval_lab.scoring import RESULTS, SUMMARY
 
 
@@ -53,6 +54,9 @@ class Run:
     samples: int
     sandbox: Mapping[str, Any] = field(default_factory=dict)  # what judged it (Executor.describe())
     model: Mapping[str, Any] | None = None  # which model made the samples (summary.json "model")
+    # HumanEval+/MBPP+ runs: {"pass@k": (base, base+plus)}, from the summary's per-problem counts
+    # (problemsets.plus_passk.columns); {} for other suites.
+    evalplus: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def languages(self) -> list[str]:
@@ -141,6 +145,7 @@ def load_run(folder: str | Path, name: str | None = None) -> Run:
         verdicts={str(k): int(v) for k, v in verdicts.items()}, infra_errors=int(data.get("infra_errors", 0)),
         samples=sum(p.n for p in problems),
         sandbox=data["sandbox"] if isinstance(data.get("sandbox"), dict) else {},
+        evalplus=plus_columns(data.get("evalplus"), ks),
     )  # fmt: skip
     if not rpath.is_file():
         raise InputFileError(root, "incomplete run: summary.json but no results.jsonl")

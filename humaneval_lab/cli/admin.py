@@ -10,6 +10,7 @@ import click
 from humaneval_lab.cli import (
     main,
     problem_source_options,
+    split_option,
 )
 from humaneval_lab.console import console, out, result_console
 from humaneval_lab.problems import load_problems, suite_names
@@ -22,23 +23,25 @@ def problems() -> None:
 
 @problems.command("list")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@split_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
-def problems_list(files: tuple[str, ...], as_json: bool) -> None:
+def problems_list(files: tuple[str, ...], split: str | None, as_json: bool) -> None:
     """Built-in suites, and any problem FILES given, with sizes, languages and versions.
 
     A file is recognised by its shape (HumanEval+/MBPP+, MBPP, MultiPL-E, ...) and its release by its
-    sha256 (version "unknown" for other bytes).
+    sha256 (version "unknown" for other bytes). --split applies to the FILES (MBPP files only).
 
     \b
     Examples:
       humaneval-lab problems list
       humaneval-lab problems list HumanEvalPlus.jsonl.gz MbppPlus.jsonl.gz mbpp.jsonl
+      humaneval-lab problems list --split train mbpp.jsonl
     """
     from rich.table import Table
 
     rows: list[dict[str, Any]] = []
     sets = [(name, load_problems(suite=name)) for name in suite_names()]
-    sets += [(f, load_problems(path=f)) for f in files]
+    sets += [(f, load_problems(path=f, split=split)) for f in files]
     for name, ps in sets:
         meta = dict(ps.meta)
         version = meta.get("version", "built-in")
@@ -61,14 +64,14 @@ def problems_list(files: tuple[str, ...], as_json: bool) -> None:
 @problems.command("show")
 @problem_source_options
 @click.argument("task_id")
-def problems_show(suite: str | None, problems_path: str | None, task_id: str) -> None:
+def problems_show(suite: str | None, problems_path: str | None, split: str | None, task_id: str) -> None:
     """Print one problem as JSON.
 
     \b
     Example:
       humaneval-lab problems show HumanEval/0
     """
-    ps = load_problems(suite=suite, path=problems_path)
+    ps = load_problems(suite=suite, path=problems_path, split=split)
     click.echo(json.dumps(ps.get(task_id).to_json(), indent=2, ensure_ascii=False))
 
 

@@ -59,17 +59,22 @@ def compare(run_dirs: tuple[str, ...], ks: tuple[int, ...] | None, confidence: f
     from dataclasses import asdict
 
     from humaneval_lab.compare import compare as run_compare
-    from humaneval_lab.report.text import comparison_tables
+    from humaneval_lab.report.text import comparison_tables, evalplus_json, evalplus_table
     from humaneval_lab.runs import load_runs
 
     if len(run_dirs) < 2:
         raise click.UsageError("compare needs at least two runs")
-    result = run_compare(load_runs(run_dirs), ks, confidence=confidence, seed=seed, resamples=resamples,
+    runs = load_runs(run_dirs)
+    result = run_compare(runs, ks, confidence=confidence, seed=seed, resamples=resamples,
                          allow_mixed_sandboxes=allow_mixed_sandboxes)  # fmt: skip
-    for part in comparison_tables(result):
+    plus = evalplus_table(runs)  # HumanEval+/MBPP+: base and base+plus side by side
+    for part in [*comparison_tables(result), *([plus] if plus else [])]:
         result_console(as_json).print(part)
     if as_json:
-        click.echo(json.dumps(asdict(result), indent=2))
+        data = asdict(result)
+        if plus:
+            data["evalplus"] = evalplus_json(runs)
+        click.echo(json.dumps(data, indent=2))
 
 
 @main.command()

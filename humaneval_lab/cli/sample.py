@@ -79,7 +79,7 @@ from humaneval_lab.errors import ExitCode
     help="Samples JSONL; a manifest is written beside it. Re-run to resume.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON to stdout.")
-def sample(suite: str | None, problems_path: str | None, languages: tuple[str, ...], limit: int | None,
+def sample(suite: str | None, problems_path: str | None, split: str | None, languages: tuple[str, ...], limit: int | None,
            tasks: tuple[str, ...], backend: str, model: str, n: int, temperature: float, top_p: float,
            top_k: int, max_new_tokens: int, seed: int, prompt_mode: str, stops: tuple[str, ...],
            ray_address: str | None, replicas: int, out_path: str, as_json: bool, **engine: Any) -> None:  # fmt: skip
@@ -96,7 +96,7 @@ def sample(suite: str | None, problems_path: str | None, languages: tuple[str, .
     from humaneval_lab.sampling import sample as run_sample
     from humaneval_lab.sampling.models import default_prompt_mode
 
-    ps = select_problems(suite, problems_path, languages, limit, tasks)
+    ps = select_problems(suite, problems_path, languages, limit, tasks, split)
     mode = default_prompt_mode(model) if prompt_mode == "auto" else prompt_mode
     config = SamplingConfig(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             seed=seed, prompt_mode=mode, extra_stops=stops)  # fmt: skip

@@ -78,7 +78,7 @@ from humaneval_lab.problems import load_problems
               help="Start afresh in an output folder that holds results made with other inputs or settings.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def score(
-    samples_path: str, suite: str | None, problems_path: str | None, languages: tuple[str, ...],
+    samples_path: str, suite: str | None, problems_path: str | None, split: str | None, languages: tuple[str, ...],
     limit: int | None, tasks: tuple[str, ...], ks: tuple[int, ...] | None, out_dir: str, sandbox: str,
     jobs: int | None, timeout: float, cpu_timeout: float | None, calibrate: bool, image: str | None, pin_cpus: bool,
     hash_seeds: str, ray_address: str | None, ray_build_sandbox: bool, only_sampled: bool,
@@ -103,7 +103,7 @@ def score(
     from humaneval_lab.scoring import DEFAULT_KS, RESULTS, ScoreSettings
     from humaneval_lab.scoring import score as run_score
 
-    whole = load_problems(suite=suite, path=problems_path)
+    whole = load_problems(suite=suite, path=problems_path, split=split)
     ps = whole.select(tasks=tasks, languages=languages, limit=limit)
     samples = read_samples(samples_path, whole)  # every task must exist; the selection skips some
     model = model_info(samples_path)

@@ -62,6 +62,13 @@ def keep_split(fmt: str, problems: list[Problem], split: str | None) -> tuple[li
     return [p for p in problems if low <= int(p.task_id.split("/")[1]) <= high], name
 
 
+def job_limits_note(problem: Problem) -> str | None:
+    """What a problem set's own job limit is, for a timeout's reason (None: it has none)."""
+    if not isinstance(problem.extras.get("evalplus"), dict):
+        return None
+    return "the EvalPlus job's backstop; each input has its own limit inside it"
+
+
 def job_limits(problem: Problem) -> Limits | None:
     """Limits a problem set sets for its own jobs (EvalPlus: its per-run bounds), else None."""
     info = problem.extras.get("evalplus")

@@ -34,12 +34,9 @@ def is_evalplus(rec: Any) -> bool:
 
 
 @cache
-def judge_source() -> str:
-    return (
-        resources.files("humaneval_lab.languages")
-        .joinpath("harness", "hel_evalplus.py")
-        .read_text(encoding="utf-8")
-    )
+def judge_source(name: str = "hel_evalplus.py") -> str:
+    """The judge's source (hel_evalplus.py), or its first half's (hel_evalplus_values.py)."""
+    return resources.files("humaneval_lab.languages").joinpath("harness", name).read_text(encoding="utf-8")
 
 
 def _dataset(task_id: str) -> str:
@@ -79,6 +76,8 @@ def read(path: Path, line: int, rec: dict[str, Any]) -> Problem:
     # function is called ``sum``), and a failure's reason ends with the tests' line, not the judge's.
     tests = (
         "_hel_evalplus = {'__name__': 'hel_evalplus'}\n"
+        f"exec(compile({judge_source('hel_evalplus_values.py')!r}, '<evalplus-values>', 'exec', dont_inherit=True), "
+        "_hel_evalplus)\n"
         f"exec(compile({judge_source()!r}, '<evalplus>', 'exec', dont_inherit=True), _hel_evalplus)\n"
         f"_HEL_EVALPLUS_DATA = {data_json!r}\n"
         f"_hel_evalplus['evalplus_check']({entry}, _HEL_EVALPLUS_DATA)\n"

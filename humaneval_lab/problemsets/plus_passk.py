@@ -68,3 +68,30 @@ def summarize(
         for t in ids
     }
     return out
+
+
+def columns(evalplus: Any, ks: Sequence[int]) -> dict[str, tuple[float, float]]:
+    """A run's two EvalPlus numbers for reports: {"pass@k": (base, base+plus)} for each k in ``ks``,
+    from a summary.json ``evalplus`` entry. Computed again from its per-problem counts (n, c_base,
+    c_plus), never taken from its stored floats; {} when the run has no such entry or it is malformed
+    (counts that are not 0 <= c_plus <= c_base <= n, or k over a problem's n)."""
+    rows = evalplus.get("problems") if isinstance(evalplus, dict) else None
+    if not isinstance(rows, dict) or not rows:
+        return {}
+    base: list[Counts] = []
+    plus: list[Counts] = []
+    for row in rows.values():
+        try:
+            n, cb, cp = (row[key] for key in ("n", "c_base", "c_plus"))
+        except (TypeError, KeyError):
+            return {}
+        if not all(type(v) is int for v in (n, cb, cp)) or not 0 <= cp <= cb <= n or n < 1:
+            return {}
+        base.append(Counts(n, cb))
+        plus.append(Counts(n, cp))
+    small = min(c.n for c in base)
+    return {
+        f"pass@{k}": (float(mean_pass_at_k(base, k)), float(mean_pass_at_k(plus, k)))
+        for k in ks
+        if k <= small
+    }

@@ -8,7 +8,7 @@ the HTML page and the markdown comment always show the same numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class RunView:
     verdicts_per_problem: tuple[Mapping[str, int], ...]
     examples: Mapping[str, FailingExample]
     model: str = ""  # which model made the samples, with what settings (one line)
+    evalplus: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # pass@k: (base, base+plus)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _run_view(run: Run, k: int, confidence: float, seed: int, resamples: int) ->
         verdicts=dict(run.verdicts), infra_errors=run.infra_errors,
         counts=tuple((p.n, p.c) for p in run.problems),
         verdicts_per_problem=tuple(dict(p.verdicts) for p in run.problems), examples=failing_examples(run),
-        model=describe_model(run.model),
+        model=describe_model(run.model), evalplus=dict(run.evalplus),
     )  # fmt: skip
 
 

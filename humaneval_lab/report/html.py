@@ -212,6 +212,29 @@ def summary_table(report: Report) -> str:
     return f"<table><thead><tr><th>run</th><th>model</th><th>samples</th><th>n per problem</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def evalplus_html(report: Report) -> str:
+    """HumanEval+/MBPP+ runs: pass@k on the base tests and on base + plus, side by side ("" if none)."""
+    ks = sorted({k for r in report.runs for k in r.evalplus}, key=lambda s: int(s.split("@")[1]))
+    if not ks:
+        return ""
+    head = "".join(f"<th>{escape(k)} base</th><th>{escape(k)} base+plus</th>" for k in ks)
+    rows = "".join(
+        f'<tr><td><span class="swatch" style="background:{color(i)}"></span>{escape(r.name)}</td>'
+        + "".join(
+            "".join(f"<td>{rate(v)}</td>" for v in r.evalplus[k])
+            if k in r.evalplus
+            else "<td>–</td><td>–</td>"
+            for k in ks
+        )
+        + "</tr>"
+        for i, r in enumerate(report.runs)
+    )
+    return (
+        "<section><h2>EvalPlus: base tests and base + plus tests</h2>"
+        f"<table><thead><tr><th>run</th>{head}</tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
 def comparison_html(report: Report) -> str:
     c = report.comparison
     if c is None:
@@ -294,6 +317,7 @@ def render(report: Report) -> str:
 sha256 <code>{escape(str(ps.get("sha256", "?"))[:16])}</code>. Intervals: {level(report.confidence)} bootstrap over problems.</p>
 {notes}{infra}</header>
 <section><h2>Runs</h2>{summary_table(report)}</section>
+{evalplus_html(report)}
 {comparison_html(report)}
 <section class="two"><div><h2>pass@k versus k</h2>{_legend(names)}{curves_svg(report.runs)}</div>
 <div><h2>pass@{report.k} per language, {level(report.confidence)} CI</h2>{_legend(names)}{bars_svg(report)}</div></section>

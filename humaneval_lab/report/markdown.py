@@ -33,6 +33,16 @@ def render(report: Report) -> str:
     for r in report.runs:
         vals = " | ".join(rate(r.pass_at_k[k]) if k in r.pass_at_k else "–" for k in ks)
         lines.append(f"| {_cell(r.name)} | {_cell(r.model)} | {r.samples} | {vals} |")
+    plus_ks = sorted({k for r in report.runs for k in r.evalplus}, key=lambda s: int(s.split("@")[1]))
+    if plus_ks:  # HumanEval+/MBPP+: the two numbers EvalPlus papers quote, side by side
+        lines += ["", "### EvalPlus: base tests and base + plus tests", "",
+                  "| run | " + " | ".join(f"{k} base | {k} base+plus" for k in plus_ks) + " |",
+                  "|---|" + "---:|---:|" * len(plus_ks)]  # fmt: skip
+        for r in report.runs:
+            cells = " | ".join(
+                " | ".join(rate(v) for v in r.evalplus[k]) if k in r.evalplus else "– | –" for k in plus_ks
+            )
+            lines.append(f"| {_cell(r.name)} | {cells} |")
     scopes = [b.scope for b in report.runs[0].bars]
     lines += ["", f"### pass@{report.k} per language ({level(report.confidence)} CI)", "",
               "| run | " + " | ".join(scopes) + " |", "|---|" + "---:|" * len(scopes)]  # fmt: skip

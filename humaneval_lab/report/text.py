@@ -8,6 +8,7 @@ from rich.table import Table
 from humaneval_lab.compare import Comparison
 from humaneval_lab.numfmt import change, level, pts_range, rate
 from humaneval_lab.records import describe_model
+from humaneval_lab.runs import Run
 
 MAX_FLIPS = 20
 
@@ -43,3 +44,30 @@ def comparison_tables(c: Comparison) -> list[Table | str]:
     out.append(f"p: {c.test}; CI: paired bootstrap over problems, {c.resamples} resamples, seed {c.seed}")
     out.extend(f"[yellow]note:[/] {n}" for n in c.notes)
     return out
+
+
+def evalplus_table(runs: list[Run]) -> Table | None:
+    """HumanEval+/MBPP+ runs: pass@k on the base tests and on base + plus, side by side (None if no
+    run has them)."""
+    ks = sorted({k for r in runs for k in r.evalplus}, key=lambda s: int(s.split("@")[1]))
+    if not ks:
+        return None
+    t = Table(title="EvalPlus: base tests and base + plus tests")
+    t.add_column("run")
+    for k in ks:
+        t.add_column(f"{k} base", justify="right")
+        t.add_column(f"{k} base+plus", justify="right")
+    for r in runs:
+        t.add_row(
+            r.name, *(rate(v) if k in r.evalplus else "–" for k in ks for v in r.evalplus.get(k, (0, 0)))
+        )
+    return t
+
+
+def evalplus_json(runs: list[Run]) -> dict[str, dict[str, dict[str, float]]]:
+    """{run: {"pass@k": {"base": x, "base+plus": y}}} for the runs that have EvalPlus numbers."""
+    return {
+        r.name: {k: {"base": b, "base+plus": p} for k, (b, p) in r.evalplus.items()}
+        for r in runs
+        if r.evalplus
+    }

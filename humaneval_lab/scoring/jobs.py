@@ -29,7 +29,7 @@ from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 from humaneval_lab.records import Sample
 from humaneval_lab.scoring.results import result_line
-from humaneval_lab.scoring.settings import ScoreSettings, explain_timeout
+from humaneval_lab.scoring.settings import ScoreSettings, explain_timeout, own_limit_note
 
 # (dedup key = job id, task_id, completion, includes_prompt, hash_seed, the sample's fields, its
 # index among its problem's samples, its line number): what a job and its result line add to the run's.
@@ -70,8 +70,9 @@ class JobCatalog:
         timeout's reason is worded here, as ``score()`` words it)."""
         key, task_id, completion, includes_prompt, hash_seed, fields, index, line = item
         sample = Sample(task_id, completion, includes_prompt, fields, line, index)
-        explained = explain_timeout(self.settings, o, self.limits[task_id])
-        return result_line(sample, index, line, self.problems[task_id], key, explained, hash_seed)
+        problem = self.problems[task_id]
+        explained = explain_timeout(self.settings, o, self.limits[task_id], own_limit_note(problem))
+        return result_line(sample, index, line, problem, key, explained, hash_seed)
 
     def build_all(self, items: Iterable[Item]) -> Iterator[Job]:
         """Jobs built one at a time, as the consumer pulls them (memory stays bounded)."""

@@ -10,6 +10,7 @@ from humaneval_lab.errors import ConfigError
 from humaneval_lab.execution.base import Executor, Limits, Outcome, Status
 from humaneval_lab.problems import Problem, ProblemSet
 from humaneval_lab.problemsets import job_limits as problemset_limits
+from humaneval_lab.problemsets import job_limits_note
 from humaneval_lab.scoring.calibrate import CalibrationPolicy, limits_for
 
 DEFAULT_KS = (1, 10, 100)
@@ -79,6 +80,7 @@ class LimitsPolicy:
         self.settings, self.problems, self.executor = settings, problems, executor
         self.out_dir, self.calibration = Path(out_dir), calibration
         self._calibrated: dict[str, Limits] | None = None
+        self._own_notes: dict[Limits, str] = {}  # problem sets' own limits -> what they are
 
     def prepare(self) -> None:
         if self.settings.calibrated and self._calibrated is None:
@@ -105,6 +107,7 @@ class LimitsPolicy:
     def limits(self, problem: Problem) -> Limits:
         own = problemset_limits(problem)
         if own is not None:
+            self._own_notes[own] = own_limit_note(problem)
             return own
         if not self.settings.calibrated:
             return self._fallback()
@@ -113,14 +116,24 @@ class LimitsPolicy:
         return self._calibrated.get(problem.task_id, self._fallback())
 
     def explain_timeout(self, o: Outcome, limits: Limits) -> Outcome:
-        """``explain_timeout(self.settings, o, limits)``."""
-        return explain_timeout(self.settings, o, limits)
+        """``explain_timeout(self.settings, o, limits, own)``, ``own`` the note of a problem set's
+        own limit when ``limits`` is one."""
+        return explain_timeout(self.settings, o, limits, self._own_notes.get(limits, ""))
 
 
-def explain_timeout(settings: ScoreSettings, o: Outcome, limits: Limits) -> Outcome:
+def own_limit_note(problem: Problem) -> str:
+    """What a problem set's own limit is (e.g. EvalPlus's job backstop), "" when it has none: the
+    note a timeout's reason gives instead of "(calibrated)" or the fallback flag."""
+    if problemset_limits(problem) is None:
+        return ""
+    return job_limits_note(problem) or "the problem set's own limit"
+
+
+def explain_timeout(settings: ScoreSettings, o: Outcome, limits: Limits, own: str = "") -> Outcome:
     """A timeout's reason names the limit that was hit (CPU time or wall clock) and where it came
-    from (calibrated, or the --cpu-timeout / --timeout fallback). A pure function of the settings:
-    the driver and a Ray node (which writes the result line) give the same reason."""
+    from (calibrated, the --cpu-timeout / --timeout fallback, or ``own``: the problem set's own
+    limit, see ``own_limit_note``). A pure function of its arguments: the driver and a Ray node
+    (which writes the result line) give the same reason."""
     if o.status is not Status.TIMEOUT or (o.timeout == "cpu" and "job's CPU time" not in o.reason):
         return o  # RLIMIT_CPU (one process) is another limit; its reason says so already
     if o.timeout == "cpu" and limits.cpu_time_s is not None:
@@ -133,7 +146,7 @@ def explain_timeout(settings: ScoreSettings, o: Outcome, limits: Limits) -> Outc
     # canonical solution, or it failed) falls back to it.
     calibrated = settings.calibrated and t != fallback
     reason = f"{what} {f'{t:.1f}' if float(t).is_integer() else f'{t:g}'} s "
-    reason += "(calibrated)" if calibrated else f"({flag})"
+    reason += f"({own})" if own else "(calibrated)" if calibrated else f"({flag})"
     if o.reason and "the time limit" not in o.reason and "CPU time limit" not in o.reason:
         reason += f"; {o.reason}"  # how it was stopped, when that says more (e.g. the host stopped it)
     return replace(o, reason=reason)

@@ -26,9 +26,9 @@ Standalone, order matters, and is the whole point:
 2. read the runner's token from stdin, read the tests and delete their file from the work dir;
 3. tell the candidate to load its code (prompt + completion) and then to serve calls;
 4. run the tests here, with the entry point bound to a proxy: arguments go over a pipe by value
-   (marshal, written by trusted code), results come back as Python literal text parsed with
-   ``ast.literal_eval``, so only plain values (numbers, strings, bytes, None, and lists, tuples,
-   dicts and sets of them) can cross. The candidate never sees the tests, the expected values,
+   (marshal, written by trusted code), results come back as JSON (tagged for what JSON lacks, see
+   ``_wire``) parsed with ``json.loads``, so only plain values (numbers, strings, bytes, None, and
+   lists, tuples, dicts and sets of them) can cross. The candidate never sees the tests, the expected values,
    the token, or this process's memory (non-dumpable: no ptrace, no /proc/<pid>/mem);
 5. print the token on a line of its own only after the tests returned.
 
@@ -42,7 +42,6 @@ from __future__ import annotations
 import builtins
 import json
 import marshal
-import math
 import os
 import signal
 import struct
@@ -52,7 +51,6 @@ from typing import Any
 
 INFRA_EXIT = 75
 MAX_MESSAGE = 64 << 20
-_NONFINITE = "\x00hel-float"
 
 
 def _non_dumpable() -> None:
@@ -93,40 +91,117 @@ def _recv(fd: int) -> bytes:
 # ------------------------------------------------------------------------------------------ candidate side
 
 
-def _encode(v: Any, depth: int = 0) -> str:
-    """Literal source for a plain value; numpy scalars and arrays become Python values."""
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _wire(v: Any, depth: int = 0) -> Any:
+    """A plain value as JSON-ready data: None, bools, ints, floats (NaN and infinities as JSON's
+    NaN/Infinity) and strings as themselves, lists as arrays; everything JSON lacks as a one-key
+    object: {"t": [items]} tuple, {"s": [...]} set, {"f": [...]} frozenset, {"d": [[keys], [values]]}
+    dict, {"b": "latin-1 text"} bytes, {"c": [real, imag]} complex. Numpy values become Python ones.
+    This runs in the candidate's process; the tests' side decodes it as untrusted data (json.loads
+    plus a hook that builds only these types), never with anything that can run code."""
     if depth > 100:
         raise TypeError("value nested too deeply")
     t = type(v)
-    if v is None or t is bool or t is int or t is str or t is bytes or t is complex:
-        return repr(v)
-    if t is float:
-        return repr(v) if math.isfinite(v) else f"({_NONFINITE!r}, {repr(v)!r})"
-    if t is list:
-        return "[" + ", ".join(_encode(x, depth + 1) for x in v) + "]"
-    if t is tuple:
-        return "(" + "".join(_encode(x, depth + 1) + ", " for x in v) + ")"
+    if t in _SCALARS:
+        return v
+    d = depth + 1
+    if t is list or t is tuple:
+        # All scalars (checked in C): json.dumps writes the list or tuple itself, as an array.
+        # Otherwise a scalar item still costs no call.
+        if _SCALARS.issuperset(map(type, v)):
+            items = v
+        else:
+            items = [x if type(x) in _SCALARS else _wire(x, d) for x in v]
+        return items if t is list else {"t": items}
     if t is dict:
-        return (
-            "{" + ", ".join(f"{_encode(k, depth + 1)}: {_encode(x, depth + 1)}" for k, x in v.items()) + "}"
-        )
+        return {"d": [[_wire(k, d) for k in v], [_wire(x, d) for x in v.values()]]}
     if t is set or t is frozenset:
-        items = ", ".join(_encode(x, depth + 1) for x in v)
-        return f"{{{items}}}" if items else "set()"
+        return {"s" if t is set else "f": [_wire(x, d) for x in v]}
+    if t is bytes:
+        return {"b": v.decode("latin-1")}
+    if t is complex:
+        return {"c": [v.real, v.imag]}
     if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
-        return _encode(v.tolist(), depth + 1)
-    for base in (bool, int, float, str, bytes):  # subclasses (IntEnum, str subclasses, ...) by value
+        return _wire(v.tolist(), d)
+    base: Any
+    for base in (bool, int, float, str, bytes, complex):  # subclasses (IntEnum, ...) by value
         if isinstance(v, base):
-            return _encode(base(v), depth + 1)  # type: ignore[arg-type]
+            return _wire(base(v), d)
     # Containers' subclasses (Counter, OrderedDict, defaultdict, namedtuple, ...) cross by value, as
     # == with a plain value compares them. Read through the base type's own methods: an overridden
     # __iter__ or items() cannot change what crosses, and no method of theirs runs here.
     if isinstance(v, dict):
-        return _encode(dict(dict.items(v)), depth + 1)
+        return _wire(dict(dict.items(v)), d)
     if isinstance(v, (list, tuple, set, frozenset)):
         kind: Any = next(b for b in (list, tuple, set, frozenset) if isinstance(v, b))
-        return _encode(kind(kind.__iter__(v)), depth + 1)
+        return _wire(kind(kind.__iter__(v)), d)
     raise TypeError(f"returned a {t.__module__}.{t.__qualname__}, which is not a plain value")
+
+
+# Leaves whose repr is equal exactly when the values are ==: no bool (True == 1), complex, or subclass.
+# A value made of these and of lists and tuples has one text per == class.
+_EXACT = frozenset({type(None), int, str, bytes})
+_ZERO = (0.0,)
+
+
+def digest(v: Any) -> str | None:
+    """sha256 of a canonical text of ``v`` when it is made only of lists, tuples, ``_EXACT`` leaves
+    and floats (not NaN; -0.0 as 0.0); None otherwise. Equal digests mean ``==`` values (short of a
+    sha256 collision), except that an integral float and the equal int (1.0, 1) have different texts:
+    such answers differ here where ``==`` holds. Lets a huge answer (MBPP+ Mbpp/255: 1.7M tuples of 77
+    strings or floats, ~1 GB) be compared without crossing: both sides digest with this function."""
+    import hashlib
+
+    h = hashlib.sha256()
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return h.hexdigest() if _feed(h.update, v, 0) else None
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def _feed(update: Any, v: Any, depth: int) -> bool:
+    import itertools
+    import math
+    import operator
+
+    t = type(v)
+    if t in _EXACT:
+        update(repr(v).encode("utf-8", "surrogatepass"))
+        return True
+    if t is float:  # its bits, -0.0 + 0.0 being 0.0: one text for the two zeros, which are ==
+        update(b"f" + struct.pack("<d", v + 0.0))
+        return bool(v == v)  # NaN != NaN: no text can stand for it
+    if (t is not list and t is not tuple) or depth > 100:
+        return False
+    kinds = set(map(type, v))  # item types, checked in C: flat containers cost one repr, not a call each
+    if kinds <= _EXACT:
+        update(repr(v).encode("utf-8", "surrogatepass"))
+        return True
+    if kinds == {float}:  # their bits, packed in C (a repr each costs ~1 us), -0.0 as 0.0 as above
+        floats = tuple(map(operator.add, v, itertools.cycle(_ZERO)))
+        update(b"%c%d:" % (91 if t is list else 40, len(floats)) + struct.pack(f"<{len(floats)}d", *floats))
+        return not any(map(math.isnan, floats))
+    update(b"[" if t is list else b"(")  # a nested container: bracketed, so the text stays unambiguous
+    for x in v:
+        if not _feed(update, x, depth + 1):
+            return False
+        update(b",")
+    update(b"]" if t is list else b")")
+    return True
+
+
+def encode_reply(msg: list[Any]) -> bytes:
+    """One reply (["ok", value], ["raise", name, message], ["load-error", name, message]) as JSON."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # an int of any size crosses; the candidate's own limit stays
+    try:
+        return json.dumps(msg, separators=(",", ":"), check_circular=False).encode("ascii")
+    finally:
+        sys.set_int_max_str_digits(limit)
 
 
 MAX_FRAMES = 12  # a deep recursion's 1000 frames would bury the line that matters
@@ -195,27 +270,49 @@ def _candidate(path: str, entry: str, go_r: int | None, req_r: int, resp_w: int,
             raise TypeError(f"{entry} is not callable")
     except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
         _say(_own_traceback(exc, path, source))
-        _send(resp_w, repr(("load-error", type(exc).__name__, str(exc)[:2000])).encode())
+        _send(resp_w, encode_reply(["load-error", type(exc).__name__, str(exc)[:2000]]))
         os._exit(0)
-    _send(resp_w, b"('ok',)")
+    _send(resp_w, b'["ok"]')
     while True:
         try:
-            args, kwargs = marshal.loads(_recv(req_r))
+            args, kwargs, *mode = marshal.loads(_recv(req_r))
         except EOFError:
             os._exit(0)
         try:
             value = fn(*args, **kwargs)
-            limit = sys.get_int_max_str_digits()
-            sys.set_int_max_str_digits(0)  # an int of any size crosses; the candidate's own limit stays
-            try:
-                reply = "('ok', " + _encode(value) + ")"
-            finally:
-                sys.set_int_max_str_digits(limit)
-        except BaseException as exc:  # noqa: BLE001
-            if not (isinstance(exc, TypeError) and str(exc).startswith("returned a ")):
-                _say(_own_traceback(exc, path, source))  # where in its code it raised, for the report
-            reply = repr(("raise", type(exc).__name__, str(exc)[:2000]))
-        _send(resp_w, reply.encode("utf-8", "surrogatepass"))
+        except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
+            _send(resp_w, _raised(exc, path, source))
+            continue
+        try:
+            # mode ["digest"]: the tests hold a huge expected value only as its digest; a value digest()
+            # cannot take crosses whole, as always, and is compared whole.
+            sha = digest(value) if mode == ["digest"] else None
+            reply = encode_reply(["digest", sha] if sha else ["ok", _wire(value)])
+        except TypeError as exc:  # _wire: not a plain value
+            reply = (
+                _opaque(value, str(exc)) if str(exc).startswith("returned a ") else _raised(exc, path, source)
+            )
+        except BaseException as exc:  # noqa: BLE001 - e.g. an overridden __class__ misleading _wire
+            reply = _raised(exc, path, source)
+        _send(resp_w, reply)
+
+
+def _raised(exc: BaseException, path: str, source: str) -> bytes:
+    _say(_own_traceback(exc, path, source))  # where in its code it raised, for the report
+    return encode_reply(["raise", type(exc).__name__, str(exc)[:2000]])
+
+
+def _opaque(value: Any, why: str) -> bytes:
+    """An answer that is not a plain value (sanitized MBPP's ``check_str`` returns a ``re.Match``):
+    only its type's name and its truth value cross, so ``assert f(x)`` and ``assert not f(x)`` judge
+    it as Python would, and the tests side's stand-in equals nothing but itself (an ``__eq__`` that
+    is always true gains nothing). Its ``__bool__`` runs here, in the candidate's own process."""
+    try:
+        truth = bool(value)
+    except BaseException:  # noqa: BLE001 - then it is only "not a plain value"
+        return encode_reply(["raise", "TypeError", why[:2000]])
+    kind = why.removeprefix("returned a ").split(", which", 1)[0]
+    return encode_reply(["opaque", kind[:200], truth])
 
 
 TESTS_SIDE = "hel_pytests.py"  # beside this file: the tests' side of the driver

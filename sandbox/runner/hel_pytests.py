@@ -6,13 +6,12 @@ candidate runs any code), and by the runner's warm tester (``serve_tests``, from
 takes its framing from ``hel_pydriver``, which its loader registers under that name first.
 
 Only plain values cross: arguments go to the candidate by value (marshal), results come back as
-Python literal text parsed with ``ast.literal_eval``; the candidate never sees the tests, the
-expected values or this process's memory (non-dumpable).
+JSON parsed with ``json.loads`` and a hook that builds only plain values (``decode_reply``); the
+candidate never sees the tests, the expected values or this process's memory (non-dumpable).
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
 import json
 import marshal
@@ -23,23 +22,46 @@ import struct
 import sys
 from typing import Any
 
-from hel_pydriver import _NONFINITE, MAX_FRAMES, _non_dumpable, _read_exact, _recv, _send
+from hel_pydriver import MAX_FRAMES, _non_dumpable, _read_exact, _recv, _send
 
 
 class CandidateFailed(AssertionError):
     """The candidate exited, died, or returned something that is not a plain value."""
 
 
-def _decode(v: object) -> object:
-    if type(v) is tuple and len(v) == 2 and v[0] == _NONFINITE:
-        return float(v[1])
-    if type(v) is list:
-        return [_decode(x) for x in v]
-    if type(v) is tuple:
-        return tuple(_decode(x) for x in v)
-    if type(v) is dict:
-        return {_decode(k): _decode(x) for k, x in v.items()}
-    return v
+def _tagged(obj: dict[str, Any]) -> object:
+    """``json.loads``'s object hook: one of the candidate side's tagged values (see
+    ``hel_pydriver._wire``), built from already-decoded items; anything else is malformed."""
+    if len(obj) == 1:
+        ((tag, body),) = obj.items()
+        if type(body) is list:
+            if tag == "t":
+                return tuple(body)
+            if tag == "s":
+                return set(body)  # an unhashable item: TypeError, an unreadable reply
+            if tag == "f":
+                return frozenset(body)
+            if tag == "d" and len(body) == 2 and type(body[0]) is list and type(body[1]) is list:
+                return dict(zip(body[0], body[1], strict=True))
+            if tag == "c" and len(body) == 2 and all(type(x) in (int, float) for x in body):
+                return complex(body[0], body[1])
+        elif tag == "b" and type(body) is str:
+            return body.encode("latin-1")
+    raise ValueError("not a tagged value")
+
+
+def decode_reply(raw: bytes) -> tuple[object, ...]:
+    """A reply from the candidate's process, parsed as untrusted data: JSON, with only plain values
+    built (``_tagged``); ints of any size. Raises ValueError (and the like) on anything malformed."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # an int over 4,300 digits is still a plain value
+    try:
+        msg = json.loads(raw, object_hook=_tagged)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    if type(msg) is not list or not msg or msg[0] not in ("ok", "raise", "load-error", "digest", "opaque"):
+        raise ValueError("malformed reply")
+    return tuple(msg)
 
 
 def _exception(name: object, message: object) -> BaseException:
@@ -53,6 +75,32 @@ def _exception(name: object, message: object) -> BaseException:
         except Exception:
             pass
     return RuntimeError(f"{name}: {message}")
+
+
+class OpaqueAnswer:
+    """A candidate's answer that is not a plain value (see ``hel_pydriver._opaque``): its truth value
+    is the candidate's; it equals only itself (as a ``re.Match`` does), whatever the candidate's
+    ``__eq__`` would have said."""
+
+    __slots__ = ("kind", "truth")
+
+    def __init__(self, kind: str, truth: bool) -> None:
+        self.kind, self.truth = kind, truth
+
+    def __bool__(self) -> bool:
+        return self.truth
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} object>"
+
+
+class AnswerDigest(str):
+    """A candidate's answer known only by its ``hel_pydriver.digest`` (see ``_Proxy.call_for_digest``)."""
 
 
 class CandidateGone(CandidateFailed):
@@ -81,22 +129,24 @@ class _Proxy:
             self.gone = True
             self._on_gone()
             raise CandidateGone("candidate process ended") from None
-        limit = sys.get_int_max_str_digits()
-        sys.set_int_max_str_digits(0)  # an int over 4,300 digits is still a plain value
         try:
-            msg = ast.literal_eval(raw.decode("utf-8", "surrogatepass"))
-        except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
+            return decode_reply(raw)
+        except (ValueError, TypeError, MemoryError, RecursionError) as exc:
             raise CandidateFailed(f"candidate sent an unreadable reply ({type(exc).__name__})") from None
-        finally:
-            sys.set_int_max_str_digits(limit)
-        if type(msg) is not tuple or not msg or msg[0] not in ("ok", "raise", "load-error"):
-            raise CandidateFailed("candidate sent a malformed reply")
-        return msg
 
     def __call__(self, *args: object, **kwargs: object) -> object:
+        return self._call(args, kwargs, ())
+
+    def call_for_digest(self, *args: object) -> object:
+        """Like a call, but the candidate answers with ``AnswerDigest(hel_pydriver.digest(value))``
+        where that digest exists (a value of lists, tuples, ints, strs, bytes, None), else with the
+        value itself. For expected values too large to hold twice (EvalPlus's judge)."""
+        return self._call(args, {}, ("digest",))
+
+    def _call(self, args: tuple[object, ...], kwargs: dict[str, object], mode: tuple[str, ...]) -> object:
         self.last_call, self.last_end = (args, kwargs), None
         try:
-            payload = marshal.dumps((args, kwargs))  # type: ignore[arg-type]
+            payload = marshal.dumps((args, kwargs, *mode))  # type: ignore[arg-type]
         except ValueError:
             raise TypeError("the test passed a value that cannot be sent to the candidate") from None
         try:
@@ -105,7 +155,14 @@ class _Proxy:
             pass  # the candidate is gone: _reply reports how
         msg = self._reply()
         if msg[0] == "ok" and len(msg) == 2:
-            value = _decode(msg[1])
+            value = msg[1]
+            self.last_end = ("returned", value)
+            return value
+        if msg[0] == "digest" and mode and len(msg) == 2 and type(msg[1]) is str and len(msg[1]) == 64:
+            self.last_end = ("returned", "a value compared by its sha256")
+            return AnswerDigest(msg[1])
+        if msg[0] == "opaque" and len(msg) == 3 and type(msg[1]) is str and type(msg[2]) is bool:
+            value = OpaqueAnswer(msg[1], msg[2])
             self.last_end = ("returned", value)
             return value
         if msg[0] == "raise" and len(msg) == 3:

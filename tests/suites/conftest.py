@@ -31,7 +31,9 @@ def mbpp_plus() -> ProblemSet:
 
 def job(problem: Problem, completion: str, tag: str, *, includes_prompt: bool = False) -> Job:
     program = get_language(problem.language).build(problem, source_of(problem, completion, includes_prompt))
-    return Job(f"{tag}:{problem.task_id}", program, job_limits(problem) or Limits(timeout_s=20.0))
+    # 120 s: MBPP's reference code for Mbpp/123 (amicable numbers to 9999) takes ~45 s on a 2-core host
+    # at load 20; a wrong answer here returns at once, so the limit costs nothing.
+    return Job(f"{tag}:{problem.task_id}", program, job_limits(problem) or Limits(timeout_s=120.0))
 
 
 def judge(executor: object, jobs: Iterable[Job]) -> dict[str, Outcome]:

@@ -20,6 +20,8 @@ def judge() -> ModuleType:
     spec = importlib.util.spec_from_loader("hel_evalplus_under_test", loader=None)
     assert spec is not None
     mod = importlib.util.module_from_spec(spec)
+    # As in the sandbox: the values half, then the judge, in one namespace.
+    exec(compile(judge_source("hel_evalplus_values.py"), "hel_evalplus_values.py", "exec"), mod.__dict__)
     exec(compile(judge_source(), "hel_evalplus.py", "exec"), mod.__dict__)
     return mod
 

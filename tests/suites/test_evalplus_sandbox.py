@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import math
 import time
 
 import pytest
 
-from humaneval_lab.execution.base import Status
+from humaneval_lab.execution.base import Outcome, Status
 from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.problemsets.plus_passk import first_failure, passed_base
-from tests.suites.conftest import job, judge
+from tests.suites.conftest import MBPP_PLUS, job, judge
 
 pytestmark = pytest.mark.docker
 
 # OpenAI's HumanEval canonical solutions that EvalPlus's plus inputs catch: a wrong output or an
 # exception in 17, and more than 20 s on a single plus input in 31, 39, 55, 63, 127 (timed out under
-# EvalPlus's limits too). Derived with EvalPlus's rules, see docs/suites.md: 22 tasks, as EvalPlus reports.
+# EvalPlus's limits too). Derived with EvalPlus's rules (the datasets README's list, checked there), see
+# docs/suites.md: 22 tasks, as EvalPlus reports.
 ORIGINAL_FAILS_PLUS = {22, 31, 32, 39, 44, 49, 55, 63, 64, 76, 91, 95, 97, 111, 122, 123, 124, 125, 127,
                        132, 140, 150}  # fmt: skip
 
@@ -66,17 +70,21 @@ def test_every_canonical_passes_base_and_plus_and_a_wrong_answer_fails(
 
 
 @pytest.mark.slow
-@pytest.mark.exhaustive  # all 164 problems' plus inputs: ~20 min here
+@pytest.mark.parametrize(
+    "stride",
+    [pytest.param(8, id="every-8th"), pytest.param(1, id="all", marks=[pytest.mark.exhaustive])],
+)  # all 164 problems' plus inputs: ~20 min on a loaded 2-core host; CI judges every 8th (a fixed spread)
 def test_openai_canonical_solutions_fail_plus_on_exactly_the_22(
-    humaneval_plus: ProblemSet, make_executor: object
+    humaneval_plus: ProblemSet, make_executor: object, stride: int
 ) -> None:
     original = load_problems(suite="humaneval").by_id
-    jobs = [job(p, original[p.task_id].canonical_solution or "", "orig") for p in humaneval_plus]
+    chosen = [p for p in humaneval_plus][::stride]
+    jobs = [job(p, original[p.task_id].canonical_solution or "", "orig") for p in chosen]
     got = judge(make_executor(jobs=2, memory_per_worker=2 << 30), jobs)  # type: ignore[operator]
-    base_failures = {j for j, o in got.items() if not passed_base(o)}
-    assert base_failures == set()
+    base_failures = {j: o.reason[:120] for j, o in got.items() if not passed_base(o)}
+    assert base_failures == {}
     plus_failures = {int(j.rsplit("/", 1)[1]) for j, o in got.items() if not o.passed}
-    assert plus_failures == ORIGINAL_FAILS_PLUS
+    assert plus_failures == {int(p.task_id.rsplit("/", 1)[1]) for p in chosen} & ORIGINAL_FAILS_PLUS
 
 
 # Problems whose judging has a rule of its own: HumanEval/32 (|poly(x)| <= atol), /38 (a prompt helper
@@ -115,3 +123,39 @@ def test_plus_inputs_catch_what_base_misses_and_a_hang_is_cut_per_input(
     assert "expected 999, got 1000" in small.reason
     assert hang.status is Status.FAILED and first_failure(hang) == "plus#0" and passed_base(hang)
     assert "no answer within 4.0s" in hang.reason
+
+
+@pytest.mark.slow
+@pytest.mark.exhaustive  # Mbpp/255's plus #85: 1.7M tuples of 77 strings; ~9 min at load 20 on 2 cores
+def test_a_huge_answer_is_compared_by_digest_and_judged_exactly(
+    mbpp_plus: ProblemSet, make_executor: object
+) -> None:
+    # The expected output (~1 GB as objects) is held only as its digest and the candidate answers with
+    # its own (hel_pydriver.digest); a value without one crosses whole and meets the canonical's again.
+    (p,) = mbpp_plus.select(tasks=["Mbpp/255"])
+    with gzip.open(MBPP_PLUS, "rt") as f:
+        rec = next(r for r in map(json.loads, f) if r["task_id"] == "Mbpp/255")
+    sizes = [math.comb(len(items) + n - 1, n) if items and n >= 0 else 0 for items, n in rec["plus_input"]]
+    huge = sizes.index(max(sizes))
+    assert sizes[huge] > 1_000_000 and sorted(sizes)[-2] < 1_000_000  # one huge input: the digest path
+    head = "from itertools import combinations_with_replacement\ndef combinations_colors(l, n):\n"
+    last_differs = head + (
+        "    out = list(combinations_with_replacement(l, n))\n"
+        "    if len(out) > 1_000_000:\n        out[-1] = out[0]\n    return out\n"
+    )
+    as_lists = head + "    return [list(c) for c in combinations_with_replacement(l, n)]\n"
+    cases = {"ok": p.canonical_solution or "", "lists": as_lists, "last": last_differs}
+    # One worker each: its tester computes the expected outputs (~1.1 GB while it does, then digests)
+    # and each candidate holds its own ~1.1 GB answer. A second huge candidate in the same warm worker
+    # ran out of 3 GiB here (the tester's memory is not all given back): "last" gets a fresh box.
+    got: dict[str, Outcome] = {}
+    for tags in (("ok", "lists"), ("last",)):
+        got |= judge(
+            make_executor(jobs=1, memory_per_worker=3 << 30),  # type: ignore[operator]
+            [job(p, cases[tag], tag) for tag in tags],
+        )
+    ok, last, lists = (got[f"{tag}:Mbpp/255"] for tag in ("ok", "last", "lists"))
+    assert ok.passed, ok.reason
+    assert first_failure(last) == f"plus#{huge}" and passed_base(last), last.reason
+    assert "compared by sha256" in last.reason
+    assert first_failure(lists) == "base#0", lists.reason  # [['Red'], ...] != [('Red',), ...]

@@ -16,7 +16,9 @@ What it does, as EvalPlus's evaluator does it (``evalplus/evaluate.py``, ``evalp
    per-task conversions of the JSON inputs to tuples, sets, complex numbers), each within
    max(4 s, 4 x the canonical's time on that input), and compare with the expected output: floats
    within ``atol`` (1e-6 when the file says 0 and the output is a float or floats), exactly
-   otherwise; EvalPlus's special oracles (HumanEval/32 and a few MBPP+ entry points) as it has them.
+   otherwise; EvalPlus's special oracles (HumanEval/32 and a few MBPP+ entry points) as it has them
+   (hel_evalplus_values.py). An expected output of over ``DIGEST_ITEMS`` items is kept only as its
+   digest, and the candidate asked for its answer's (``_same_digest``).
 3. The first input that fails ends the run with ``EvalPlusAssertionError: base|plus input #i of n:
    why``; the host reads "plus input" in that reason as "passed every base input".
 """
@@ -26,23 +28,28 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import signal
 import sys
 import time
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # at run time hel_evalplus_values.py is exec'd into this namespace first
+    from hel_evalplus_values import OPAQUE, _is_floats, _Run, _short, mbpp_inputs, plain_compare
 
 MIN_LIMIT_S = 4.0  # EvalPlus's floor per input
 RUN_GRACE_S = 2.0  # EvalPlus's grace on a run (base or plus) over the sum of its limits
 TIME_FACTOR = 4.0  # ... and its multiple of the canonical solution's time on that input
-FLOAT_ATOL = 1e-6  # EvalPlus's atol when the file's is 0 and the expected value is a float
-# Values cross between the processes as text parsed with ast.literal_eval, which EvalPlus's in-process
-# call never pays (1M ints: 22 s on a loaded host). The canonical's time per input includes that cost
-# as measured here (_channel_time), and each input's limit a further margin per list item.
-TRANSFER_S = 20e-6
+# Values cross between the processes as tagged JSON (hel_pydriver's codec), which EvalPlus's in-process
+# call never pays (1M 3-tuples: ~1 s on an idle host, 8 s at load 10). The canonical's time per input
+# includes that cost as measured here (_channel_time), and each input's limit a further margin per item.
+TRANSFER_S = 10e-6
 CACHE_ENTRIES = 8  # problems whose expected outputs a test process keeps (they can be MBs each)
 BIG_ITEMS = 1_000_000  # ... but one with more list items than this is kept alone
+# An expected output with more items than this is kept only as its digest (hel_pydriver.digest), and
+# the candidate asked for its answer's digest: MBPP+ Mbpp/255's 1.7M tuples of 77 strings (~1 GB as
+# objects) could not be held twice, let alone cross as text. Only where == is the whole comparison.
+DIGEST_ITEMS = 1_000_000
 
 
 class EvalPlusAssertionError(Exception):
@@ -68,57 +75,14 @@ def _cache() -> dict[str, Any]:
     return mod.store  # type: ignore[no-any-return]
 
 
-# ------------------------------------------------------------------------------- MBPP+ input types
+class _Digested:
+    """An expected output held only as its digest, and a short text of it for a failure's reason."""
+
+    def __init__(self, sha: str, text: str) -> None:
+        self.sha, self.text = sha, text
 
 
-def _tuples_inside(arg: Any) -> Any:
-    return [tuple(x) if isinstance(x, list) else x for x in arg]
-
-
-def _deep_tuple(v: Any) -> Any:
-    return tuple(_deep_tuple(x) for x in v) if isinstance(v, list) else v
-
-
-_ALL_TUPLE = {2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616, 630,
-              726, 740, 744, 809}  # fmt: skip
-_INNER_TUPLES = {63, 64, 70, 94, 120, 237, 272, 299, 400, 409, 417, 438, 473, 614, 780}
-_FIRST_INNER_TUPLES = {75, 413, 444, 753}
-_INNER_THEN_ALL = {259, 401, 445, 278}
-_FIRST_TUPLE = {250, 307, 405, 446, 617, 720, 763, 808}
-_SECOND_TUPLE = {106, 750}
-_DEEP_TUPLE = {580, 615, 791}
-
-
-def mbpp_inputs(task_number: int, inputs: list[Any]) -> list[Any]:
-    """EvalPlus's ``mbpp_deserialize_inputs``: JSON has no tuples, sets or complex numbers, so MBPP+
-    inputs of tasks whose functions expect them are converted per task (by MBPP task number)."""
-    n = task_number
-    if n in _ALL_TUPLE:
-        return [[tuple(a) for a in inp] for inp in inputs]
-    if n in _INNER_TUPLES:
-        return [[_tuples_inside(a) for a in inp] for inp in inputs]
-    if n in _FIRST_INNER_TUPLES:
-        return [[_tuples_inside(inp[0]), *inp[1:]] for inp in inputs]
-    if n in _INNER_THEN_ALL:
-        return [[tuple(_tuples_inside(a)) for a in inp] for inp in inputs]
-    if n in _FIRST_TUPLE:
-        return [[tuple(inp[0]), *inp[1:]] for inp in inputs]
-    if n in _SECOND_TUPLE:
-        return [[inp[0], tuple(inp[1]), *inp[2:]] for inp in inputs]
-    if n == 115:  # an empty list becomes {} (an empty dict), as EvalPlus has it
-        return [[[set(x) if x else {} for x in inp[0]], *inp[1:]] for inp in inputs]
-    if n == 124:
-        return [[float(inp[0]), complex(inp[1])] for inp in inputs]
-    if n == 252:
-        return [[complex(inp[0])] for inp in inputs]
-    if n == 722:
-        return [[{k: tuple(v) for k, v in inp[0].items()}, *inp[1:]] for inp in inputs]
-    if n in _DEEP_TUPLE:
-        return [list(_deep_tuple(inp)) for inp in inputs]
-    return inputs
-
-
-# ------------------------------------------------------------------------------- comparing
+_FLAT = frozenset({type(None), bool, int, float, str, bytes, complex})
 
 
 def _plain(v: Any, depth: int = 0) -> Any:
@@ -127,8 +91,8 @@ def _plain(v: Any, depth: int = 0) -> Any:
     if depth > 100:
         raise EvalPlusDataError("expected value nested too deeply")
     t = type(v)
-    if v is None or t in (bool, int, float, str, bytes, complex):
-        return v
+    if t in _FLAT or ((t is list or t is tuple) and _FLAT.issuperset(map(type, v))):
+        return v  # already plain (the item types checked in C: 1.7M tuples cost no call each)
     if getattr(t, "__module__", "") == "numpy" and hasattr(v, "tolist"):
         return _plain(v.tolist(), depth + 1)
     for scalar in (bool, int, float, str, bytes):
@@ -153,97 +117,13 @@ def _size(v: Any, cap: int = 10_000_000) -> int:
             stack.extend(x.keys())
             stack.extend(x.values())
         elif isinstance(x, (list, tuple, set, frozenset)):
-            stack.extend(x)
+            if _FLAT.issuperset(map(type, x)):
+                count += len(x)  # flat: counted, not pushed one by one
+            else:
+                stack.extend(x)
         elif isinstance(x, (str, bytes)):
             count += len(x) >> 12  # long strings cost little per character
     return count
-
-
-def _is_floats(x: Any) -> bool:
-    if isinstance(x, float):
-        return True
-    return isinstance(x, (list, tuple)) and bool(x) and all(isinstance(i, float) for i in x)
-
-
-def _close(a: Any, b: Any, atol: float, rtol: float = 1e-7) -> bool:
-    """numpy.allclose(a, b, rtol, atol) for numbers and (nested) sequences of equal shape."""
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))) or len(a) != len(b):
-            return False
-        return all(_close(x, y, atol, rtol) for x, y in zip(a, b, strict=True))
-    if not all(isinstance(v, (int, float, complex)) for v in (a, b)):
-        return False
-    if isinstance(a, complex) or isinstance(b, complex):
-        if any(math.isinf(z.real) or math.isinf(z.imag) for z in (complex(a), complex(b))):
-            return complex(a) == complex(b)
-    elif math.isinf(a) or math.isinf(b):
-        return bool(a == b)
-    return bool(abs(a - b) <= atol + rtol * abs(b))
-
-
-def _poly(xs: list[Any], x: float) -> float:
-    # A plain left-to-right sum, as EvalPlus and the prompt's poly() compute it (not math.fsum): the
-    # canonical solution converges to a point where *this* sum is within atol.
-    return float(sum([c * math.pow(x, i) for i, c in enumerate(xs)]))
-
-
-def _digit_distance(n1: int, n2: int) -> int:
-    a, b = str(n1), str(n2)
-    width = max(len(a), len(b))
-    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(width), b.zfill(width), strict=True))
-
-
-_SET_ORACLE = {"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
-               "larg_nnum", "find_dissimilar", "Diff"}  # fmt: skip
-_NONE_ORACLE = {"check_str", "text_match_three", "text_starta_endb"}
-
-
-class _Opaque:
-    """Stands for a candidate's answer that could not cross as a plain value (it is not None)."""
-
-    def __repr__(self) -> str:
-        return "<an object that is not a plain value>"
-
-
-OPAQUE = _Opaque()
-
-
-class _Run:
-    """One run over a list of inputs; ``atol`` is per run, as in EvalPlus (once widened, it stays)."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.dataset, self.entry, self.atol = data["dataset"], data["entry_point"], float(data["atol"])
-
-    def opaque_ok(self) -> bool:
-        """Whether an answer that is only known to be some object, not None, can be judged."""
-        return self.dataset == "mbpp" and self.entry in _NONE_ORACLE
-
-    def same(self, inp: list[Any], out: Any, exp: Any) -> bool:
-        entry = self.entry
-        if self.dataset == "humaneval" and entry == "find_zero":
-            return bool(abs(_poly(inp[0], out)) <= self.atol)
-        if self.dataset == "mbpp":
-            if entry in _SET_ORACLE:
-                return bool(set(out) == set(exp))
-            if entry in _NONE_ORACLE:
-                want = exp is not None
-                return out == want if isinstance(out, bool) else (out is not None) == want
-            if entry == "surface_Area" and isinstance(out, (int, float)):
-                b, h = inp
-                if abs(out - round(b**2 + 2 * b * math.sqrt((b / 2) ** 2 + h**2))) <= self.atol:
-                    return True
-            if entry == "digit_distance_nums" and out == _digit_distance(*inp):
-                return True
-        exact = bool(out == exp)
-        if self.atol == 0 and _is_floats(exp):
-            self.atol = FLOAT_ATOL
-        if not exact and self.atol != 0:
-            if type(out) is not type(exp):
-                return False
-            if isinstance(exp, (list, tuple)) and len(out) != len(exp):
-                return False
-            return _close(out, exp, self.atol)
-        return exact
 
 
 # ------------------------------------------------------------------------------- running
@@ -254,8 +134,40 @@ def _inputs(data: dict[str, Any], which: str) -> list[Any]:
     if not isinstance(raw, list):
         return []  # MBPP+ v0.2.0 Mbpp/793: plus_input is {} (checks nothing, as in EvalPlus)
     if data["dataset"] == "mbpp":
-        return mbpp_inputs(int(str(data["task_id"]).rsplit("/", 1)[-1]), raw)
+        converted: list[Any] = mbpp_inputs(int(str(data["task_id"]).rsplit("/", 1)[-1]), raw)
+        return converted
     return raw
+
+
+def _canonical(data: dict[str, Any]) -> Any:
+    ns: dict[str, Any] = {"__name__": "__hel_canonical__"}
+    exec(compile(data["canonical"], "<canonical>", "exec", dont_inherit=True), ns)
+    return ns[data["entry_point"]]
+
+
+def _run_canonical(fn: Any, inp: list[Any], where: str) -> tuple[Any, float]:
+    """The canonical's output on a copy of ``inp`` as a plain value, and the seconds the call took."""
+    args = copy.deepcopy(inp)
+    start = time.perf_counter()
+    try:
+        value = fn(*args)
+    except Exception as exc:
+        raise EvalPlusDataError(f"the canonical solution raised {type(exc).__name__} on {where}") from None
+    return _plain(value), time.perf_counter() - start
+
+
+def _release() -> None:
+    """Give a dropped huge value's memory back to the system: the candidate, in the same container,
+    is about to build its own copy of it."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except Exception:
+        pass  # not glibc: the memory stays with this process
 
 
 def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any], list[float]]]:
@@ -264,23 +176,23 @@ def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any
     hit = store.get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    ns: dict[str, Any] = {"__name__": "__hel_canonical__"}
-    exec(compile(data["canonical"], "<canonical>", "exec", dont_inherit=True), ns)
-    fn = ns[data["entry_point"]]
+    fn = _canonical(data)
+    may_digest = plain_compare(data) and sys.modules.get("hel_pydriver") is not None
     result: dict[str, tuple[list[Any], list[float]]] = {}
     for which in ("base_input", "plus_input"):
         outs, times = [], []
         for i, inp in enumerate(_inputs(data, which)):
-            args = copy.deepcopy(inp)
-            start = time.perf_counter()
-            try:
-                value = fn(*args)
-            except Exception as exc:
-                raise EvalPlusDataError(
-                    f"the canonical solution raised {type(exc).__name__} on {which[:4]} input #{i}"
-                ) from None
-            took = time.perf_counter() - start
-            plain = _plain(value)
+            plain, took = _run_canonical(fn, inp, f"{which[:4]} input #{i}")
+            # (a float output, or a flat list of floats, widens atol: compared by closeness, never digested)
+            if may_digest and not _is_floats(plain) and _size(plain, DIGEST_ITEMS + 1) > DIGEST_ITEMS:
+                start = time.perf_counter()
+                sha = sys.modules["hel_pydriver"].digest(plain)
+                if sha is not None:  # the candidate digests its answer too: count that, not a crossing
+                    outs.append(_Digested(sha, _short(plain)))
+                    times.append(took + 2 * (time.perf_counter() - start))
+                    del plain
+                    _release()
+                    continue
             times.append(took + _channel_time(inp, plain))
             outs.append(plain)
         result[which[:4]] = (outs, times)
@@ -295,36 +207,22 @@ def expected_outputs(data: dict[str, Any], key: str) -> dict[str, tuple[list[Any
 
 def _channel_time(args: Any, answer: Any) -> float:
     """What moving this input and answer between the processes costs here, measured as the channel
-    does it: the arguments through marshal, the answer as literal text through ast.literal_eval (with
-    no digit limit: a million-digit int is slow to print and to parse). EvalPlus calls in-process and
-    never pays this; counting it in the canonical's time keeps a right answer from being late for
-    being large, on this host, under its load. Values that cannot be measured so cost nothing extra."""
-    import ast
+    does it: the arguments through marshal, the answer through the driver's codec (``hel_pydriver``'s
+    ``_wire`` and ``encode_reply``, ``hel_pytests.decode_reply``; both loaded in this process), ints
+    of any size. EvalPlus calls in-process and never pays this; counting it in the canonical's time
+    keeps a right answer from being late for being large, on this host, under its load. Values that
+    cannot be measured so cost nothing extra."""
     import marshal
 
-    limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
+    driver, tests = sys.modules.get("hel_pydriver"), sys.modules.get("hel_pytests")
     start = time.perf_counter()
     try:
         marshal.loads(marshal.dumps(args))
-        ast.literal_eval(repr(answer))
+        if driver is not None and tests is not None:
+            tests.decode_reply(driver.encode_reply(["ok", driver._wire(answer)]))
     except Exception:
         return 0.0
-    finally:
-        sys.set_int_max_str_digits(limit)
     return time.perf_counter() - start
-
-
-def _short(v: Any, limit: int = 60) -> str:
-    import reprlib
-
-    r = reprlib.Repr()
-    r.maxstring, r.maxother, r.maxlong = limit, limit, limit
-    try:
-        text = r.repr(v)
-    except Exception:
-        text = f"<a {type(v).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -372,8 +270,10 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
             limit = min(limits[i] + transfer[i], budget_left)
             if limit <= 0:
                 raise EvalPlusAssertionError(f"{where}: the {which} run's time budget is spent")
+            digested = isinstance(outs[i], _Digested)
+            fn = getattr(candidate, "call_for_digest", candidate) if digested else candidate
             try:
-                out, took = _call(candidate, inp, limit)  # the args cross by value: no copy needed
+                out, took = _call(fn, inp, limit)  # the args cross by value: no copy needed
             except _InputTimeout:
                 raise EvalPlusAssertionError(f"{where}: no answer within {limit:.1f}s") from None
             except Exception as exc:
@@ -395,8 +295,31 @@ def evalplus_check(candidate: Any, data_json: str) -> None:
                 raise EvalPlusAssertionError(f"{where}: answered after {took:.1f}s (limit {limit:.1f}s)")
             budget_left -= took
             try:
-                ok = run.same(inp, out, outs[i])
+                ok = (
+                    _same_digest(data, f"{which}_input", i, out, outs[i])
+                    if digested
+                    else run.same(inp, out, outs[i])
+                )
             except Exception as exc:  # e.g. set() of an unhashable answer, poly() of a string
                 raise EvalPlusAssertionError(f"{where}: cannot compare ({type(exc).__name__})") from None
             if not ok:
-                raise EvalPlusAssertionError(f"{where}: expected {_short(outs[i])}, got {_short(out)}")
+                exp = outs[i].text if digested else _short(outs[i])
+                got = (
+                    "a different value (compared by sha256)"
+                    if type(out).__name__ == "AnswerDigest"
+                    else _short(out)
+                )
+                raise EvalPlusAssertionError(f"{where}: expected {exp}, got {got}")
+
+
+def _same_digest(data: dict[str, Any], which: str, i: int, out: Any, exp: _Digested) -> bool:
+    """A huge expected output's comparison: by digest when the candidate's answer has one (then equal
+    digests are equal values); else (a float or bool inside, say, where == may still hold) with ==
+    against the canonical's output computed again here, as the only way to be exact."""
+    if type(out).__name__ == "AnswerDigest":
+        return str(out) == exp.sha
+    sha = sys.modules["hel_pydriver"].digest(out)
+    if sha is not None:
+        return bool(sha == exp.sha)
+    again, _ = _run_canonical(_canonical(data), _inputs(data, which)[i], f"{which[:4]} input #{i}")
+    return bool(out == again)
