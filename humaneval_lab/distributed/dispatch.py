@@ -196,10 +196,13 @@ class RayExecutor:
 
     def _give_up(self, node: _Node, why: str) -> None:
         """A node lost outside a run's leases: dropped, said, its actor killed."""
+        self._remove(node, self.lost, f"lost ({why})", why)
+
+    def _remove(self, node: _Node, record: list[tuple[str, str]], said: str, why: str) -> None:
         if node in self.nodes:
             self.nodes.remove(node)
-        self.lost.append((node.info.name, why))
-        self.on_event(f"ray: node {node.info.name} lost ({why})")
+        record.append((node.info.name, why))
+        self.on_event(f"ray: node {node.info.name} {said}")
         self._kill(node)
 
     def _load_catalog(self, nodes: list[_Node], blob: Any) -> list[tuple[_Node, str]]:
@@ -220,11 +223,7 @@ class RayExecutor:
 
     def _drop(self, node: _Node, why: str) -> None:
         """Exclude an admitted node before it takes any of the run's work."""
-        if node in self.nodes:
-            self.nodes.remove(node)
-        self.excluded.append((node.info.name, why))
-        self.on_event(f"ray: node {node.info.name} EXCLUDED: {why}")
-        self._kill(node)
+        self._remove(node, self.excluded, f"EXCLUDED: {why}", why)
 
     def _join(self, catalog: Any) -> None:
         """Nodes that joined or finished building (``members.tick()``) take work from now on; in an
