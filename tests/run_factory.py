@@ -21,6 +21,7 @@ from humaneval_lab.problems import ProblemSet, load_problems
 from humaneval_lab.records import Sample
 from humaneval_lab.runs import Run, load_run
 from humaneval_lab.scoring import ScoreSettings, score
+from humaneval_lab.scoring import jobs as scoring_jobs
 
 _MARK = re.compile(r"hel-verdict:(\w+)")
 FAIL_KINDS = ("failed", "error", "timeout")
@@ -66,7 +67,8 @@ def make_run(
     assert len(ps) == len(counts)
     if any(p.language != "python" for p in ps):
         assert monkeypatch is not None, "non-python labels need monkeypatch (the program is built as Python)"
-        monkeypatch.setattr(scoring, "get_language", lambda _name: get_language("python"))
+        for module in (scoring, scoring_jobs):  # the run's check, and where its jobs are built
+            monkeypatch.setattr(module, "get_language", lambda _name: get_language("python"))
     samples = []
     for p, (n, c) in zip(ps, counts, strict=True):
         for j in range(n):
