@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -177,25 +178,22 @@ def result_line(
 _isfinite = math.isfinite
 _float_repr = float.__repr__  # what the encoder writes for a finite float
 
-_VERDICT_TEXT: dict[tuple[Status, str, str], str] = {}
-_VERDICT_TEXT_MAX = 4096  # distinct (status, reason, stderr tail) kept encoded; most runs have few
-
 
 def _verdict_text(o: Outcome) -> str:
     """``"passed": ..., "result": ..., "verdict": ..., "reason": ..., "stderr_tail": ..., `` of a
     result line: most verdicts of a run repeat (passed; the same assertion), so each distinct one is
     encoded once."""
-    key = (o.status, o.reason, o.stderr_tail)
-    text = _VERDICT_TEXT.get(key)
-    if text is None:
-        if len(_VERDICT_TEXT) >= _VERDICT_TEXT_MAX:
-            _VERDICT_TEXT.clear()
-        text = _VERDICT_TEXT[key] = (
-            f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
-            f'"verdict": {_STR(_VALUE[o.status])}, "reason": {_STR(o.reason)}, '
-            f'"stderr_tail": {_STR(o.stderr_tail)}, '
-        )
-    return text
+    return _verdict_text_of(o.status, o.reason, o.stderr_tail)
+
+
+@functools.lru_cache(maxsize=4096)  # distinct (status, reason, stderr tail) kept encoded; most runs have few
+def _verdict_text_of(status: Status, reason: str, stderr_tail: str) -> str:
+    o = Outcome(status, reason, stderr_tail)
+    return (
+        f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
+        f'"verdict": {_STR(_VALUE[status])}, "reason": {_STR(reason)}, '
+        f'"stderr_tail": {_STR(stderr_tail)}, '
+    )
 
 
 # manifest key -> (what it is, the manifest's human-readable detail of a hash)
