@@ -268,7 +268,7 @@ def score(
         if next_i != len(samples):
             raise InfrastructureError(f"executor {executor.name} returned no verdict for sample {next_i}")
 
-    # Who judged, as of the end: a --ray run's nodes may have joined (or been lost) since the start.
+    # Who judges, as of the end: a --ray run's nodes may have joined (or been lost) since the start.
     # Only which machines judged may differ (what_changed does not match them), so the manifest is
     # rewritten with them and the summary records them.
     final_sandbox = executor.describe()
