@@ -55,6 +55,11 @@ def sandbox_identity(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k != "image_id"}
 
 
+def _identity_key(d: dict[str, Any]) -> str:
+    """``sandbox_identity(d)`` as one comparable string."""
+    return repr(sorted(sandbox_identity(d).items()))
+
+
 def expected_recipe() -> str | None:
     try:
         from humaneval_lab.sandbox_image import recipe_hash, sandbox_dir
@@ -125,7 +130,7 @@ class Membership:
         if not admitted:
             first = self.excluded[0][1] if self.excluded else "none"
             raise EnvironmentProblem(f"no Ray node passed its sandbox checks (first: {first})")
-        identities = {repr(sorted(sandbox_identity(a.sandbox).items())) for a in admitted}
+        identities = {_identity_key(a.sandbox) for a in admitted}
         if len(identities) > 1:
             raise EnvironmentProblem("the Ray nodes' sandboxes differ (image or limits); rebuild them alike")
         self.identity = identities.pop()  # a node admitted later must have the same
@@ -213,7 +218,7 @@ class Membership:
             return None
         why = wrong_identity(answer.sandbox, *self.expected)
         wrong = [f"{lang} known-{case} got {got}" for lang, case, ok, got in answer.verdicts if not ok]
-        identity = repr(sorted(sandbox_identity(answer.sandbox).items()))
+        identity = _identity_key(answer.sandbox)
         if not why and not wrong and self.identity is not None and identity != self.identity:
             why = "its sandbox differs from the other nodes' (image or limits)"
         if why or wrong:
