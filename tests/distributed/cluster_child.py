@@ -178,10 +178,11 @@ def fake_executor(address: str, **options: Any) -> Any:
     events: list[str] = []
     stall_s = options.pop("stall_s", 600.0)
     build = options.pop("build_images", False)
+    build_timeout_s = options.pop("build_timeout_s", 7200.0)
     delay_s = options.pop("delay_s", FAKE_DELAY_S)
     factory = FakeOnNode(delay_s, broken_resource=BROKEN, hang_resource=HANG, **options)
     ex = RayExecutor(address, factory=factory, languages=["python"], on_event=events.append, stall_s=stall_s,
-                     build_images=build)  # fmt: skip
+                     build_images=build, build_timeout_s=build_timeout_s)  # fmt: skip
     ex.events = events  # type: ignore[attr-defined]
     return ex
 
@@ -309,6 +310,57 @@ def members(work: Path) -> dict[str, Any]:
     return report
 
 
+def builder(work: Path) -> dict[str, Any]:
+    """Every admitted node lost while another still builds its (fake) image; the head does not
+    judge. short/: the build takes 60 s, the wait is bounded at 3 s: the run ends. waited/: the
+    build takes 8 s; the run waits for it, and the builder finishes the run."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from humaneval_lab.errors import InfrastructureError
+    from humaneval_lab.problems import load_problems
+    from humaneval_lab.records import read_samples
+    from humaneval_lab.scoring import ScoreSettings, score
+
+    res = {"humaneval_lab_sandbox": 1}
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    judging = cluster.add_node(num_cpus=1, resources=res)
+    cluster.add_node(num_cpus=1, resources={**res, MISSING: 1})
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    total = lines(work / "samples.jsonl")
+    report: dict[str, Any] = {"total": total}
+    build = {"missing_resource": MISSING, "build_images": True}
+
+    def lose(node: Any) -> Callable[[Any, Path], None]:
+        def during(_ex: Any, results: Path) -> None:
+            when_lines(results, int(0.3 * total), lambda: cluster.remove_node(node, allow_graceful=False))
+
+        return during
+
+    try:
+        ray.init(address=cluster.address, log_to_driver=False)
+        ex = fake_executor(cluster.address, build_s=60.0, build_timeout_s=3.0, **build)
+        whole = load_problems(suite="humaneval")
+        lose(judging)(ex, work / "short" / "results.jsonl")
+        try:
+            score(read_samples(work / "samples.jsonl", whole), whole.select(limit=FAKE_LIMIT), ex, work / "short",
+                  ScoreSettings(ks=(1, 2)), samples_path=work / "samples.jsonl")  # fmt: skip
+            report["short"] = {"error": ""}
+        except InfrastructureError as exc:
+            report["short"] = {"error": str(exc)}
+        finally:
+            ex.close()
+        report["short"].update(events=ex.events, excluded=ex.excluded, lost=ex.lost)
+        judging = cluster.add_node(num_cpus=1, resources=res)  # the first one is gone
+        cluster.wait_for_nodes()
+        report["waited"] = fake_score(cluster.address, work, "waited", lose(judging), build_s=8.0, **build)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    return report
+
+
 def replica_cluster() -> tuple[Any, list[Any]]:
     """Head (0 CPUs: it takes no replica) and two 1-CPU workers, so each worker holds one replica."""
     from ray.cluster_utils import Cluster
@@ -392,6 +444,7 @@ def main() -> None:
         "docker": docker,
         "fake": fake,
         "members": members,
+        "builder": builder,
         "sample": sampling,
         "vllm": vllm_replicas,
         "vllm-cpu": vllm_cpu,
