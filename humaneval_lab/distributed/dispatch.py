@@ -143,16 +143,22 @@ class RayExecutor:
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, Outcome]]:
         """Jobs built by the caller, leased as they are (calibration, canaries, any caller)."""
-        return map(expand, self._lease(jobs, _job_id, "submit"))
+        return (expand(answer) for answers in self._lease(jobs, _job_id, "submit") for answer in answers)
 
-    def run_items(self, catalog: JobCatalog, items: Iterable[Item]) -> Iterator[tuple[str, Outcome, str]]:
+    def run_items(
+        self, catalog: JobCatalog, items: Iterable[Item]
+    ) -> Iterator[list[tuple[str, Outcome, str]]]:
         """``score()``'s path (scoring.jobs.ItemExecutor): every node gets ``catalog`` once, then
         leases of items; it builds their jobs and makes their result lines itself, so the driver
-        builds no program and encodes no line."""
+        builds no program and encodes no line. Yields the verdicts of each node's answer as one
+        batch (the driver then writes what is ready once per batch, not once per verdict)."""
         blob = self.ray.put(pack(catalog))
         for node, error in self._load_catalog(list(self.nodes), blob):
             self._drop(node, error)
-        return map(expand_with_line, self._lease(items, _item_id, "submit_items", blob))
+        return (
+            [*map(expand_with_line, answers)]
+            for answers in self._lease(items, _item_id, "submit_items", blob)
+        )
 
     def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]:
         """Every job on every node (calibration, scoring.calibrate.EveryNode): yields (job id,
@@ -254,9 +260,10 @@ class RayExecutor:
 
     def _lease(
         self, units: Iterable[Any], ident: Callable[[Any], str], submit: str, catalog: Any = None
-    ) -> Iterator[Compact]:
+    ) -> Iterator[list[Compact]]:
         """Lease ``units`` (jobs or items; ``ident`` gives each one's job id) to the nodes by their
-        actors' method ``submit``, and yield each job's verdict once (see the module docstring)."""
+        actors' method ``submit``, and yield each job's verdict once (see the module docstring), the
+        verdicts of one answer of a node together."""
         ray = self.ray
         source = iter(units)
         exhausted = False
@@ -329,12 +336,12 @@ class RayExecutor:
                     )
                     node.last_answer = now
                 inflight = node.inflight
-                for answer in answers:
-                    if inflight.pop(answer[0], None) is None:
-                        self.duplicates_dropped += 1  # not this node's (any more): judged elsewhere
-                        continue
-                    node.judged += 1
-                    yield answer
+                # Only the jobs this node owns now: one not its own (any more) was judged elsewhere.
+                mine = [answer for answer in answers if inflight.pop(answer[0], None) is not None]
+                self.duplicates_dropped += len(answers) - len(mine)
+                node.judged += len(mine)
+                if mine:
+                    yield mine
             for node in list(self.nodes):  # a node that holds work and says nothing is lost
                 if node.inflight and now - node.last_answer > self.stall_s:
                     lose(node, f"no verdict for {self.stall_s:.0f} s")

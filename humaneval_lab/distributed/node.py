@@ -75,6 +75,8 @@ def expand_with_line(c: Compact) -> tuple[str, Outcome, str]:
 
 
 STARVED_S = 0.05  # how long an empty queue is waited on before the executor's run is let drain
+# A poll that has its first verdict waits up to LINGER_S more, until POLL_BATCH verdicts are there.
+POLL_BATCH, LINGER_S = 1024, 0.02
 
 
 START_ATTEMPTS = 3
@@ -225,7 +227,13 @@ class NodeSandbox:
         to ``wait_s`` for the first one. A broken executor raises here, and the driver treats the node
         as lost."""
         with self._cond:
-            self._cond.wait_for(lambda: bool(self._done or self._error), timeout=wait_s)
+            if self._cond.wait_for(lambda: bool(self._done or self._error), timeout=wait_s):
+                # A few more for this answer: each answer costs the driver, Ray and this actor a
+                # call, and nothing waits on a verdict's few milliseconds (the driver keeps every
+                # node's queue deeper than this).
+                self._cond.wait_for(
+                    lambda: len(self._done) >= POLL_BATCH or bool(self._error), timeout=LINGER_S
+                )
             if self._error:
                 raise InfrastructureError(f"the sandbox on node {self.info.name} failed: {self._error}")
             out, self._done = self._done, []
@@ -242,7 +250,7 @@ class NodeSandbox:
                     answer = compact(job_id, outcome, line)
                     with self._cond:
                         self._done.append(answer)
-                        if len(self._done) == 1:  # a poll may be waiting for the first one
+                        if len(self._done) in (1, POLL_BATCH):  # a poll may wait for the first, or a batch
                             self._cond.notify_all()
         except BaseException as exc:  # reported on the next poll; the driver re-leases the jobs
             with self._cond:

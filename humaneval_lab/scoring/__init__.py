@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval_lab.errors import InfrastructureError, InputFileError, PassAtKError, UserInputError
-from humaneval_lab.execution.base import Executor, Limits, Outcome
+from humaneval_lab.execution.base import Executor, Outcome, Status
 from humaneval_lab.languages import get_language
 from humaneval_lab.passk import Counts, usable_ks
 from humaneval_lab.problems import ProblemSet
@@ -193,8 +193,8 @@ def score(
         policy.prepare()  # before the run: calibration runs on the same executor
     per_sample = settings.hash_seeds == "per-sample"
     seeds = [hash_seed_of(k, per_sample) for k in keys] if per_sample else None
-    # dedup key -> (limits, the sample's position), for jobs handed out and not yet judged
-    in_flight: dict[str, tuple[Limits, int]] = {}
+    # dedup key -> the sample's position, for jobs handed out and not yet judged
+    in_flight: dict[str, int] = {}
     executed = 0
     # What every job shares, made once per problem, not per sample (the driver carries tens of
     # thousands of samples a second): its problem and its limits (the language spec: JobCatalog).
@@ -209,7 +209,7 @@ def score(
             if k in outcomes or k in in_flight:
                 continue  # judged already (kept, or an identical sample), or on its way
             s = samples[i]
-            in_flight[k] = (limits_of[s.task_id], i)
+            in_flight[k] = i
             executed += 1
             seed = seeds[i] if seeds else FIXED_HASH_SEED
             yield (k, s.task_id, s.completion, s.includes_prompt, seed, s.fields, indices[i], s.line or i + 1)
@@ -226,6 +226,8 @@ def score(
 
         def flush_ready() -> None:
             nonlocal next_i, done_count, last_progress
+            if next_i < len(samples) and keys[next_i] not in outcomes:
+                return  # the next line in order is not judged yet: nothing to write
             i, total, block = next_i, len(samples), []
             while i < total and keys[i] in outcomes:
                 text = made.pop(i, "") if made else ""
@@ -248,18 +250,22 @@ def score(
 
         def accept(job_id: str, outcome: Outcome) -> int:
             """Keep a verdict; the position of the sample it was judged for."""
-            held = in_flight.pop(job_id, None)
-            if held is None:
+            i = in_flight.pop(job_id, None)
+            if i is None:
                 raise InfrastructureError(f"executor {executor.name} returned a verdict for an unknown job")
-            outcomes[job_id] = policy.explain_timeout(outcome, held[0])
-            return held[1]
+            if outcome.status is Status.TIMEOUT:  # only a timeout's reason is worded (explain_timeout)
+                outcome = policy.explain_timeout(outcome, limits_of[samples[i].task_id])
+            outcomes[job_id] = outcome
+            return i
 
-        # An executor that builds jobs itself (--ray: on its nodes) gets the items and returns each
-        # verdict with its result line (JobCatalog.result_line: the same bytes as written here); any
-        # other gets the jobs, built here as it pulls them (the same JobCatalog.build).
+        # An executor that builds jobs itself (--ray: on its nodes) gets the items and returns
+        # verdicts in batches, each with its result line (JobCatalog.result_line: the same bytes as
+        # written here), and what is ready is written once per batch; any other gets the jobs,
+        # built here as it pulls them (the same JobCatalog.build).
         if isinstance(executor, ItemExecutor):
-            for job_id, outcome, text in executor.run_items(catalog, items()):
-                made[accept(job_id, outcome)] = text
+            for batch in executor.run_items(catalog, items()):
+                for job_id, outcome, text in batch:
+                    made[accept(job_id, outcome)] = text
                 flush_ready()
         else:
             for job_id, outcome in executor.run(catalog.build_all(items())):

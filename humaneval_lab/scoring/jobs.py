@@ -18,17 +18,17 @@ checked by hash before it takes work.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
-from humaneval_lab.execution.base import Job, Limits, Outcome
+from humaneval_lab.execution.base import Job, Limits, Outcome, Status
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 from humaneval_lab.records import Sample
-from humaneval_lab.scoring.results import result_line
+from humaneval_lab.scoring.results import fast_result_line, result_line
 from humaneval_lab.scoring.settings import ScoreSettings, explain_timeout, own_limit_note
 
 # (dedup key = job id, task_id, completion, includes_prompt, hash_seed, the sample's fields, its
@@ -45,6 +45,7 @@ class JobCatalog:
     limits: Mapping[str, Limits]
     settings: ScoreSettings
     _specs: dict[str, LanguageSpec] = field(default_factory=dict, compare=False, repr=False)
+    _notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # own_limit_note's
 
     def __getstate__(self) -> dict[str, object]:
         # Language specs are looked up again where the catalog lands.
@@ -54,6 +55,7 @@ class JobCatalog:
         for name in ("problems", "limits", "settings"):
             object.__setattr__(self, name, state[name])
         object.__setattr__(self, "_specs", {})
+        object.__setattr__(self, "_notes", {})
 
     def build(self, item: Item) -> Job:
         """The job of ``item``: its problem's program around the completion, the problem's limits."""
@@ -69,10 +71,21 @@ class JobCatalog:
         """The item's line of results.jsonl for the verdict ``o`` as the executor gave it (the
         timeout's reason is worded here, as ``score()`` words it)."""
         key, task_id, completion, includes_prompt, hash_seed, fields, index, line = item
-        sample = Sample(task_id, completion, includes_prompt, fields, line, index)
         problem = self.problems[task_id]
-        explained = explain_timeout(self.settings, o, self.limits[task_id], own_limit_note(problem))
-        return result_line(sample, index, line, problem, key, explained, hash_seed)
+        if o.status is Status.TIMEOUT:  # only a timeout's reason is worded (explain_timeout)
+            o = explain_timeout(self.settings, o, self.limits[task_id], self._own_note(problem))
+        # A node makes every line of its leases: no Sample is built unless the fields need the record.
+        text = fast_result_line(fields, task_id, index, line, problem.language, key, o, hash_seed)
+        if text is None:
+            sample = Sample(task_id, completion, includes_prompt, fields, line, index)
+            return result_line(sample, index, line, problem, key, o, hash_seed)
+        return text
+
+    def _own_note(self, problem: Problem) -> str:
+        note = self._notes.get(problem.task_id)
+        if note is None:
+            note = self._notes[problem.task_id] = own_limit_note(problem)
+        return note
 
     def build_all(self, items: Iterable[Item]) -> Iterator[Job]:
         """Jobs built one at a time, as the consumer pulls them (memory stays bounded)."""
@@ -84,10 +97,13 @@ class JobCatalog:
 @runtime_checkable
 class ItemExecutor(Protocol):
     """An executor that builds jobs itself from a run's catalog and its items (``--ray``: on the
-    nodes). Like ``Executor.run`` it yields each item's verdict once, as they finish, in any order:
-    (job id = the item's key, the outcome as judged, ``catalog.result_line(item, outcome)``)."""
+    nodes). Like ``Executor.run`` it gives each item's verdict once, as they finish, in any order,
+    but in batches (the verdicts that arrived together; the caller handles a batch at once): lists
+    of (job id = the item's key, the outcome as judged, ``catalog.result_line(item, outcome)``)."""
 
-    def run_items(self, catalog: JobCatalog, items: Iterable[Item]) -> Iterator[tuple[str, Outcome, str]]: ...
+    def run_items(
+        self, catalog: JobCatalog, items: Iterable[Item]
+    ) -> Iterator[Sequence[tuple[str, Outcome, str]]]: ...
 
 
 def scoring_sha256() -> str:

@@ -145,10 +145,28 @@ def result_line(
     hash_seed: int = FIXED_HASH_SEED,
 ) -> str:
     """``result_record(...)`` as its JSONL line (``json.dumps(record, ensure_ascii=False)`` and a
-    newline), byte for byte. The driver writes tens of thousands a second, so the common case (the
-    sample's fields hold no result key but its own task_id and sample_index) encodes the sample's
-    fields once and appends the verdict's keys as text, instead of copying and re-encoding a dict."""
-    f = sample.fields
+    newline), byte for byte (``fast_result_line`` where it can, else the record encoded)."""
+    text = fast_result_line(sample.fields, sample.task_id, index, line, problem.language, key, o, hash_seed)
+    if text is None:
+        return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
+    return text
+
+
+def fast_result_line(
+    f: Mapping[str, Any],
+    task_id: str,
+    index: int,
+    line: int,
+    language: str,
+    key: str,
+    o: Outcome,
+    hash_seed: int,
+) -> str | None:
+    """``result_line`` of a sample with fields ``f`` and task ``task_id`` (no ``Sample`` needed), or
+    None when only encoding the whole record gives its bytes. The driver writes tens of thousands
+    of lines a second, so the common case (the fields hold no result key but their own task_id and
+    sample_index) encodes the fields once and appends the verdict's keys as text, instead of copying
+    and re-encoding a dict."""
     d = round(o.duration_s, 4)
     cpu = round(o.cpu_s, 4)
     if (
@@ -159,16 +177,16 @@ def result_line(
         or type(cpu) is not float
         or not (_isfinite(d) and _isfinite(cpu))
         or not (type(index) is type(line) is type(hash_seed) is int)
-        or ("task_id" in f and f["task_id"] != sample.task_id)
+        or ("task_id" in f and f["task_id"] != task_id)
         or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
     ):
-        return _ENCODE(result_record(sample, index, line, problem, key, o, hash_seed)) + "\n"
-    own = ("" if "task_id" in f else f', "task_id": {_STR(sample.task_id)}') + (
+        return None
+    own = ("" if "task_id" in f else f', "task_id": {_STR(task_id)}') + (
         "" if "sample_index" in f else f', "sample_index": {index}'
     )
     # The sample's fields without their closing brace, then the verdict's keys in record order.
     return (
-        f'{_encode_fields(f)[:-1]}{own}, "line": {line}, "language": {_STR(problem.language)}, '
+        f'{_encode_fields(f)[:-1]}{own}, "line": {line}, "language": {_STR(language)}, '
         f'{_verdict_text(o)}"duration_s": {_float_repr(d)}, "cpu_s": {_float_repr(cpu)}, '
         f'"dedup_key": {_STR(key)}, "hash_seed": {hash_seed}'
         + (f', "timeout": {_STR(o.timeout)}}}\n' if o.timeout else "}\n")
