@@ -14,6 +14,7 @@ project's test data; the benchmark says so and stops when it is absent).
 
     python benchmarks/bench_languages.py                      # all six, 6 problems x 2 samples
     python benchmarks/bench_languages.py --languages cpp,go --problems 10 --samples 2 --rounds 3
+    python benchmarks/bench_languages.py --languages ts,js,java   # TS: MultiPL-E's (see below)
 
 Prints one line per language: samples/s for both, the ratio and the passes. Nothing is asserted.
 Beside the wall-clock ratio, each side's CPU per sample, read from its containers' cgroups (the
@@ -25,15 +26,18 @@ figure is its lowest round, like its time.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from humaneval_lab.errors import UserInputError
 from humaneval_lab.execution import make_executor
-from humaneval_lab.execution.base import Job, Limits
+from humaneval_lab.execution.base import Executor, Job, Limits
 from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
 from humaneval_lab.execution.docker.client import RUN_LABEL
 from humaneval_lab.languages import get_language, source_of
@@ -41,7 +45,20 @@ from humaneval_lab.problems import Problem, read_problem_file
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "humaneval-x"
 FILES = {"cpp": "cpp", "java": "java", "javascript": "js", "go": "go", "rust": "rust", "python": "python"}
-COMMENT = {"python": "#", "javascript": "//", "cpp": "//", "java": "//", "go": "//", "rust": "//"}
+# TypeScript is not in HumanEval-X: MultiPL-E's TS prompts and tests, completed by HumanEval-X's
+# JavaScript canonical bodies (plain JS type-checks there, the entry point renamed to MultiPL-E's).
+MULTIPL_E_TS = DATA.parent / "multipl-e" / "humaneval-ts-reworded.jsonl"
+LANGUAGES = (*FILES, "typescript")
+COMMENT = {
+    "python": "#",
+    "javascript": "//",
+    "typescript": "//",
+    "cpp": "//",
+    "java": "//",
+    "go": "//",
+    "rust": "//",
+}
+TSC = "tsc --target es2020 --module commonjs --skipLibCheck --pretty false --outDir ."
 DEPS = "/opt/humaneval-lab/rust-template/target/debug/deps"
 
 # The plain recipe per language, run by bash in a fresh dir holding the files our spec writes (so
@@ -56,6 +73,9 @@ PLAIN = {
     "fs.writeFileSync('all.js', fs.readFileSync('main.js', 'utf8') + '\\n' + t.tests)\" && node all.js",
     # CodeGeeX: `go test` in the sample's dir, the machine's (here: the container's) build cache.
     # (-c, then the binary: `go test` does not give the test binary its stdin; no vet, unlike `go test`.)
+    # MultiPL-E's way: prompt + completion + tests in one .ts, compiled by tsc, run by node.
+    "typescript": "node -e \"const fs = require('fs'); const t = JSON.parse(fs.readFileSync('hel_tests.json', 'utf8')); "
+    f"fs.writeFileSync('all.ts', fs.readFileSync('main.ts', 'utf8') + '\\n' + t.tests)\" && {TSC} all.ts && node all.js",
     "go": "rm -f hel_testmain.go; export GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off; "
     "go test -c -o t.test . && ./t.test",
     "rust": f"D={DEPS}; rustc --edition 2021 -L dependency=$D "
@@ -90,9 +110,24 @@ print(json.dumps([time.monotonic() - start, ok]))
 """
 
 
+def typescript_problems() -> list[Problem]:
+    """MultiPL-E's TS problems, each with HumanEval-X's JavaScript canonical body as its solution."""
+    js = {p.task_id.split("/")[1]: p for p in read_problem_file(DATA / "humaneval_js.jsonl.gz")}
+    out = []
+    for p in read_problem_file(MULTIPL_E_TS):
+        other = js[p.task_id.split("_")[1]]
+        body = re.sub(rf"\b{other.entry_point}\b", p.entry_point, other.canonical_solution or "")
+        out.append(dataclasses.replace(p, canonical_solution=body))
+    return sorted(out, key=lambda p: int(p.task_id.split("_")[1]))
+
+
 def jobs_for(language: str, problems: int, samples: int) -> list[Job]:
     spec = get_language(language)
-    chosen: list[Problem] = read_problem_file(DATA / f"humaneval_{FILES[language]}.jsonl.gz")[:problems]
+    chosen: list[Problem] = (
+        typescript_problems()
+        if language == "typescript"
+        else read_problem_file(DATA / f"humaneval_{FILES[language]}.jsonl.gz")
+    )[:problems]
     out = []
     for p in chosen:
         for s in range(samples):
@@ -143,19 +178,24 @@ def run_plain(jobs: list[Job], workers: int, container: str) -> tuple[float, int
     return float(elapsed), int(ok), containers_cpu_s([full_id(container)]) - cpu0
 
 
-def pool_ids(executor: DockerExecutor) -> list[str]:
+def pool_ids(executor: Executor) -> list[str]:
     """The full ids of the executor's running containers, sorted."""
+    assert isinstance(executor, DockerExecutor), executor  # make_executor("docker", ...) made it
     found = executor.client.containers.list(filters={"label": f"{RUN_LABEL}={executor.run_id}"})
     return sorted(c.id for c in found)
 
 
 def run_ours(
-    jobs: list[Job], workers: int, image: str | None, javac_server: bool = True
+    jobs: list[Job], workers: int, image: str | None, warm_compilers: bool = True
 ) -> tuple[float, int, float]:
-    if javac_server:
+    if warm_compilers:
         executor = make_executor("docker", workers, image=image)
-    else:  # Java as before the warm compiler: plain javac per job, in the same sandbox
-        executor = DockerExecutor(config=DockerConfig(jobs=workers, image=image, java_compile_server=False))
+    else:  # Java and TypeScript as before the warm compilers: javac, tsc per job, in the same sandbox
+        executor = DockerExecutor(
+            config=DockerConfig(
+                jobs=workers, image=image, java_compile_server=False, typescript_compile_server=False
+            )
+        )
     try:
         # The pool's start is not a sample's cost (the plain container is up too): one job per
         # container (a worker's first Java job also starts its warm compiler).
@@ -181,11 +221,15 @@ def main() -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2, help="workers, both sides")
     ap.add_argument("--image", default=None, help="sandbox image (default: the recipe's tag)")
     args = ap.parse_args()
-    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    unknown = sorted(set(languages) - set(FILES))
+    try:
+        languages = [get_language(x.strip()).name for x in args.languages.split(",") if x.strip()]
+    except UserInputError as exc:
+        print(f"bench_languages: {exc}", file=sys.stderr)
+        return 2
+    unknown = sorted(set(languages) - set(LANGUAGES))
     if unknown:
         print(
-            f"bench_languages: unknown language {unknown[0]!r} (choose from {', '.join(FILES)})",
+            f"bench_languages: unknown language {unknown[0]!r} (choose from {', '.join(LANGUAGES)})",
             file=sys.stderr,
         )
         return 2
@@ -214,13 +258,13 @@ def main() -> int:
         for r in range(args.rounds):
             for lang in languages:
                 sides = [("ours", run_ours), ("plain", run_plain)]
-                if lang == "java":  # and Java's compile as before the warm compiler, beside them
+                if lang in ("java", "typescript"):  # and the compile as before the warm compiler
                     sides.insert(1, ("ours-cold", run_ours))
                 for side, _ in sides if r % 2 == 0 else reversed(sides):
                     if side == "ours":
                         t, ok, cpu = run_ours(batches[lang], args.jobs, args.image)
                     elif side == "ours-cold":
-                        t, ok, cpu = run_ours(batches[lang], args.jobs, args.image, javac_server=False)
+                        t, ok, cpu = run_ours(batches[lang], args.jobs, args.image, warm_compilers=False)
                     else:
                         t, ok, cpu = run_plain(batches[lang], args.jobs, container)
                     if (lang, side) not in best or t < best[lang, side][0]:
@@ -249,7 +293,7 @@ def main() -> int:
                 r_cold = n / t_cold
                 print(
                     f"{'  no warm':<11} {n:>4} {r_cold:>8.2f} {r_plain:>8.2f} {r_cold / r_plain:>5.2f}x  "
-                    f"{ok_cold}/{ok_plain}  (java: plain javac per job in our sandbox; warm/cold {r_ours / r_cold:.2f}x)"
+                    f"{ok_cold}/{ok_plain}  (plain javac/tsc per job in our sandbox; warm/cold {r_ours / r_cold:.2f}x)"
                 )
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)

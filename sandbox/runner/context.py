@@ -11,7 +11,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 
-from . import javac
+from . import compile_server
 from .children import Tester, Zygote
 from .env import PYTHON_HASH_SEED
 from .guard import TESTER_UID, Guard, uids
@@ -33,7 +33,7 @@ class Context:
     _testers: threading.local = field(default_factory=threading.local)
     all_testers: set[Tester] = field(default_factory=set)
     _compilers: threading.local = field(default_factory=threading.local)
-    all_compilers: set[javac.Compiler] = field(default_factory=set)
+    all_compilers: set[compile_server.Server] = field(default_factory=set)
 
     @classmethod
     def local(cls) -> Context:
@@ -68,29 +68,30 @@ class Context:
             t.close()
             self._testers.tester = None
 
-    def compiler(self) -> javac.Compiler | None:
-        """This worker thread's warm Java compiler, started on first use (or anew after a drop);
-        None when it cannot start."""
-        c: javac.Compiler | None = getattr(self._compilers, "compiler", None)
+    def compiler(self, spec: compile_server.Spec) -> compile_server.Server | None:
+        """This worker thread's warm compiler of ``spec``'s kind, started on first use (or anew
+        after a drop); None when it cannot start."""
+        mine: dict[str, compile_server.Server] = self._compilers.__dict__.setdefault("by_kind", {})
+        c = mine.get(spec.kind)
         if c is not None and not c.running():
-            self.drop_compiler()
+            self.drop_compiler(spec)
             c = None
         if c is None:
             try:
-                c = javac.Compiler(javac.COMPILER_UID if self.ids else None)
+                c = compile_server.Server(spec, compile_server.COMPILER_UID if self.ids else None)
             except OSError as exc:
-                javac.log(f"cannot start: {exc}")
+                compile_server.log(spec.kind, f"cannot start: {exc}")
                 return None
-            self._compilers.compiler = c
+            mine[spec.kind] = c
             self.all_compilers.add(c)
         return c
 
-    def drop_compiler(self) -> None:
-        c: javac.Compiler | None = getattr(self._compilers, "compiler", None)
+    def drop_compiler(self, spec: compile_server.Spec) -> None:
+        mine: dict[str, compile_server.Server] = self._compilers.__dict__.setdefault("by_kind", {})
+        c = mine.pop(spec.kind, None)
         if c is not None:
             self.all_compilers.discard(c)
             c.close()
-            self._compilers.compiler = None
 
     def helpers(self) -> int:
         """Our trusted tasks beside the jobs: the zygote, the testers, the compilers' threads."""

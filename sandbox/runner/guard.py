@@ -5,7 +5,7 @@ Who runs what in the sandbox (a contained runner started as root; a local runner
 - the runner and its zygote: root, with only the capabilities the host grants the container
   (CHOWN DAC_OVERRIDE FOWNER IPC_OWNER KILL SETGID SETUID; no-new-privileges);
 - the warm Python tester: TESTER_UID, no capabilities;
-- the warm Java compiler (``javac``): its COMPILER_UID, no capabilities;
+- the warm Java and TypeScript compilers (``javac``, ``tsc``; see compile_server): COMPILER_UID, no capabilities;
 - worker slot n: the job's own processes run as SAMPLE_UID + n, a two-process language's trusted
   judge as JUDGE_UID + n (both killed and cleaned after every job).
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from typing import Any
 
-from . import cputime, javac, limits, verdict, warm
+from . import cputime, javac, limits, tsc, verdict, warm
 from .context import Context
 from .env import base_env
 from .guard import new_dir, remove_tree, write_files
@@ -81,8 +81,10 @@ def execute_job(job: dict[str, Any], root: str | None = None, ctx: Context | Non
         if judgedir:
             write_files(judgedir, program.get("judge_files", {}), judge_uid)
         for argv in program.get("compile", ()):
-            # Java's compile by the runner's warm compiler when it can (same sources, same verdict).
-            served = javac.compile_step(ctx, list(argv), workdir, program["files"], lim, deadline, sample_uid)
+            # Java's and TypeScript's compile by the runner's warm compilers when they can (same
+            # sources, same verdict).
+            step = (ctx, list(argv), workdir, program["files"], lim, deadline, sample_uid)
+            served = javac.compile_step(*step) or tsc.compile_step(*step)
             if served is None:
                 served = run_step(ctx, list(argv), workdir, env, b"", lim, deadline, sample_uid, slot)
             res = checked(served)

@@ -77,6 +77,7 @@ class _Box:
                 environment={
                     "HEL_PRELOAD": ",".join(executor.config.preload),
                     "HEL_JAVAC_SERVER": "1" if executor.config.java_compile_server else "0",
+                    "HEL_TSC_SERVER": "1" if executor.config.typescript_compile_server else "0",
                 },
                 labels=executor.labels,
                 host_config=self._host_config(),
@@ -110,9 +111,9 @@ class _Box:
             shm_size="16m",
             mem_limit=cfg.memory_per_worker * self.workers,
             memswap_limit=cfg.memory_per_worker * self.workers,  # equal: no swap
-            # +16 for the runner's own; +16 per worker for its warm Java compiler's threads (13),
-            # so they take nothing from a sample's budget.
-            pids_limit=(cfg.pids_per_worker + 16) * self.workers + 16,
+            # +16 for the runner's own; +24 per worker for its warm compilers' threads (Java 13,
+            # TypeScript 4), so they take nothing from a sample's budget.
+            pids_limit=(cfg.pids_per_worker + 24) * self.workers + 16,
             # The engine refuses more CPUs than the host has.
             nano_cpus=int(min(cfg.cpus_per_worker * self.workers, ex.host_cpus) * 1e9),
             # The runner starts as root with only what it needs to run each job under uids of its

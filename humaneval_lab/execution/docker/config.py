@@ -42,6 +42,9 @@ class DockerConfig:
     # Java compiles in a warm, trusted javac per worker (sandbox/runner/javac.py); False: plain
     # ``javac`` per job, as before (the benchmark's reference, or a fallback if ever needed).
     java_compile_server: bool = True
+    # TypeScript likewise: a warm, trusted Node compiler per worker (sandbox/runner/tsc.py) that
+    # keeps TypeScript's lib files parsed; False: plain ``tsc`` per job.
+    typescript_compile_server: bool = True
     max_retries: int = 3
     start_timeout_s: float = 60.0
     labels: dict[str, str] = field(default_factory=dict)
@@ -70,6 +73,7 @@ class DockerConfig:
             "tmp_tmpfs": self.tmp_tmpfs,
             "preload": list(self.preload),
             "java_compile_server": self.java_compile_server,
+            "typescript_compile_server": self.typescript_compile_server,
         }
 
 

@@ -1,0 +1,248 @@
+"""The warm TypeScript compiler (sandbox/runner/tsc.py) through the real sandbox.
+
+Same verdicts, word for word, as plain ``tsc`` per job, on MultiPL-E's TS problems completed by
+HumanEval-X's JavaScript canonical bodies and on deliberately broken variants; a sample cannot reach
+the server (another uid, pipes only the runner holds); a server killed or hung costs at most the job
+in flight, and the next compiles. Which compiler served a job is observed from the host: the
+server's CPU time grows when it compiles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DATASETS, judged_once, processes_in
+
+from humaneval_lab.execution.base import Job, Limits
+from humaneval_lab.languages import get_language, source_of
+from humaneval_lab.problems import Problem, read_problem_file
+
+pytestmark = pytest.mark.docker
+
+COMPILER_UID = 10002
+MULTIPL_E_TS = DATASETS / "multipl-e" / "humaneval-ts-reworded.jsonl"
+HUMANEVAL_X_JS = DATASETS / "humaneval-x" / "humaneval_js.jsonl.gz"
+
+RIGHT = (
+    "  for (let i = 0; i < numbers.length; i++)\n"
+    "    for (let j = i + 1; j < numbers.length; j++)\n"
+    "      if (Math.abs(numbers[i] - numbers[j]) < threshold) return true;\n"
+    "  return false;\n}\n"
+)
+WRONG = "  return false;\n}\n"
+# Broken the ways tsc words differently: each must fail with tsc's text, line for line.
+BROKEN = {
+    "type": '  return "yes";\n}\n',
+    "syntax": "  return false)\n}\n",
+    "symbol": "  return helMissing(numbers);\n}\n",
+    "import": "  return false;\n}\nimport { x } from './nowhere';\n",
+    # After a sample added a member to a lib type (below), the next one must not see it.
+    "after-augment": "  return [].helExtra === 1;\n}\n",
+}
+# Compile with tsc and then fail the tests: no stricter option than tsc's, the lib kept as it is.
+COMPILES = {
+    "augment": "  return [].helExtra === 1;\n}\ninterface Array<T> { helExtra: number }\n",
+    "lib-reference": '  return false;\n}\n/// <reference path="/usr/share/nodejs/typescript/lib/lib.es5.d.ts" />\n',
+    "not-strict": "  let x;\n  x = numbers;\n  return x.length > threshold;\n}\nfunction g(a) { return a; }\n",
+}
+# Everything a sample might try against the server: find its process (uid 10002), open its pipes
+# through /proc, read its memory and environment, write to it, ptrace it (from a python3 child) and
+# kill or stop it. Any success fails the sample ("reached"); so does not seeing the server.
+ATTACK = (
+    r"""  const fs = require('fs');
+  const cp = require('child_process');
+  const proc = require('process');
+  const reached: string[] = [];
+  let seen = 0;
+  for (const pid of fs.readdirSync('/proc').filter((p: string) => /^[0-9]+$/.test(p))) {
+    let status = '';
+    try { status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch (e) { continue; }
+    if (!/\nUid:\s+10002\s/.test(status)) continue;
+    seen++;
+    for (const f of ['fd/0', 'fd/1', 'fd/2', 'mem', 'environ', 'maps', 'cmdline']) {
+      try { fs.readFileSync(`/proc/${pid}/${f}`); if (f !== 'cmdline') reached.push('read ' + f); } catch (e) { }
+    }
+    for (const f of ['fd/0', 'fd/1', 'mem']) {
+      try { fs.writeFileSync(`/proc/${pid}/${f}`, 'x'); reached.push('write ' + f); } catch (e) { }
+    }
+    try { fs.readdirSync(`/proc/${pid}/fd`); reached.push('listed fds'); } catch (e) { }
+    for (const sig of ['SIGKILL', 'SIGSTOP']) {
+      try { proc.kill(Number(pid), sig); reached.push('signal ' + sig); } catch (e) { }
+    }
+    for (const cmd of [['kill', '-9', pid], ['python3', '-c',
+        'import ctypes,sys; l=ctypes.CDLL(None, use_errno=True); sys.exit(0 if l.ptrace(16, ' + pid + ', 0, 0) == 0 else 1)']]) {
+      if (cp.spawnSync(cmd[0], cmd.slice(1)).status === 0) reached.push(cmd.join(' '));
+    }
+  }
+  if (seen === 0) throw new Error('no compile server seen');
+  if (reached.length) throw new Error('reached the compile server: ' + reached.join(', '));
+"""
+    + RIGHT
+)
+
+
+def _problems() -> list[Problem]:
+    """MultiPL-E's TS problems, each completed by HumanEval-X's JavaScript canonical body."""
+    js = {p.task_id.split("/")[1]: p for p in read_problem_file(HUMANEVAL_X_JS)}
+    out = []
+    for p in read_problem_file(MULTIPL_E_TS):
+        other = js[p.task_id.split("_")[1]]
+        body = re.sub(rf"\b{other.entry_point}\b", p.entry_point, other.canonical_solution or "")
+        out.append(dataclasses.replace(p, canonical_solution=body))
+    return sorted(out, key=lambda p: int(p.task_id.split("_")[1]))
+
+
+def _job(job_id: str, problem: Problem, body: str, timeout_s: float = 60.0) -> Job:
+    program = get_language("typescript").build(problem, source_of(problem, body))
+    return Job(job_id, program, Limits(timeout_s=timeout_s))
+
+
+def _first() -> Problem:
+    return _problems()[0]
+
+
+def _servers(ex: Any) -> list[int]:
+    """Host pids of the compile servers in the executor's containers."""
+    out = []
+    for pid in processes_in(ex.container_ids):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        uid = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("Uid:")), "")
+        if uid == str(COMPILER_UID):
+            out.append(pid)
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def _tsc_servers(ex: Any) -> list[int]:
+    return [p for p in _servers(ex) if "server.js" in _cmdline(p)]
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _signal_servers(ex: Any, signal: str) -> None:
+    """Send ``signal`` to every process of the compiler uid, from inside the container (as root)."""
+    (cid,) = ex.container_ids
+    script = (
+        "import os, signal\n"
+        "for p in os.listdir('/proc'):\n"
+        f"    if p.isdigit() and os.stat('/proc/' + p).st_uid == {COMPILER_UID}:\n"
+        f"        os.kill(int(p), signal.{signal})\n"
+    )
+    subprocess.run(["docker", "exec", cid, "python3", "-c", script], check=True, timeout=60)
+
+
+def _verdicts(ex: Any, jobs: list[Job]) -> dict[str, tuple[str, str, str]]:
+    return {k: (o.status.value, o.reason, o.stderr_tail) for k, o in judged_once(ex, jobs).items()}
+
+
+@pytest.mark.parametrize(
+    "stride",
+    [pytest.param(8, id="every-8th"), pytest.param(1, id="all", marks=[pytest.mark.exhaustive])],
+)
+def test_same_verdicts_as_plain_tsc_and_the_server_compiles_them(make_executor: Any, stride: int) -> None:
+    problems = _problems()[::stride]
+    first = problems[0]
+    jobs = [_job(p.task_id, p, p.canonical_solution or "") for p in problems]
+    jobs += [_job(k, first, v) for k, v in {**COMPILES, **BROKEN}.items()] + [_job("wrong", first, WRONG)]
+    plain = make_executor(jobs=1, typescript_compile_server=False)
+    want = _verdicts(plain, jobs)
+    assert _servers(plain) == []
+    assert sum(v[0] == "passed" for v in want.values()) >= len(problems) * 3 // 4, want
+    for name in ("wrong", *COMPILES):
+        assert want[name][0] == "failed", want[name]
+    for name in BROKEN:
+        assert want[name][:2] == ("error", "compile error") and "error TS" in want[name][2], want[name]
+
+    warm = make_executor(jobs=1)
+    judged_once(warm, [_job("first", first, RIGHT)])  # the worker's first TS job waits for the server's start
+    (server,) = _servers(warm)
+    before = _cpu_ticks(server)
+    assert _verdicts(warm, jobs) == want
+    assert _servers(warm) == [server] and _cpu_ticks(server) > before  # it compiled them
+
+
+def test_a_sample_cannot_reach_the_server(make_executor: Any) -> None:
+    ex = make_executor(jobs=1)
+    first = _first()
+    assert judged_once(ex, [_job("first", first, RIGHT)])["first"].passed
+    (server,) = _servers(ex)
+    got = judged_once(
+        ex, [_job("attack", first, ATTACK), _job("after", first, RIGHT), _job("wrong", first, WRONG)]
+    )
+    attack = got["attack"]
+    assert attack.status.value == "passed", attack.stderr_tail  # it saw the server, reached nothing
+    assert got["after"].passed and got["wrong"].status.value == "failed"
+    before = _cpu_ticks(server)
+    assert judged_once(ex, [_job("later", first, RIGHT)])["later"].passed
+    assert _servers(ex) == [server] and _cpu_ticks(server) > before  # the same server, still compiling
+
+
+def test_a_killed_server_costs_nothing_and_the_next_job_compiles(make_executor: Any) -> None:
+    ex = make_executor(jobs=1)
+    first = _first()
+    assert judged_once(ex, [_job("first", first, RIGHT)])["first"].passed
+    (old,) = _servers(ex)
+    _signal_servers(ex, "SIGKILL")
+    got = judged_once(
+        ex, [_job("next", first, RIGHT), _job("wrong", first, WRONG), _job("broken", first, BROKEN["type"])]
+    )
+    assert got["next"].passed and got["wrong"].status.value == "failed"
+    assert got["broken"].status.value == "error" and "error TS2322" in got["broken"].stderr_tail
+    (new,) = _servers(ex)
+    assert new != old
+    before = _cpu_ticks(new)
+    assert judged_once(ex, [_job("later", first, RIGHT)])["later"].passed
+    assert _cpu_ticks(new) > before
+
+
+def test_a_hung_server_costs_only_the_job_in_flight(make_executor: Any) -> None:
+    ex = make_executor(jobs=1)
+    first = _first()
+    assert judged_once(ex, [_job("first", first, RIGHT)])["first"].passed
+    (old,) = _servers(ex)
+    first_box = ex.container_ids[0]
+    _signal_servers(ex, "SIGSTOP")  # it reads no request and answers nothing: the job's deadline ends it
+    start = time.monotonic()
+    hung = judged_once(ex, [_job("hung", first, RIGHT, timeout_s=10.0)])["hung"]
+    # Its wall timeout used almost no CPU, so the scheduler judged it again alone, in a box of its
+    # own (as any starved wall timeout): the hung compiler does not cost a right sample its pass.
+    assert hung.passed, (hung.status, hung.reason)
+    assert time.monotonic() - start < 90
+    assert old not in _servers(ex)  # killed at the deadline
+    assert first_box in ex.container_ids  # the hang did not cost the worker its container
+    got = judged_once(ex, [_job("next", first, RIGHT), _job("wrong", first, WRONG)])
+    assert got["next"].passed and got["wrong"].status.value == "failed"
+    (new,) = _servers(ex)
+    assert new != old
+
+
+def test_a_worker_keeps_a_java_and_a_typescript_server_side_by_side(make_executor: Any) -> None:
+    """Both servers' threads fit the container's pids budget beside a sample's."""
+    java = read_problem_file(DATASETS / "humaneval-x" / "humaneval_java.jsonl.gz")[0]
+    java_job = Job("java", get_language("java").build(java, source_of(java, java.canonical_solution or "")))
+    ex = make_executor(jobs=1, memory_per_worker=1 << 30)
+    first = _first()
+    got = judged_once(ex, [java_job, _job("ts", first, RIGHT)])
+    assert got["java"].passed and got["ts"].passed
+    assert len(_servers(ex)) == 2 and len(_tsc_servers(ex)) == 1
+    servers = _servers(ex)
+    before = [_cpu_ticks(p) for p in servers]
+    got = judged_once(ex, [java_job, _job("ts2", first, RIGHT)])
+    assert got["java"].passed and got["ts2"].passed
+    assert _servers(ex) == servers
+    assert all(_cpu_ticks(p) > b for p, b in zip(servers, before, strict=True))  # each compiled its own
