@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATASETS, judged_once, processes_in
+from compile_servers import cpu_ticks, servers, signal_servers, verdicts
+from conftest import DATASETS, judged_once
 
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.languages import get_language, source_of
@@ -25,7 +25,6 @@ from humaneval_lab.problems import Problem, read_problem_file
 
 pytestmark = pytest.mark.docker
 
-COMPILER_UID = 10002
 MULTIPL_E_TS = DATASETS / "multipl-e" / "humaneval-ts-reworded.jsonl"
 HUMANEVAL_X_JS = DATASETS / "humaneval-x" / "humaneval_js.jsonl.gz"
 
@@ -107,47 +106,12 @@ def _first() -> Problem:
     return _problems()[0]
 
 
-def _servers(ex: Any) -> list[int]:
-    """Host pids of the compile servers in the executor's containers."""
-    out = []
-    for pid in processes_in(ex.container_ids):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        uid = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("Uid:")), "")
-        if uid == str(COMPILER_UID):
-            out.append(pid)
-    return out
-
-
 def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 def _tsc_servers(ex: Any) -> list[int]:
-    return [p for p in _servers(ex) if "server.js" in _cmdline(p)]
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def _signal_servers(ex: Any, signal: str) -> None:
-    """Send ``signal`` to every process of the compiler uid, from inside the container (as root)."""
-    (cid,) = ex.container_ids
-    script = (
-        "import os, signal\n"
-        "for p in os.listdir('/proc'):\n"
-        f"    if p.isdigit() and os.stat('/proc/' + p).st_uid == {COMPILER_UID}:\n"
-        f"        os.kill(int(p), signal.{signal})\n"
-    )
-    subprocess.run(["docker", "exec", cid, "python3", "-c", script], check=True, timeout=60)
-
-
-def _verdicts(ex: Any, jobs: list[Job]) -> dict[str, tuple[str, str, str]]:
-    return {k: (o.status.value, o.reason, o.stderr_tail) for k, o in judged_once(ex, jobs).items()}
+    return [p for p in servers(ex) if "server.js" in _cmdline(p)]
 
 
 @pytest.mark.parametrize(
@@ -160,8 +124,8 @@ def test_same_verdicts_as_plain_tsc_and_the_server_compiles_them(make_executor: 
     jobs = [_job(p.task_id, p, p.canonical_solution or "") for p in problems]
     jobs += [_job(k, first, v) for k, v in {**COMPILES, **BROKEN}.items()] + [_job("wrong", first, WRONG)]
     plain = make_executor(jobs=1, typescript_compile_server=False)
-    want = _verdicts(plain, jobs)
-    assert _servers(plain) == []
+    want = verdicts(plain, jobs)
+    assert servers(plain) == []
     assert sum(v[0] == "passed" for v in want.values()) >= len(problems) * 3 // 4, want
     for name in ("wrong", *COMPILES):
         assert want[name][0] == "failed", want[name]
@@ -170,64 +134,64 @@ def test_same_verdicts_as_plain_tsc_and_the_server_compiles_them(make_executor: 
 
     warm = make_executor(jobs=1)
     judged_once(warm, [_job("first", first, RIGHT)])  # the worker's first TS job waits for the server's start
-    (server,) = _servers(warm)
-    before = _cpu_ticks(server)
-    assert _verdicts(warm, jobs) == want
-    assert _servers(warm) == [server] and _cpu_ticks(server) > before  # it compiled them
+    (server,) = servers(warm)
+    before = cpu_ticks(server)
+    assert verdicts(warm, jobs) == want
+    assert servers(warm) == [server] and cpu_ticks(server) > before  # it compiled them
 
 
 def test_a_sample_cannot_reach_the_server(make_executor: Any) -> None:
     ex = make_executor(jobs=1)
     first = _first()
     assert judged_once(ex, [_job("first", first, RIGHT)])["first"].passed
-    (server,) = _servers(ex)
+    (server,) = servers(ex)
     got = judged_once(
         ex, [_job("attack", first, ATTACK), _job("after", first, RIGHT), _job("wrong", first, WRONG)]
     )
     attack = got["attack"]
     assert attack.status.value == "passed", attack.stderr_tail  # it saw the server, reached nothing
     assert got["after"].passed and got["wrong"].status.value == "failed"
-    before = _cpu_ticks(server)
+    before = cpu_ticks(server)
     assert judged_once(ex, [_job("later", first, RIGHT)])["later"].passed
-    assert _servers(ex) == [server] and _cpu_ticks(server) > before  # the same server, still compiling
+    assert servers(ex) == [server] and cpu_ticks(server) > before  # the same server, still compiling
 
 
 def test_a_killed_server_costs_nothing_and_the_next_job_compiles(make_executor: Any) -> None:
     ex = make_executor(jobs=1)
     first = _first()
     assert judged_once(ex, [_job("first", first, RIGHT)])["first"].passed
-    (old,) = _servers(ex)
-    _signal_servers(ex, "SIGKILL")
+    (old,) = servers(ex)
+    signal_servers(ex, "SIGKILL")
     got = judged_once(
         ex, [_job("next", first, RIGHT), _job("wrong", first, WRONG), _job("broken", first, BROKEN["type"])]
     )
     assert got["next"].passed and got["wrong"].status.value == "failed"
     assert got["broken"].status.value == "error" and "error TS2322" in got["broken"].stderr_tail
-    (new,) = _servers(ex)
+    (new,) = servers(ex)
     assert new != old
-    before = _cpu_ticks(new)
+    before = cpu_ticks(new)
     assert judged_once(ex, [_job("later", first, RIGHT)])["later"].passed
-    assert _cpu_ticks(new) > before
+    assert cpu_ticks(new) > before
 
 
 def test_a_hung_server_costs_only_the_job_in_flight(make_executor: Any) -> None:
     ex = make_executor(jobs=1)
     first = _first()
     assert judged_once(ex, [_job("first", first, RIGHT)])["first"].passed
-    (old,) = _servers(ex)
+    (old,) = servers(ex)
     first_box = ex.container_ids[0]
-    _signal_servers(ex, "SIGSTOP")  # it reads no request and answers nothing: the job's deadline ends it
+    signal_servers(ex, "SIGSTOP")  # it reads no request and answers nothing: the job's deadline ends it
     start = time.monotonic()
     hung = judged_once(ex, [_job("hung", first, RIGHT, timeout_s=10.0)])["hung"]
     # Its wall timeout used almost no CPU, so the scheduler judged it again alone, in a box of its
     # own (as any starved wall timeout): the hung compiler does not cost a right sample its pass.
     assert hung.passed, (hung.status, hung.reason)
     assert time.monotonic() - start < 90
-    assert old not in _servers(ex)  # killed at the deadline
+    assert old not in servers(ex)  # killed at the deadline
     assert first_box in ex.container_ids  # the hang did not cost the worker its container
     got = judged_once(ex, [_job("next", first, RIGHT), _job("wrong", first, WRONG)])
     assert got["next"].passed and got["wrong"].status.value == "failed"
-    (new,) = _servers(ex)
+    (new,) = servers(ex)
     assert new != old
 
 
@@ -239,10 +203,10 @@ def test_a_worker_keeps_a_java_and_a_typescript_server_side_by_side(make_executo
     first = _first()
     got = judged_once(ex, [java_job, _job("ts", first, RIGHT)])
     assert got["java"].passed and got["ts"].passed
-    assert len(_servers(ex)) == 2 and len(_tsc_servers(ex)) == 1
-    servers = _servers(ex)
-    before = [_cpu_ticks(p) for p in servers]
+    assert len(servers(ex)) == 2 and len(_tsc_servers(ex)) == 1
+    both = servers(ex)
+    before = [cpu_ticks(p) for p in both]
     got = judged_once(ex, [java_job, _job("ts2", first, RIGHT)])
     assert got["java"].passed and got["ts2"].passed
-    assert _servers(ex) == servers
-    assert all(_cpu_ticks(p) > b for p, b in zip(servers, before, strict=True))  # each compiled its own
+    assert servers(ex) == both
+    assert all(cpu_ticks(p) > b for p, b in zip(both, before, strict=True))  # each compiled its own
