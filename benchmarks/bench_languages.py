@@ -16,12 +16,17 @@ project's test data; the benchmark says so and stops when it is absent).
     python benchmarks/bench_languages.py --languages cpp,go --problems 10 --samples 2 --rounds 3
 
 Prints one line per language: samples/s for both, the ratio and the passes. Nothing is asserted.
+Beside the wall-clock ratio, each side's CPU per sample, read from its containers' cgroups (the
+CPU accounting of every process in them: compilers, runs, our runner and zygote), and the ratio
+of those: on a host shared with other work, CPU time is steadier than wall time. A side's CPU
+figure is its lowest round, like its time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,6 +35,7 @@ from pathlib import Path
 from humaneval_lab.execution import make_executor
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
+from humaneval_lab.execution.docker.client import RUN_LABEL
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, read_problem_file
 
@@ -96,7 +102,35 @@ def jobs_for(language: str, problems: int, samples: int) -> list[Job]:
     return out
 
 
-def run_plain(jobs: list[Job], workers: int, container: str) -> tuple[float, int]:
+def cgroup_cpu_s(container_id: str) -> float:
+    """CPU seconds used so far by every process of a container (cgroup v2 or v1, Docker's layout)."""
+    for path, scale in (
+        (f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat", 1e-6),
+        (f"/sys/fs/cgroup/docker/{container_id}/cpu.stat", 1e-6),
+        (f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage", 1e-9),
+    ):
+        try:
+            text = Path(path).read_text()
+        except OSError:
+            continue
+        if path.endswith("cpu.stat"):
+            return int(text.split("usage_usec", 1)[1].split()[0]) * scale
+        return int(text) * scale
+    return float("nan")  # not readable here (another cgroup layout): the CPU columns say nan
+
+
+def containers_cpu_s(ids: list[str]) -> float:
+    return sum(cgroup_cpu_s(i) for i in ids)
+
+
+def full_id(container: str) -> str:
+    return subprocess.run(
+        ["docker", "inspect", "--format", "{{.Id}}", container], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def run_plain(jobs: list[Job], workers: int, container: str) -> tuple[float, int, float]:
+    cpu0 = containers_cpu_s([full_id(container)])
     payload = [
         {"files": {**j.program.files, **j.program.judge_files}, "cmd": PLAIN[j.program.language]}
         for j in jobs
@@ -106,12 +140,18 @@ def run_plain(jobs: list[Job], workers: int, container: str) -> tuple[float, int
         input=json.dumps([workers, payload]).encode(), capture_output=True, check=True,
     )  # fmt: skip
     elapsed, ok = json.loads(r.stdout)
-    return float(elapsed), int(ok)
+    return float(elapsed), int(ok), containers_cpu_s([full_id(container)]) - cpu0
+
+
+def pool_ids(executor: DockerExecutor) -> list[str]:
+    """The full ids of the executor's running containers, sorted."""
+    found = executor.client.containers.list(filters={"label": f"{RUN_LABEL}={executor.run_id}"})
+    return sorted(c.id for c in found)
 
 
 def run_ours(
     jobs: list[Job], workers: int, image: str | None, javac_server: bool = True
-) -> tuple[float, int]:
+) -> tuple[float, int, float]:
     if javac_server:
         executor = make_executor("docker", workers, image=image)
     else:  # Java as before the warm compiler: plain javac per job, in the same sandbox
@@ -120,9 +160,14 @@ def run_ours(
         # The pool's start is not a sample's cost (the plain container is up too): one job per
         # container (a worker's first Java job also starts its warm compiler).
         list(executor.run(jobs[:workers]))
+        ids = pool_ids(executor)
+        cpu0 = containers_cpu_s(ids)
         start = time.monotonic()
         ok = sum(o.passed for _, o in executor.run(jobs))
-        return time.monotonic() - start, ok
+        elapsed = time.monotonic() - start
+        # A container replaced during the run (a crash) would be missed: the pool is checked unchanged.
+        cpu = containers_cpu_s(ids) - cpu0 if pool_ids(executor) == ids else float("nan")
+        return elapsed, ok, cpu
     finally:
         executor.close()
 
@@ -165,6 +210,7 @@ def main() -> int:
         for lang in languages:
             run_plain(batches[lang][:1], 1, container)
         best: dict[tuple[str, str], tuple[float, int]] = {}
+        best_cpu: dict[tuple[str, str], float] = {}
         for r in range(args.rounds):
             for lang in languages:
                 sides = [("ours", run_ours), ("plain", run_plain)]
@@ -172,21 +218,31 @@ def main() -> int:
                     sides.insert(1, ("ours-cold", run_ours))
                 for side, _ in sides if r % 2 == 0 else reversed(sides):
                     if side == "ours":
-                        t, ok = run_ours(batches[lang], args.jobs, args.image)
+                        t, ok, cpu = run_ours(batches[lang], args.jobs, args.image)
                     elif side == "ours-cold":
-                        t, ok = run_ours(batches[lang], args.jobs, args.image, javac_server=False)
+                        t, ok, cpu = run_ours(batches[lang], args.jobs, args.image, javac_server=False)
                     else:
-                        t, ok = run_plain(batches[lang], args.jobs, container)
+                        t, ok, cpu = run_plain(batches[lang], args.jobs, container)
                     if (lang, side) not in best or t < best[lang, side][0]:
                         best[lang, side] = (t, ok)
+                    if cpu < best_cpu.get((lang, side), float("inf")):  # a nan replaces nothing
+                        best_cpu[lang, side] = cpu
             print(f"# round {r + 1}/{args.rounds} done", file=sys.stderr)
-        print(f"{'language':<11} {'n':>4} {'ours/s':>8} {'plain/s':>8} {'ratio':>6}  passed ours/plain")
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"# load average at the end: {load}")
+        print(
+            f"{'language':<11} {'n':>4} {'ours/s':>8} {'plain/s':>8} {'ratio':>6}  "
+            f"{'cpu ms/sample ours':>18} {'plain':>6} {'ratio':>6}  passed ours/plain"
+        )
         for lang in languages:
             n = len(batches[lang])
             (t_ours, ok_ours), (t_plain, ok_plain) = best[lang, "ours"], best[lang, "plain"]
             r_ours, r_plain = n / t_ours, n / t_plain
+            nan = float("nan")
+            c_ours, c_plain = (best_cpu.get((lang, side), nan) * 1000 / n for side in ("ours", "plain"))
             print(
-                f"{lang:<11} {n:>4} {r_ours:>8.2f} {r_plain:>8.2f} {r_ours / r_plain:>5.2f}x  {ok_ours}/{ok_plain}"
+                f"{lang:<11} {n:>4} {r_ours:>8.2f} {r_plain:>8.2f} {r_ours / r_plain:>5.2f}x  "
+                f"{c_ours:>18.0f} {c_plain:>6.0f} {c_plain / c_ours:>5.2f}x  {ok_ours}/{ok_plain}"
             )
             if (lang, "ours-cold") in best:
                 t_cold, ok_cold = best[lang, "ours-cold"]

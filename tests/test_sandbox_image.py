@@ -432,6 +432,32 @@ GOCACHE=/tmp/cold-go-cache go test . && echo "go cold ok"
 """,
         "go cold ok",
     ),
+    # The language spec links against this importcfg: root's, and its testify built without the
+    # HTTP helpers (no net/ package among assert's or require's dependencies).
+    "go-importcfg": (
+        r"""
+C=/opt/humaneval-lab/go/importcfg
+stat -c '%U %a' "$C" /opt/humaneval-lab/go/gocode/pkg
+grep -q '^packagefile github.com/stretchr/testify/assert=/opt/humaneval-lab/go/gocode/pkg/' "$C"
+grep -q '^packagefile testing=/usr/lib/go' "$C"
+deps=$(GOPATH=/opt/humaneval-lab/go/gocode GOCACHE=/tmp/gc go list -deps \
+    github.com/stretchr/testify/assert github.com/stretchr/testify/require)
+grep -qx reflect <<<"$deps"
+if grep '^net' <<<"$deps"; then exit 1; fi
+echo "go importcfg ok"
+""",
+        "root 644\nroot 755\ngo importcfg ok",
+    ),
+    "rust-lld": (
+        r"""
+printf 'fn main() { println!("lld {}", 6 * 7); }\n' > m.rs
+rustc -C prefer-dynamic -C strip=symbols -C link-arg=-fuse-ld=lld -C link-arg=-Wl,--threads=1 \
+    -C link-arg=-Wl,-rpath,$(echo /usr/lib/rustlib/*-unknown-linux-gnu/lib) -o m m.rs
+./m
+[[ $(readelf -p .comment m) == *"Linker: Debian LLD"* ]]
+""",
+        "lld 42",
+    ),
     "rust-template": (
         r"""
 cp -a /opt/humaneval-lab/rust-template /tmp/crate

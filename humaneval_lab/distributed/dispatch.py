@@ -19,7 +19,9 @@ lost, the actor was killed, its sandbox broke) or answers nothing for ``stall_s`
 work, it is dropped and its unfinished jobs go back to the front of the queue, to run elsewhere. A
 verdict is accepted only from the node that owns the job at that moment, so one that arrives twice
 (or from a node already given up on) is dropped and counted in ``duplicates_dropped``. With no node
-left the run fails (InfrastructureError, exit 3) and re-running resumes, as without Ray.
+left the run waits (bounded) for a node still being admitted, e.g. one building its image; with
+none, or none admitted in time, it fails (InfrastructureError, exit 3) and re-running resumes, as
+without Ray.
 
 Admission (membership.py). Before it takes work each node proves itself: the same judge and image
 recipe as the driver expects, every language's known-good and known-bad programs judged right. A
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from humaneval_lab.distributed.cluster import connect
-from humaneval_lab.distributed.membership import Membership, sandbox_identity
+from humaneval_lab.distributed.membership import Admitted, Membership, sandbox_identity
 from humaneval_lab.distributed.node import Compact, expand, expand_with_line, pack, unpack
 from humaneval_lab.distributed.sandboxes import DockerOnNode, NodeFactory, NodeInfo
 from humaneval_lab.errors import InfrastructureError
@@ -103,6 +105,7 @@ class RayExecutor:
         admit_timeout_s: float = 900.0,
         on_event: Callable[[str], None] | None = None,
         build_images: bool = False,
+        build_timeout_s: float = 7200.0,
     ) -> None:
         self.ray = connect(address)
         self.factory: NodeFactory = factory or DockerOnNode()
@@ -113,16 +116,19 @@ class RayExecutor:
         self.lost: list[tuple[str, str]] = []  # (node, why)
         self.excluded: list[tuple[str, str]] = []
         self.duplicates_dropped = 0
-        self._admit(admit_timeout_s, build_images)
+        self._admit(admit_timeout_s, build_images, build_timeout_s)
 
     # ------------------------------------------------------------------------------ admission
 
-    def _admit(self, timeout_s: float, build: bool) -> None:
+    def _admit(self, timeout_s: float, build: bool, build_timeout_s: float) -> None:
         """The nodes that judge from the start (membership.py; nodes joining later: ``run``)."""
         self.members = Membership(self.ray, self.factory, self.languages, build=build,
                                   on_event=self.on_event, kill=self._kill_actor, one_line=_one_line)  # fmt: skip
         self.excluded = self.members.excluded
-        self.nodes = [_Node(a.info, a.actor, a.sandbox, built=a.built) for a in self.members.start(timeout_s)]
+        self.nodes = [
+            _Node(a.info, a.actor, a.sandbox, built=a.built)
+            for a in self.members.start(timeout_s, build_timeout_s)
+        ]
 
     def _kill(self, node: _Node) -> None:
         self._kill_actor(node.actor)
@@ -231,17 +237,26 @@ class RayExecutor:
         """Exclude an admitted node before it takes any of the run's work."""
         self._remove(node, self.excluded, f"EXCLUDED: {why}", why)
 
-    def _join(self, catalog: Any) -> None:
-        """Nodes that joined or finished building (``members.tick()``) take work from now on; in an
-        items run (``catalog``: the run's in Ray's store) once they hold its catalog."""
+    def _join(self, catalog: Any, admitted: list[Admitted] | None = None) -> None:
+        """Nodes that joined or finished building (``members.tick()``, or ``admitted``) take work
+        from now on; in an items run (``catalog``: the run's in Ray's store) once they hold its
+        catalog."""
         joined = [
             _Node(a.info, a.actor, a.sandbox, last_answer=time.monotonic(), built=a.built)
-            for a in self.members.tick()
+            for a in (self.members.tick() if admitted is None else admitted)
         ]
         self.nodes.extend(joined)
         if catalog is not None and joined:
             for node, error in self._load_catalog(joined, catalog):
                 self._drop(node, error)
+
+    def _await_admission(self, catalog: Any) -> bool:
+        """No node left to judge: wait (bounded) for a node still being admitted, e.g. one that
+        builds its image (``members.await_admission``), rather than end the run. Whether a node
+        judges now."""
+        while not self.nodes and self.members.candidates:
+            self._join(catalog, self.members.await_admission())
+        return bool(self.nodes)
 
     def _lease(
         self, units: Iterable[Any], ident: Callable[[Any], str], submit: str, catalog: Any = None
@@ -293,6 +308,8 @@ class RayExecutor:
                     node.poll = node.actor.poll.remote(POLL_S)
             if exhausted and not requeued and not any(n.inflight for n in self.nodes):
                 return
+            if not self.nodes and self._await_admission(catalog):
+                continue
             if not self.nodes:
                 left = len(requeued)
                 raise InfrastructureError(

