@@ -77,6 +77,25 @@ def one_node(tmp: Path, copies: int, cpus: int) -> None:
     print(f"   --ray / plain time: {t_ray / t_plain:.3f}  (bound: 1.10)")
 
 
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds so far of the node actors and raylets of this benchmark's cluster (its processes'
+    descendants: other Ray clusters on the machine are not counted; psutil; {} without it)."""
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    out = {"node actors": 0.0, "raylets": 0.0}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            cmd, name, times = " ".join(proc.cmdline()), proc.name(), proc.cpu_times()
+        except psutil.Error:  # gone meanwhile
+            continue
+        role = "node actors" if "NodeSandbox" in cmd else "raylets" if name == "raylet" else ""
+        if role:
+            out[role] += times.user + times.system
+    return out
+
+
 def driver(tmp: Path, total: int, rounds: int) -> None:
     import ray
     from ray.cluster_utils import Cluster
@@ -102,7 +121,9 @@ def driver(tmp: Path, total: int, rounds: int) -> None:
             for r in range(1, rounds + 1):
                 noop = FakeExecutor(lambda _job: Outcome(Status.PASSED))
                 t_ref, _ = timed_score(tmp / "noop.jsonl", ps, noop, tmp / f"ref{r}")
+                cpu, others = time.process_time(), cpu_by_role()
                 t_ray, _ = timed_score(tmp / "noop.jsonl", ps, ex, tmp / f"driver{r}")
+                cpu, others = time.process_time() - cpu, {k: v - others[k] for k, v in cpu_by_role().items()}
                 t = time.perf_counter()
                 assert sum(1 for _ in ex.run(jobs)) == n
                 t_dispatch = time.perf_counter() - t
@@ -115,6 +136,9 @@ def driver(tmp: Path, total: int, rounds: int) -> None:
                 print(f"   score() --ray, 3 nodes, no-op sandboxes:        {rate:9.0f} samples/s "
                       f"({rate / (n / t_ref):.2f} of the reference; floor {FLOOR:,}: {'ok' if rate >= FLOOR else 'BELOW'})")  # fmt: skip
                 print(f"   dispatch alone (RayExecutor.run, 1.5 kB jobs):  {n / t_dispatch:9.0f} samples/s")
+                # CPU is steadier than wall time on a shared host: where each sample's work went.
+                print("   CPU per sample in the --ray run: driver process (Ray's threads included) "
+                      f"{cpu / n * 1e6:.1f} us" + "".join(f", {k} {v / n * 1e6:.1f} us" for k, v in others.items()))  # fmt: skip
                 assert same, "the --ray results differ in size from the in-process run's"
         finally:
             ex.close()

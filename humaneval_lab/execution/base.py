@@ -38,6 +38,9 @@ class Status(str, Enum):
     INFRA = "infra_error"  # the sandbox failed; retried, then reported separately
 
 
+_new = object.__new__
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-job limits; every one explicit."""
@@ -92,6 +95,18 @@ class Program:
     judge: tuple[str, ...] = ()
     judge_files: Mapping[str, str] = field(default_factory=dict)
 
+    def with_files(self, files: Mapping[str, str]) -> Program:
+        """This program with ``files`` instead of its own: ``dataclasses.replace(self, files=files)``
+        (fresh ``env`` and ``judge_files`` dicts with the same items), without the frozen
+        dataclass's guarded setattr per field. A language spec's per-problem template
+        (``languages.base.ProgramTemplate``) fills in one file per sample through this, tens of
+        thousands a second; Program checks nothing at construction, so nothing is skipped."""
+        p = _new(Program)
+        state = p.__dict__
+        state.update(self.__dict__)
+        state["files"], state["env"], state["judge_files"] = files, dict(self.env), dict(self.judge_files)
+        return p
+
 
 @dataclass(frozen=True)
 class Job:
@@ -105,8 +120,17 @@ class Job:
     hash_seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.hash_seed is not None and not 0 <= self.hash_seed < 1 << 32:
-            raise ValueError(f"hash_seed must be in [0, 2**32), got {self.hash_seed}")
+        _check_hash_seed(self.hash_seed)
+
+    @classmethod
+    def of(cls, id: str, program: Program, limits: Limits, hash_seed: int | None) -> Job:
+        """``Job(id, program, limits, hash_seed)`` with the same check, without the frozen
+        dataclass's guarded setattr per field (the hot path builds one job per sample, tens of
+        thousands a second; ``program`` and ``limits`` were checked when they were made)."""
+        _check_hash_seed(hash_seed)
+        job = _new(cls)
+        job.__dict__.update(id=id, program=program, limits=limits, hash_seed=hash_seed)
+        return job
 
     def to_wire(self) -> dict[str, Any]:
         d = asdict(self)
@@ -114,6 +138,11 @@ class Job:
         d["program"]["env"] = dict(self.program.env)
         d["program"]["judge_files"] = dict(self.program.judge_files)
         return d
+
+
+def _check_hash_seed(seed: int | None) -> None:
+    if seed is not None and not 0 <= seed < 1 << 32:
+        raise ValueError(f"hash_seed must be in [0, 2**32), got {seed}")
 
 
 TIMEOUT_KINDS = ("cpu", "wall")

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from humaneval_lab.execution.base import Program
-from humaneval_lab.languages.base import LanguageSpec
+from humaneval_lab.languages.base import LanguageSpec, ProgramTemplate
 from humaneval_lab.problems import Problem
 
 # HumanEval-X's harness puts these imports before every Python program; some canonical solutions
@@ -59,20 +59,26 @@ def isolated(problem: Problem) -> bool:
     return bool(problem.entry_point) and problem.extras.get("python_isolation", True) is not False
 
 
-def build(problem: Problem, source: str) -> Program:
+def template(problem: Problem) -> ProgramTemplate:
+    """The program of every sample of ``problem``: only the candidate's file depends on the sample
+    (see ``LanguageSpec.template``)."""
     if isolated(problem):
-        return build_isolated(problem, source)
-    return build_in_process(problem, source)
+        return template_isolated(problem)
+    return template_in_process(problem)
 
 
-def build_isolated(problem: Problem, source: str) -> Program:
+def build(problem: Problem, source: str) -> Program:
+    return template(problem).fill(source)
+
+
+def template_isolated(problem: Problem) -> ProgramTemplate:
     head = _HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else ""
-    return Program(
+    program = Program(
         language="python",
         files={
             "hel_pydriver.py": driver_source(),
             "hel_pytests.py": driver_source("hel_pytests.py"),
-            "candidate.py": head + source,
+            "candidate.py": head,
             "tests.json": _tests_json(
                 problem.entry_point, problem.prompt, problem.tests, problem.source_format
             ),
@@ -81,11 +87,13 @@ def build_isolated(problem: Problem, source: str) -> Program:
         failure_markers=("AssertionError", "CandidateFailed"),
         harness="hel_pydriver.py",
     )
+    return ProgramTemplate(program, "candidate.py", head=head)
 
 
 # Every sample of a problem carries the same tests file: encode it once per problem, not per sample
-# (the driver builds tens of thousands of programs a second). Keyed on the fields it is made of
-# (strings whose hashes Python keeps), so two problem sets with one task_id never share an entry.
+# (a plain run makes a template per problem, but other callers build one program at a time). Keyed
+# on the fields it is made of (strings whose hashes Python keeps), so two problem sets with one
+# task_id never share an entry.
 @lru_cache(maxsize=4096)
 def _tests_json(entry_point: str, prompt: str, tests: str, source_format: str) -> str:
     head = _HUMANEVAL_X_IMPORTS if source_format == "humaneval-x" else ""
@@ -93,21 +101,23 @@ def _tests_json(entry_point: str, prompt: str, tests: str, source_format: str) -
     return json.dumps({"entry_point": entry_point, "prelude": head + prompt, "tests": code})
 
 
-def build_in_process(problem: Problem, source: str) -> Program:
-    head = _HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else ""
-    code = _PROLOGUE + head + source + "\n" + test_code(problem) + _EPILOGUE
-    return Program(
+def template_in_process(problem: Problem) -> ProgramTemplate:
+    head = _PROLOGUE + (_HUMANEVAL_X_IMPORTS if problem.source_format == "humaneval-x" else "")
+    tail = "\n" + test_code(problem) + _EPILOGUE
+    program = Program(
         language="python",
-        files={"main.py": code},
+        files={"main.py": head + tail},
         run=("python3", "-I", "main.py"),
         failure_markers=("AssertionError",),
     )
+    return ProgramTemplate(program, "main.py", head=head, tail=tail)
 
 
 SPEC = LanguageSpec(
     name="python",
     aliases=("py", "python3"),
     build=build,
+    template=template,
     # No "\ndef"/"\nclass": a completion may define helpers after the target function, and cutting
     # them off turns right answers into NameErrors.
     stop_sequences=("\nif __name__", "\nprint(", "\nassert ", "\n```", "\n# Test", "\n# Example"),

@@ -18,14 +18,13 @@ checked by hash before it takes work.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
-from humaneval_lab.execution.base import Job, Limits, Outcome, Status
+from humaneval_lab.execution.base import Job, Limits, Outcome, Program, Status
 from humaneval_lab.languages import get_language, source_of
-from humaneval_lab.languages.base import LanguageSpec
 from humaneval_lab.problems import Problem
 from humaneval_lab.records import Sample
 from humaneval_lab.scoring.results import fast_result_line, result_line
@@ -44,7 +43,10 @@ class JobCatalog:
     problems: Mapping[str, Problem]
     limits: Mapping[str, Limits]
     settings: ScoreSettings
-    _specs: dict[str, LanguageSpec] = field(default_factory=dict, compare=False, repr=False)
+    # Per task id: how its programs are made (its language spec's program_maker), and its limits.
+    _makers: dict[str, tuple[Callable[[str], Program], Problem, Limits]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     _notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # own_limit_note's
 
     def __getstate__(self) -> dict[str, object]:
@@ -54,18 +56,21 @@ class JobCatalog:
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name in ("problems", "limits", "settings"):
             object.__setattr__(self, name, state[name])
-        object.__setattr__(self, "_specs", {})
+        object.__setattr__(self, "_makers", {})
         object.__setattr__(self, "_notes", {})
 
     def build(self, item: Item) -> Job:
-        """The job of ``item``: its problem's program around the completion, the problem's limits."""
+        """The job of ``item``: its problem's program around the completion, the problem's limits.
+        Each problem's program maker (``LanguageSpec.program_maker``: a template where the spec has
+        one, so a sample's program only fills in the candidate's file) is made at its first item."""
         key, task_id, completion, includes_prompt, hash_seed = item[:5]
-        problem = self.problems[task_id]
-        spec = self._specs.get(task_id)
-        if spec is None:
-            spec = self._specs[task_id] = get_language(problem.language)
-        program = spec.build(problem, source_of(problem, completion, includes_prompt))
-        return Job(key, program, self.limits[task_id], hash_seed=hash_seed)
+        made = self._makers.get(task_id)
+        if made is None:
+            problem = self.problems[task_id]
+            maker = get_language(problem.language).program_maker(problem)
+            made = self._makers[task_id] = (maker, problem, self.limits[task_id])
+        make, problem, limits = made
+        return Job.of(key, make(source_of(problem, completion, includes_prompt)), limits, hash_seed)
 
     def result_line(self, item: Item, o: Outcome) -> str:
         """The item's line of results.jsonl for the verdict ``o`` as the executor gave it (the

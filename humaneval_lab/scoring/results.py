@@ -19,14 +19,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from humaneval_lab.errors import InputFileError, ResumeMismatchError, UserInputError
-from humaneval_lab.execution.base import Outcome, Status
+from humaneval_lab.execution.base import TIMEOUT_KINDS, Outcome, Status
 from humaneval_lab.problems import Problem
 from humaneval_lab.records import Sample
 from humaneval_lab.resume import differences, read_jsonl_prefix, read_manifest, write_json_atomic
@@ -167,15 +166,14 @@ def fast_result_line(
     of lines a second, so the common case (the fields hold no result key but their own task_id and
     sample_index) encodes the fields once and appends the verdict's keys as text, instead of copying
     and re-encoding a dict."""
-    d = round(o.duration_s, 4)
-    cpu = round(o.cpu_s, 4)
+    d, cpu = o.duration_s, o.cpu_s
     if (
         type(f) is not dict
         or not f
         or not _OTHER_KEYS.isdisjoint(f)
-        or type(d) is not float
+        or type(d) is not float  # (round() keeps an int an int: the record's encoding decides)
         or type(cpu) is not float
-        or not (_isfinite(d) and _isfinite(cpu))
+        or not (0.0 <= d < _ROUND4_BELOW and 0.0 <= cpu < _ROUND4_BELOW)  # (NaN is neither)
         or not (type(index) is type(line) is type(hash_seed) is int)
         or ("task_id" in f and f["task_id"] != task_id)
         or ("sample_index" in f and not (type(f["sample_index"]) is int and f["sample_index"] == index))
@@ -184,33 +182,41 @@ def fast_result_line(
     own = ("" if "task_id" in f else f', "task_id": {_STR(task_id)}') + (
         "" if "sample_index" in f else f', "sample_index": {index}'
     )
+    end = _END.get(o.timeout) or f', "timeout": {_STR(o.timeout)}}}\n'
     # The sample's fields without their closing brace, then the verdict's keys in record order.
     return (
-        f'{_encode_fields(f)[:-1]}{own}, "line": {line}, "language": {_STR(language)}, '
-        f'{_verdict_text(o)}"duration_s": {_float_repr(d)}, "cpu_s": {_float_repr(cpu)}, '
-        f'"dedup_key": {_STR(key)}, "hash_seed": {hash_seed}'
-        + (f', "timeout": {_STR(o.timeout)}}}\n' if o.timeout else "}\n")
+        f'{_encode_fields(f)[:-1]}{own}, "line": {line}, {_verdict_text_of(language, o.status, o.reason, o.stderr_tail)}'
+        f'{_round4_text(d)}, "cpu_s": {_round4_text(cpu)}, "dedup_key": {_STR(key)}, "hash_seed": {hash_seed}{end}'
     )
 
 
-_isfinite = math.isfinite
-_float_repr = float.__repr__  # what the encoder writes for a finite float
+# How a line ends, by its timeout kind ("" for any verdict but a timeout).
+_END = {"": "}\n", **{kind: f', "timeout": {_STR(kind)}}}\n' for kind in TIMEOUT_KINDS}}
 
 
-def _verdict_text(o: Outcome) -> str:
-    """``"passed": ..., "result": ..., "verdict": ..., "reason": ..., "stderr_tail": ..., `` of a
-    result line: most verdicts of a run repeat (passed; the same assertion), so each distinct one is
-    encoded once."""
-    return _verdict_text_of(o.status, o.reason, o.stderr_tail)
+_ROUND4_BELOW = 2.0**32  # seconds; see _round4_text
 
 
-@functools.lru_cache(maxsize=4096)  # distinct (status, reason, stderr tail) kept encoded; most runs have few
-def _verdict_text_of(status: Status, reason: str, stderr_tail: str) -> str:
+def _round4_text(x: float) -> str:
+    """``repr(round(x, 4))`` for a float 0 <= x < 2**32, at half its cost. Both ``round`` and ``:.4f``
+    round the exact binary value to 4 decimals correctly (the same dtoa call, ties to even), and
+    below 2**39 a double's spacing is under 1e-4, so the shortest text that reads back as the
+    rounded double is that decimal itself with its trailing zeros dropped ("1.5", "2.0", "0.0")."""
+    text = f"{x:.4f}".rstrip("0")
+    return text + "0" if text[-1] == "." else text
+
+
+# Distinct (language, status, reason, stderr tail) kept encoded: most verdicts of a run repeat
+# (passed; the same assertion), and a run has few languages.
+@functools.lru_cache(maxsize=4096)
+def _verdict_text_of(language: str, status: Status, reason: str, stderr_tail: str) -> str:
+    """``"language": ..., "passed": ..., "result": ..., "verdict": ..., "reason": ...,
+    "stderr_tail": ..., "duration_s": `` of a result line."""
     o = Outcome(status, reason, stderr_tail)
     return (
-        f'"passed": {"true" if o.passed else "false"}, "result": {_STR(_result_string(o))}, '
-        f'"verdict": {_STR(_VALUE[status])}, "reason": {_STR(reason)}, '
-        f'"stderr_tail": {_STR(stderr_tail)}, '
+        f'"language": {_STR(language)}, "passed": {"true" if o.passed else "false"}, '
+        f'"result": {_STR(_result_string(o))}, "verdict": {_STR(_VALUE[status])}, '
+        f'"reason": {_STR(reason)}, "stderr_tail": {_STR(stderr_tail)}, "duration_s": '
     )
 
 

@@ -206,3 +206,22 @@ def test_result_line_is_the_record_encoded_whatever_the_fields_hold() -> None:
             s = Sample(p.task_id, "x", False, fields, 3)
             rec = result_record(s, 1, 3, p, "k" * 32, o, 12)
             assert result_line(s, 1, 3, p, "k" * 32, o, 12) == json.dumps(rec, ensure_ascii=False) + "\n"
+
+
+def test_durations_are_written_as_the_record_rounds_them_whatever_their_value() -> None:
+    """The fast line writes round(x, 4) without calling round: every value must come out the same,
+    ties at the fifth decimal (exact in binary: k/32), long decimals, large, tiny and negative ones
+    (and the bound where the fast path hands over to the record's encoder) included."""
+    import random
+
+    rng = random.Random(14)
+    values = [k / 32 for k in range(0, 4000)] + [k / 10**5 for k in range(0, 20000, 7)]
+    values += [10 ** rng.uniform(-7, 9.7) for _ in range(20000)] + [rng.random() for _ in range(5000)]
+    values += [2.0**32 - 1e-4, 2.0**32 - 0.5, 2.0**32, 2.0**32 + 1, 1e300, 5e-05, 0.00015, 0.99995, 9.99995]
+    values += [-0.0, -1e-7, -0.00005, -2.5]
+    p = load_problems().select(limit=1).problems[0]
+    s = Sample(p.task_id, "x", False, {"task_id": p.task_id, "completion": "x"}, 3)
+    for i, x in enumerate(values):
+        o = Outcome(Status.PASSED, "", "", x, cpu_s=values[-1 - i])
+        rec = result_record(s, 1, 3, p, "k" * 32, o, 12)
+        assert result_line(s, 1, 3, p, "k" * 32, o, 12) == json.dumps(rec, ensure_ascii=False) + "\n", x

@@ -51,8 +51,8 @@ class LiveJobs:
     def __init__(self) -> None:
         self.live = self.peak = self.made = 0
 
-    def make(self, *args: Any, **kw: Any) -> Job:
-        job = Job(*args, **kw)
+    def make(self, *args: Any) -> Job:
+        job = Job(*args)
         self.live += 1
         self.made += 1
         self.peak = max(self.peak, self.live)
@@ -78,7 +78,7 @@ def test_a_long_run_never_holds_more_than_a_few_jobs(tmp_path: Path, monkeypatch
     n = 30_000
     samples = _distinct(ps, n)
     counter = LiveJobs()
-    monkeypatch.setattr(scoring_jobs, "Job", counter.make)  # where score() builds its jobs
+    monkeypatch.setattr(scoring_jobs.Job, "of", counter.make)  # how score() builds its jobs
     ex = SchedulerExecutor(jobs=4)
     summary = score(samples, ps, ex, tmp_path / "o", ScoreSettings(ks=(1,)))
     assert counter.made == n and summary.executions["executed"] == n
