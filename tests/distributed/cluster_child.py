@@ -69,6 +69,29 @@ def lines(path: Path) -> int:
         return 0
 
 
+def kill_node(cluster: Any, node: Any) -> None:
+    """Remove ``node`` as a machine dies: every process under its raylet (its workers, so its actors)
+    is SIGKILLed, then the node is removed. ``remove_node`` alone kills the raylet, and an actor's
+    process can outlive it long enough to finish and return the work it holds, so the run would
+    never see the loss the test is about."""
+    import psutil
+    from ray._private import ray_constants
+
+    raylet = node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process
+    for child in psutil.Process(raylet.pid).children(recursive=True):
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    cluster.remove_node(node, allow_graceful=False)
+
+
+def kill_node_noting(cluster: Any, node: Any, out: Path, killed_at: list[int]) -> None:
+    """``kill_node``, then note how many lines ``out`` had."""
+    kill_node(cluster, node)
+    killed_at.append(lines(out))
+
+
 def when_lines(path: Path, at: int, action: Callable[[], None], timeout_s: float = 300) -> threading.Thread:
     """Call ``action`` once ``path`` has ``at`` complete lines (a watcher thread)."""
 
@@ -161,9 +184,9 @@ def docker(work: Path) -> dict[str, Any]:
         total = lines(work / "samples.jsonl")
         out = work / "killed"
         p = cli(["score", samples, "-o", str(out), "--ray", cluster.address, *SCORE_ARGS])
-        killed: list[float] = []
+        killed: list[int] = []
         when_lines(out / "results.jsonl", int(0.3 * total),
-                   lambda: (cluster.remove_node(workers[0], allow_graceful=False), killed.append(lines(out / "results.jsonl"))))  # fmt: skip
+                   lambda: kill_node_noting(cluster, workers[0], out / "results.jsonl", killed))  # fmt: skip
         report["killed"] = {**finish(p), "killed_at": killed, "total": total}
         mixed = str(work / "mixed.jsonl")
         report["mixed"] = finish(
@@ -257,9 +280,7 @@ def fake(work: Path) -> dict[str, Any]:
                              "second": finish(subprocess.Popen(drive, stdout=subprocess.PIPE, stderr=subprocess.PIPE))}  # fmt: skip
 
         def remove_node(ex: Any, results: Path) -> None:
-            when_lines(
-                results, int(0.3 * total), lambda: cluster.remove_node(workers[0], allow_graceful=False)
-            )
+            when_lines(results, int(0.3 * total), lambda: kill_node(cluster, workers[0]))
 
         # Calibration on every node, the max kept: worker 1 (HANG, not hanging here) runs each
         # canonical solution 10x slower than the head (worker 2 is excluded by its canaries).
@@ -337,7 +358,7 @@ def builder(work: Path) -> dict[str, Any]:
 
     def lose(node: Any) -> Callable[[Any, Path], None]:
         def during(_ex: Any, results: Path) -> None:
-            when_lines(results, int(0.3 * total), lambda: cluster.remove_node(node, allow_graceful=False))
+            when_lines(results, int(0.3 * total), lambda: kill_node(cluster, node))
 
         return during
 
@@ -415,7 +436,7 @@ def sample_losing_a_node(
     p = sample_on(cluster, args, out, work / "model")
     killed: list[int] = []
     when_lines(out, int(0.3 * total),
-               lambda: (cluster.remove_node(worker, allow_graceful=False), killed.append(lines(out))))  # fmt: skip
+               lambda: kill_node_noting(cluster, worker, out, killed))  # fmt: skip
     return {**finish(p), "killed_at": killed}
 
 
