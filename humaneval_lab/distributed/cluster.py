@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import time
 from types import ModuleType
 from typing import Any
 
@@ -19,6 +20,11 @@ from humaneval_lab.errors import BackendUnavailableError, EnvironmentProblem
 
 RESOURCE = "humaneval_lab_sandbox"
 INSTALL_HINT = "pip install 'humaneval-lab[ray]'"
+# Ray Client's proxier starts one server per driver, and that server intermittently dies as it
+# starts (a fork race in gRPC, ray-project/ray#63202): the driver then sees "Initialization failure
+# from server". A fresh try gets a fresh server, so a ray:// connection is tried this many times.
+CLIENT_TRIES = 3
+CLIENT_RETRY_S = 1.0
 
 
 def import_ray() -> ModuleType:
@@ -39,12 +45,17 @@ def connect(address: str) -> ModuleType:
     # Ray's core logs warnings to this process's stderr (e.g. no route to the internet to guess
     # its own address); the user's terminal is for one-line errors and progress.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
-    try:
-        # log_to_driver off: workers' logs stay on their nodes; our console is for the run's progress.
-        ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
-    except ConnectionError as exc:
-        raise EnvironmentProblem(f"cannot connect to the Ray cluster at {address}: {exc}") from None
-    return ray
+    tries = CLIENT_TRIES if address.startswith("ray://") else 1
+    for attempt in range(1, tries + 1):
+        try:
+            # log_to_driver off: workers' logs stay on their nodes; our console is for the run's progress.
+            ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+            return ray
+        except ConnectionError as exc:
+            if attempt == tries or "Initialization failure from server" not in str(exc):
+                raise EnvironmentProblem(f"cannot connect to the Ray cluster at {address}: {exc}") from None
+            time.sleep(CLIENT_RETRY_S)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _probe(address: str) -> None:
