@@ -71,7 +71,7 @@ class Context:
     def compiler(self, spec: compile_server.Spec) -> compile_server.Server | None:
         """This worker thread's warm compiler of ``spec``'s kind, started on first use (or anew
         after a drop); None when it cannot start."""
-        mine: dict[str, compile_server.Server] = self._compilers.__dict__.setdefault("by_kind", {})
+        mine = self._my_compilers()
         c = mine.get(spec.kind)
         if c is not None and not c.running():
             self.drop_compiler(spec)
@@ -87,11 +87,15 @@ class Context:
         return c
 
     def drop_compiler(self, spec: compile_server.Spec) -> None:
-        mine: dict[str, compile_server.Server] = self._compilers.__dict__.setdefault("by_kind", {})
-        c = mine.pop(spec.kind, None)
+        c = self._my_compilers().pop(spec.kind, None)
         if c is not None:
             self.all_compilers.discard(c)
             c.close()
+
+    def _my_compilers(self) -> dict[str, compile_server.Server]:
+        """This worker thread's warm compilers, by kind."""
+        mine: dict[str, compile_server.Server] = self._compilers.__dict__.setdefault("by_kind", {})
+        return mine
 
     def helpers(self) -> int:
         """Our trusted tasks beside the jobs: the zygote, the testers, the compilers' threads."""
