@@ -12,7 +12,7 @@ Each round runs every language on both sides, the order alternating; a side's nu
 round. Problems are HumanEval-X's canonical solutions from ../shared/datasets/humaneval-x (the
 project's test data; the benchmark says so and stops when it is absent).
 
-    python benchmarks/bench_languages.py                      # all six, 6 problems x 2 samples
+    python benchmarks/bench_languages.py                      # all seven, 6 problems x 2 samples
     python benchmarks/bench_languages.py --languages cpp,go --problems 10 --samples 2 --rounds 3
     python benchmarks/bench_languages.py --languages ts,js,java   # TS: MultiPL-E's (see below)
 
@@ -214,7 +214,9 @@ def run_ours(
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--languages", default="cpp,java,go,rust,javascript,python", help="comma-separated")
+    ap.add_argument(
+        "--languages", default="cpp,java,go,rust,javascript,typescript,python", help="comma-separated"
+    )
     ap.add_argument("--problems", type=int, default=6, help="the first N problems of each language")
     ap.add_argument("--samples", type=int, default=2, help="samples per problem")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best is kept")
