@@ -1,7 +1,20 @@
 'use strict';
-// The trusted judge of a JavaScript/TypeScript sample (humaneval-lab): `node hel_judge.js
-// hel_tests.json`, run as the slot's judge uid in a dir the candidate cannot read, with the call
-// pipes on fds 3 (answers in) and 4 (calls out). No candidate code ever runs in this process.
+// The trusted judge of a JavaScript/TypeScript sample (humaneval-lab). No candidate code ever runs
+// in this process. Two ways to run it, one judging:
+//
+// - cold: `node hel_judge.js hel_tests.json`, run as the slot's judge uid in a dir the candidate
+//   cannot read, with the call pipes on fds 3 (answers in) and 4 (calls out); its exit code is the
+//   verdict (see Program.judge).
+// - warm: `node hel_judge.js --serve`, one long-lived process per worker started by the runner
+//   (sandbox/runner/nodejudge.py) under a uid of its own, that judges job after job. Its stdin and
+//   stdout are the runner's pipes (compile_server's wire): per job, a blob of JSON {"spec" (the text
+//   of hel_tests.json), "dir" (the job's judge dir: the tests' __dirname, as cold), "calls",
+//   "answers" (two FIFOs, made by the runner for this job only, owned by this uid, mode 0600)}; it
+//   opens them, says ACK, judges, and answers (status = the cold exit code, diagnostics = what cold
+//   writes on stderr, no outputs). Each job's tests get a fresh module scope and fresh judging
+//   state; a job whose tests left anything behind in this process' globals (a new global, a
+//   changed built-in prototype, a required module) is answered, then this process exits so the
+//   next job gets a fresh one.
 //
 // hel_tests.json: {"entry_point", "prelude" (the prompt's complete declarations before the entry
 // point, e.g. HumanEval-X/32's `poly`: trusted dataset text), "tests", "typescript"}. The tests run
@@ -9,10 +22,11 @@
 // answer synchronously; so `assert.deepEqual`, `===` and console.assert (made to throw) are the
 // tests' own, applied to values this process built (see hel_codec.js).
 //
-// Exit code = verdict (see Program.judge): 0 every test returned; 1 a test assertion failed; 2 the
+// Verdict (cold exit code, warm status): 0 every test returned; 1 a test assertion failed; 2 the
 // candidate raised, did not load, or broke the protocol (a reply that is not JSON, not an answer
 // to the call just made, over MAX_LINE bytes, a value that does not decode); 3 the candidate went
-// away; 4 this judge itself failed. The last stderr line says why.
+// away; 4 this judge itself failed. The last stderr line says why. The first of these reached is
+// the verdict: warm, a test that catches what ended the judging cannot change it.
 
 const fs = require('fs');
 const path = require('path');
@@ -26,9 +40,12 @@ const FAILED = 1;
 const ERROR = 2;
 const GONE = 3;
 const BROKEN = 4;
-const IN = 3;
-const OUT = 4;
+const CRASHED = 9; // warm only: this job could not be set up here; the runner judges it cold
+const HELLO = 0x48454c31;
+const ACK = 0x41434b31;
 const MAX_LINE = 16 << 20;
+const MAX_STDERR = 64 << 10; // warm: what the tests print on stderr, kept for the diagnostics
+const SERVING = process.argv[2] === '--serve';
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 // Call ids from the kernel's random source, as crypto.randomBytes would give them: reading
@@ -46,16 +63,45 @@ function oneLine(s, max = 400) {
   return t.length > max ? t.slice(0, max - 3) + '...' : t;
 }
 
-function finish(code, reason, detail) {
-  try {
-    if (detail) fs.writeSync(2, String(detail) + '\n');
-    if (reason) fs.writeSync(2, oneLine(reason) + '\n');
-  } finally {
-    process.exit(code);
-  }
+// One job's judging state: fresh for every job (warm), so nothing of one sample's judging (a
+// buffered byte, the last call, an error's origin) reaches the next.
+function newJob(inFd, outFd) {
+  return {
+    inFd, // the candidate's answers
+    outFd, // the calls to the candidate
+    rest: Buffer.alloc(0),
+    candidateErrors: new WeakMap(), // error -> what the candidate said it was
+    lastCall: null, // {name, args, value} or {name, args, error}: what a failure reason shows
+    compiled: '',
+    done: null, // warm: the verdict, once reached
+    stderr: [], // warm: what the tests wrote on stderr
+    stderrSize: 0,
+  };
+}
+let job = newJob(3, 4);
+
+function stderrText(detail, reason) {
+  return (detail ? String(detail) + '\n' : '') + (reason ? oneLine(reason) + '\n' : '');
 }
 
-process.on('uncaughtException', (e) => finish(BROKEN, `judge error: ${e && e.message}`, e && e.stack));
+// The verdict: cold, this process ends with it; warm, it is kept (the first one reached) and
+// thrown, unwinding the tests back to the job's loop.
+function finish(code, reason, detail) {
+  if (!SERVING) {
+    try {
+      const text = stderrText(detail, reason);
+      if (text) fs.writeSync(2, text);
+    } finally {
+      process.exit(code);
+    }
+  }
+  if (job.done === null) job.done = { code, text: stderrText(detail, reason) };
+  throw job.done;
+}
+
+if (!SERVING) {
+  process.on('uncaughtException', (e) => finish(BROKEN, `judge error: ${e && e.message}`, e && e.stack));
+}
 
 // A short rendering of a value the judge holds (its own, decoded: nothing here runs candidate code).
 function show(v) {
@@ -80,7 +126,6 @@ function show(v) {
 // ---------------------------------------------------------------------------------- the channel
 
 const chunk = Buffer.alloc(1 << 16);
-let rest = Buffer.alloc(0);
 
 function violation(what) {
   finish(ERROR, `the candidate broke the call protocol: ${what}`);
@@ -89,15 +134,15 @@ function violation(what) {
 function readLine() {
   const parts = [];
   let size = 0;
-  let last = rest;
-  rest = Buffer.alloc(0);
+  let last = job.rest;
+  job.rest = Buffer.alloc(0);
   for (;;) {
     // Only the new bytes are searched for the newline, and a line is bounded: a candidate that
     // writes without end costs this process neither quadratic time nor unbounded memory.
     const nl = last.indexOf(10);
     if (nl >= 0) {
       parts.push(last.subarray(0, nl));
-      rest = last.subarray(nl + 1);
+      job.rest = last.subarray(nl + 1);
       if (size + nl > MAX_LINE) violation(`a line over ${MAX_LINE} bytes`);
       return Buffer.concat(parts).toString('utf8');
     }
@@ -106,7 +151,7 @@ function readLine() {
     if (size > MAX_LINE) violation(`a line over ${MAX_LINE} bytes`);
     let n;
     try {
-      n = fs.readSync(IN, chunk, 0, chunk.length, null);
+      n = fs.readSync(job.inFd, chunk, 0, chunk.length, null);
     } catch (e) {
       if (e.code === 'EAGAIN' || e.code === 'EINTR') {
         Atomics.wait(sleeper, 0, 0, 1);
@@ -125,7 +170,7 @@ function writeLine(s) {
   let off = 0;
   while (off < buf.length) {
     try {
-      off += fs.writeSync(OUT, buf, off, buf.length - off);
+      off += fs.writeSync(job.outFd, buf, off, buf.length - off);
     } catch (e) {
       if (e.code === 'EAGAIN') Atomics.wait(sleeper, 0, 0, 1);
       else if (e.code === 'EPIPE') finish(GONE, 'the candidate ended while the tests needed it');
@@ -153,7 +198,7 @@ function keysAre(msg, ...keys) {
 function awaitReady() {
   const msg = parseMessage(readLine());
   if (keysAre(msg, 'ready') && msg.ready === true) {
-    if (rest.length) violation('it wrote before it was called');
+    if (job.rest.length) violation('it wrote before it was called');
     return;
   }
   if (keysAre(msg, 'error', 'load') && msg.load === true && typeof msg.error === 'string') {
@@ -164,11 +209,9 @@ function awaitReady() {
 
 // ---------------------------------------------------------------------------------- the stubs
 
-const candidateErrors = new WeakMap(); // error -> what the candidate said it was
-let lastCall = null; // {name, args, value} or {name, args, error}: what a failure reason shows
-
 function call(name, args) {
-  if (rest.length) violation('it wrote when it was not asked');
+  if (job.done !== null) throw job.done; // warm: the verdict is in; the tests may not go on calling
+  if (job.rest.length) violation('it wrote when it was not asked');
   let wireArgs;
   try {
     wireArgs = args.map(encode);
@@ -187,13 +230,13 @@ function call(name, args) {
     } catch (e) {
       violation(`${e.message} (in the answer to ${name})`);
     }
-    lastCall = { name, args, value };
+    job.lastCall = { name, args, value };
     return value;
   }
   if (keysAre(msg, 'id', 'error', 'name') && typeof msg.error === 'string' && typeof msg.name === 'string') {
     const err = rebuildError(msg.name, msg.error);
-    candidateErrors.set(err, `${msg.name}: ${msg.error}`);
-    lastCall = { name, args, error: err };
+    job.candidateErrors.set(err, `${msg.name}: ${msg.error}`);
+    job.lastCall = { name, args, error: err };
     throw err;
   }
   return violation('an answer that is neither {"id", "value"} nor {"id", "error", "name"}');
@@ -209,12 +252,7 @@ function stub(name) {
 
 // ---------------------------------------------------------------------------------- the tests
 
-const specPath = path.resolve(process.argv[2]);
-const dir = path.dirname(specPath);
-const spec = JSON.parse(fs.readFileSync(specPath, 'utf8'));
-const testsFile = path.join(dir, 'hel_tests.js');
-const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', spec.entry_point];
-let compiled = '';
+let typescript = null; // loaded once (warm: for every job after the first that needs it)
 
 function loadTypeScript() {
   for (const where of ['typescript', '/usr/share/nodejs/typescript', '/usr/lib/node_modules/typescript']) {
@@ -227,26 +265,27 @@ function loadTypeScript() {
   return finish(BROKEN, 'judge error: the typescript module is not installed');
 }
 
-function compileTests() {
+function compileTests(spec, testsFile) {
+  const params = ['exports', 'require', 'module', '__filename', '__dirname', spec.entry_point];
   let source = (spec.prelude ? spec.prelude + '\n' : '') + spec.tests;
   if (spec.typescript) {
     // MultiPL-E's TS tests are plain JS but for this declaration: try them as JS first, which
     // spares loading the TypeScript compiler; anything else TS-only is transpiled (no type check).
     const plain = source.replace(/^declare var require: any;$/m, '');
     try {
-      compiled = plain;
-      return vm.compileFunction(plain, PARAMS, { filename: testsFile });
+      job.compiled = plain;
+      return vm.compileFunction(plain, params, { filename: testsFile });
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
     }
-    const ts = loadTypeScript();
+    const ts = typescript || (typescript = loadTypeScript());
     source = ts.transpileModule(source, {
       compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS },
       reportDiagnostics: false,
     }).outputText;
   }
-  compiled = source;
-  return vm.compileFunction(source, PARAMS, { filename: testsFile });
+  job.compiled = source;
+  return vm.compileFunction(source, params, { filename: testsFile });
 }
 
 // The statement of the tests a failure was thrown at, as written (a call may span lines).
@@ -254,7 +293,7 @@ function statementAt(err) {
   const stack = String((err && err.stack) || '');
   const m = stack.match(/hel_tests\.js:(\d+):(\d+)/);
   if (!m) return '';
-  const lines = compiled.split('\n');
+  const lines = job.compiled.split('\n');
   let text = '';
   let depth = 0;
   for (let i = Number(m[1]) - 1; i < lines.length && i < Number(m[1]) + 8; i++) {
@@ -270,6 +309,7 @@ function statementAt(err) {
 }
 
 function lastCallText() {
+  const lastCall = job.lastCall;
   if (!lastCall) return '';
   const args = lastCall.args.map(show).join(', ');
   return `${lastCall.name}(${oneLine(args, 100)})`;
@@ -277,8 +317,9 @@ function lastCallText() {
 
 function verdictOf(err) {
   const where = statementAt(err);
-  if (err !== null && typeof err === 'object' && candidateErrors.has(err)) {
-    return [ERROR, `${oneLine(candidateErrors.get(err), 150)} (raised by the candidate in ${lastCallText()})`];
+  const lastCall = job.lastCall;
+  if (err !== null && typeof err === 'object' && job.candidateErrors.has(err)) {
+    return [ERROR, `${oneLine(job.candidateErrors.get(err), 150)} (raised by the candidate in ${lastCallText()})`];
   }
   const name = err && err.name;
   const message = String(err && err.message);
@@ -307,26 +348,176 @@ function strictAssert(ok, ...message) {
   }
 }
 
-let tests;
-try {
-  tests = compileTests();
-} catch (e) {
-  finish(BROKEN, `judge error: the tests do not compile: ${e && e.message}`, e && e.stack);
-}
 // Node's console.assert only prints; HumanEval-X's tests rely on it failing the run.
 Object.defineProperty(console, 'assert', { value: strictAssert, writable: false, configurable: false });
-awaitReady();
-const mod = new Module(testsFile, null);
-mod.filename = testsFile;
-try {
-  tests.call(mod.exports, mod.exports, Module.createRequire(testsFile), mod, testsFile, dir, stub(spec.entry_point));
-} catch (e) {
-  const [code, reason] = verdictOf(e);
-  finish(code, reason, e && e.stack);
+
+// Run one job's tests (spec: hel_tests.json's object; dir: the tests' dir). Returns normally only
+// when every test returned; any verdict other than PASSED goes through finish().
+function runTests(spec, dir, md5) {
+  const testsFile = path.join(dir, 'hel_tests.js');
+  let tests;
+  try {
+    tests = compileTests(spec, testsFile);
+  } catch (e) {
+    if (job.done !== null) throw job.done;
+    finish(BROKEN, `judge error: the tests do not compile: ${e && e.message}`, e && e.stack);
+  }
+  awaitReady();
+  const mod = new Module(testsFile, null);
+  mod.filename = testsFile;
+  let req = Module.createRequire(testsFile);
+  if (md5) req = withMd5(req);
+  try {
+    tests.call(mod.exports, mod.exports, req, mod, testsFile, dir, stub(spec.entry_point));
+  } catch (e) {
+    if (job.done !== null) throw job.done;
+    const [code, reason] = verdictOf(e);
+    finish(code, reason, e && e.stack);
+  }
+  if (job.done !== null) throw job.done; // a test caught what ended the judging
+  try {
+    fs.closeSync(job.outFd); // the candidate reads the end of its calls and exits
+  } catch (e) {
+    // already gone: the tests need nothing more from it
+  }
 }
-try {
-  fs.closeSync(OUT); // the candidate reads the end of its calls and exits
-} catch (e) {
-  // already gone: the tests need nothing more from it
+
+if (!SERVING) {
+  const specPath = path.resolve(process.argv[2]);
+  runTests(JSON.parse(fs.readFileSync(specPath, 'utf8')), path.dirname(specPath), false);
+  finish(PASSED, '');
 }
-finish(PASSED, '');
+
+// ---------------------------------------------------------------------------------- warm
+
+// js-md5 for the tests that require it (HumanEval-X/162): cold, the judge dir holds the shim as
+// node_modules/js-md5; warm, the same shim (beside this file, written by the runner) answers
+// require('js-md5') of the tests, a fresh module each job.
+const MD5_SHIM = path.join(__dirname, 'node_modules', 'js-md5', 'index.js');
+function withMd5(req) {
+  const r = (id) => {
+    if (id === 'js-md5') {
+      const m = new Module(MD5_SHIM, null);
+      m.filename = MD5_SHIM;
+      vm.compileFunction(fs.readFileSync(MD5_SHIM, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {
+        filename: MD5_SHIM,
+      }).call(m.exports, m.exports, Module.createRequire(MD5_SHIM), m, MD5_SHIM, path.dirname(MD5_SHIM));
+      return m.exports;
+    }
+    return req(id);
+  };
+  return Object.assign(r, { resolve: req.resolve, cache: req.cache, main: req.main, extensions: req.extensions });
+}
+
+function readExact(n) {
+  const buf = Buffer.alloc(n);
+  let off = 0;
+  while (off < n) {
+    let got;
+    try {
+      got = fs.readSync(0, buf, off, n - off, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') {
+        Atomics.wait(sleeper, 0, 0, 1);
+        continue;
+      }
+      throw e;
+    }
+    if (got === 0) process.exit(0); // the runner is gone
+    off += got;
+  }
+  return buf;
+}
+
+function writeOut(buf) {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(1, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code === 'EAGAIN') Atomics.wait(sleeper, 0, 0, 1);
+      else throw e;
+    }
+  }
+}
+
+const int32 = (n) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n, 0);
+  return b;
+};
+
+// What a job may leave behind in this process: the globals, the built-ins' own properties (what
+// each holds, by identity), the module cache (TypeScript, loaded once for every job, aside). Taken
+// once the judge is set up; compared after every job.
+const INTRINSICS = [globalThis, Object, Object.prototype, Array, Array.prototype, Function, Function.prototype,
+  String, String.prototype, Number, Number.prototype, Boolean.prototype, BigInt.prototype, Symbol,
+  Symbol.prototype, Math, JSON, Reflect, Promise, Promise.prototype, RegExp, RegExp.prototype, Date,
+  Date.prototype, Map.prototype, Set.prototype, Error, Error.prototype, TypeError.prototype, console,
+  process, nodeAssert, Buffer, Buffer.prototype, Module];
+function footprint() {
+  const refs = [];
+  for (const o of INTRINSICS) {
+    const keys = Reflect.ownKeys(o);
+    refs.push(keys.length);
+    for (const k of keys) {
+      const d = Reflect.getOwnPropertyDescriptor(o, k);
+      refs.push(k, d.value, d.get, d.set);
+    }
+  }
+  for (const k of Object.keys(require.cache)) if (!k.includes('/typescript/')) refs.push(k);
+  return refs;
+}
+const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+function serve() {
+  // The tests' console output must never reach the wire (stdout): stdout is dropped, stderr kept
+  // for the job's diagnostics, as the cold judge's stderr would hold it.
+  process.stdout.write = () => true;
+  process.stderr.write = (data) => {
+    const s = String(data);
+    if (job.stderrSize < MAX_STDERR) job.stderr.push(s.slice(0, MAX_STDERR - job.stderrSize));
+    job.stderrSize += s.length;
+    return true;
+  };
+  writeOut(int32(HELLO));
+  const clean = footprint();
+  for (;;) {
+    const n = readExact(4).readInt32BE(0);
+    const request = JSON.parse(readExact(n).toString('utf8'));
+    let inFd = -1;
+    let outFd = -1;
+    try {
+      // The runner holds the other end of each FIFO, so neither open waits.
+      inFd = fs.openSync(request.answers, fs.constants.O_RDONLY);
+      outFd = fs.openSync(request.calls, fs.constants.O_WRONLY);
+    } catch (e) {
+      for (const fd of [inFd, outFd]) if (fd >= 0) fs.closeSync(fd);
+      writeOut(int32(CRASHED));
+      continue;
+    }
+    writeOut(int32(ACK));
+    job = newJob(inFd, outFd);
+    let code = PASSED;
+    let text = '';
+    try {
+      runTests(JSON.parse(request.spec), request.dir, request.md5 === true);
+    } catch (e) {
+      if (job.done !== null) ({ code, text } = job.done);
+      else ({ code, text } = { code: BROKEN, text: stderrText(e && e.stack, `judge error: ${e && e.message}`) });
+    }
+    for (const fd of [inFd, outFd]) {
+      try {
+        fs.closeSync(fd);
+      } catch (e) {
+        // closed after the tests (the calls' end)
+      }
+    }
+    const diag = Buffer.from(job.stderr.join('') + text, 'utf8');
+    writeOut(Buffer.concat([int32(code), int32(diag.length), diag, int32(0)]));
+    job = newJob(-1, -1);
+    if (!same(footprint(), clean)) process.exit(0); // the next job gets a fresh judge
+  }
+}
+
+serve();

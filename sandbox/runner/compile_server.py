@@ -51,7 +51,8 @@ _home_lock = threading.Lock()  # two workers' servers starting at once write the
 class Spec:
     """One kind of server: ``argv``, then ``main``'s path (written root-owned into ``home``,
     which is also its cwd), then ``extra``, start it; ``statuses`` are the answers it may give, ``crashed`` the one meaning "run the
-    plain command"; ``names`` matches every output name it may return (at most ``max_outputs``)."""
+    plain command"; ``names`` matches every output name it may return (at most ``max_outputs``);
+    ``files`` are more (relative path, text) written root-owned beside ``main``."""
 
     kind: str
     home: str
@@ -64,6 +65,8 @@ class Spec:
     extra: tuple[str, ...] = ()
     max_outputs: int = 4096
     max_output_bytes: int = 1 << 26
+    files: tuple[tuple[str, str], ...] = ()
+    uid: int = 0  # the uid it runs as in the sandbox; 0: COMPILER_UID
 
 
 class Server:
@@ -78,10 +81,13 @@ class Server:
             st = os.lstat(spec.home)
             if st.st_uid != os.geteuid() or st.st_mode & 0o022:
                 raise OSError(f"{spec.home} is not ours")
-            with open(path + ".new", "w", encoding="utf-8") as f:
-                f.write(spec.source)
-            os.chmod(path + ".new", 0o644)
-            os.replace(path + ".new", path)
+            for name, text in ((spec.main, spec.source), *spec.files):
+                target = os.path.join(spec.home, name)
+                os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+                with open(target + ".new", "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.chmod(target + ".new", 0o644)
+                os.replace(target + ".new", target)
         drop: dict[str, Any] = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
         self.proc = subprocess.Popen(
             [*spec.argv, path, *spec.extra],
@@ -135,15 +141,36 @@ class Server:
             raise OSError("the compile server answered nonsense")
         return self._read(n, deadline)
 
+    def send(self, request: bytes, deadline: float) -> None:
+        """Write ``request``; TimeoutError past ``deadline``, OSError when gone (then killed)."""
+        try:
+            write_all(self._in, request, deadline)
+        except BaseException:
+            self.close()
+            raise
+
+    def read_int(self, deadline: float) -> int:
+        """One int32 of its answer; TimeoutError past ``deadline``, OSError when gone (then killed)."""
+        try:
+            value: int = struct.unpack(">i", self._read(4, deadline))[0]
+        except BaseException:
+            self.close()
+            raise
+        return value
+
     def ask(self, request: bytes, deadline: float, cap: int) -> tuple[int, bytes, dict[str, bytes]]:
         """(status, diagnostics cut to ``cap`` bytes, {output name: bytes}) for one request.
 
         Raises TimeoutError past ``deadline`` and OSError when the server is gone or misbehaves;
         either way the server is killed (the caller drops it).
         """
+        self.send(request, deadline)
+        return self.answer(deadline, cap)
+
+    def answer(self, deadline: float, cap: int) -> tuple[int, bytes, dict[str, bytes]]:
+        """The rest of ``ask``: what it answered to the request already sent."""
         spec = self.spec
         try:
-            write_all(self._in, request, deadline)
             (status,) = struct.unpack(">i", self._read(4, deadline))
             diag = self._blob(deadline, 1 << 24)[:cap]
             (count,) = struct.unpack(">i", self._read(4, deadline))

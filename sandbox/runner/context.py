@@ -70,15 +70,15 @@ class Context:
 
     def compiler(self, spec: compile_server.Spec) -> compile_server.Server | None:
         """This worker thread's warm compiler of ``spec``'s kind, started on first use (or anew
-        after a drop); None when it cannot start."""
+        after a drop, or for another ``spec`` of that kind); None when it cannot start."""
         mine = self._my_compilers()
         c = mine.get(spec.kind)
-        if c is not None and not c.running():
+        if c is not None and (not c.running() or (c.spec is not spec and c.spec != spec)):
             self.drop_compiler(spec)
             c = None
         if c is None:
             try:
-                c = compile_server.Server(spec, compile_server.COMPILER_UID if self.ids else None)
+                c = compile_server.Server(spec, (spec.uid or compile_server.COMPILER_UID) if self.ids else None)
             except OSError as exc:
                 compile_server.log(spec.kind, f"cannot start: {exc}")
                 return None

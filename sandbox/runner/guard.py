@@ -6,6 +6,7 @@ Who runs what in the sandbox (a contained runner started as root; a local runner
   (CHOWN DAC_OVERRIDE FOWNER IPC_OWNER KILL SETGID SETUID; no-new-privileges);
 - the warm Python tester: TESTER_UID, no capabilities;
 - the warm Java and TypeScript compilers (``javac``, ``tsc``; see compile_server): COMPILER_UID, no capabilities;
+- the warm JS/TS judge (``nodejudge``): JUDGE_SERVER_UID (10003), no capabilities;
 - worker slot n: the job's own processes run as SAMPLE_UID + n, a two-process language's trusted
   judge as JUDGE_UID + n (both killed and cleaned after every job).
 

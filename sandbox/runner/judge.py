@@ -13,7 +13,7 @@ import tempfile
 import time
 from typing import Any
 
-from . import cputime, javac, limits, tsc, verdict, warm
+from . import cputime, javac, limits, nodejudge, nodestart, tsc, verdict, warm
 from .context import Context
 from .env import base_env
 from .guard import new_dir, remove_tree, write_files
@@ -23,7 +23,14 @@ from .steps import run_pair, run_step
 def execute_job(job: dict[str, Any], root: str | None = None, ctx: Context | None = None) -> dict[str, Any]:
     """Judge one job (a ``Job`` as the wire carries it); returns an outcome dict (status, reason,
     stderr_tail, duration_s, and ``solo`` when it must be judged again alone)."""
-    ctx = ctx or _LOCAL
+    try:
+        return _execute(job, root, ctx or _LOCAL, warm_judge=True)
+    except nodejudge.Lost:
+        # The warm JS judge died while it judged: the whole job again, with the cold judge.
+        return _execute(job, root, ctx or _LOCAL, warm_judge=False)
+
+
+def _execute(job: dict[str, Any], root: str | None, ctx: Context, warm_judge: bool) -> dict[str, Any]:
     start = time.monotonic()
     program = job["program"]
     lim = limits.parse(job["limits"])._asdict()  # checked: a bad one is the runner's error (infra)
@@ -99,7 +106,15 @@ def execute_job(job: dict[str, Any], root: str | None = None, ctx: Context | Non
                 return verdict.not_started(res, time.monotonic() - start)
             return done(verdict.warm_outcome(res, program, ctx.contained))
         if judgedir:
-            res = checked(run_pair(ctx, program, workdir, judgedir, env, lim, deadline, slot))
+            # JS/TS: Node processes start from the runner's snapshot, the tests run in this worker's
+            # warm judge when it can take them (else the cold judge, as before).
+            pair = nodestart.program(ctx, program)
+            served = None
+            if warm_judge and nodejudge.eligible(ctx, program):
+                served = nodejudge.run(ctx, program, workdir, judgedir, env, lim, deadline, slot, pair["run"])
+            if served is None:
+                served = run_pair(ctx, pair, workdir, judgedir, env, lim, deadline, slot)
+            res = checked(served)
             if "error" in res:
                 return verdict.not_started(res, time.monotonic() - start)
             return done(verdict.pair_outcome(res, program, ctx.contained))

@@ -78,6 +78,8 @@ class _Box:
                     "HEL_PRELOAD": ",".join(executor.config.preload),
                     "HEL_JAVAC_SERVER": "1" if executor.config.java_compile_server else "0",
                     "HEL_TSC_SERVER": "1" if executor.config.typescript_compile_server else "0",
+                    "HEL_NODE_JUDGE": "1" if executor.config.javascript_judge_server else "0",
+                    "HEL_NODE_SNAPSHOT": "1" if executor.config.node_snapshot else "0",
                 },
                 labels=executor.labels,
                 host_config=self._host_config(),

@@ -45,6 +45,12 @@ class DockerConfig:
     # TypeScript likewise: a warm, trusted Node compiler per worker (sandbox/runner/tsc.py) that
     # keeps TypeScript's lib files parsed; False: plain ``tsc`` per job.
     typescript_compile_server: bool = True
+    # JavaScript and TypeScript: a warm, trusted Node judge per worker runs the tests
+    # (sandbox/runner/nodejudge.py); False: a Node judge process per job, as before.
+    javascript_judge_server: bool = True
+    # Their Node processes start from a startup snapshot the runner builds once per container
+    # (sandbox/runner/nodestart.py); False: plain Node starts.
+    node_snapshot: bool = True
     max_retries: int = 3
     start_timeout_s: float = 60.0
     labels: dict[str, str] = field(default_factory=dict)
@@ -74,6 +80,8 @@ class DockerConfig:
             "preload": list(self.preload),
             "java_compile_server": self.java_compile_server,
             "typescript_compile_server": self.typescript_compile_server,
+            "javascript_judge_server": self.javascript_judge_server,
+            "node_snapshot": self.node_snapshot,
         }
 
 
