@@ -26,10 +26,8 @@ figure is its lowest round, like its time.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -43,11 +41,15 @@ from humaneval_lab.execution.docker.client import RUN_LABEL
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, read_problem_file
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "humaneval-x"
+# The shared test data's readers live with the tests (tests/datasets.py, the one home of
+# typescript_problems): the repo root makes them importable when this file runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.datasets import HUMANEVAL_X as DATA  # noqa: E402
+from tests.datasets import typescript_problems  # noqa: E402
+
 FILES = {"cpp": "cpp", "java": "java", "javascript": "js", "go": "go", "rust": "rust", "python": "python"}
 # TypeScript is not in HumanEval-X: MultiPL-E's TS prompts and tests, completed by HumanEval-X's
-# JavaScript canonical bodies (plain JS type-checks there, the entry point renamed to MultiPL-E's).
-MULTIPL_E_TS = DATA.parent / "multipl-e" / "humaneval-ts-reworded.jsonl"
+# JavaScript canonical bodies (tests/datasets.py's typescript_problems).
 LANGUAGES = (*FILES, "typescript")
 COMMENT = {
     "python": "#",
@@ -108,17 +110,6 @@ with ThreadPoolExecutor(workers) as pool:
     ok = sum(pool.map(one, jobs))
 print(json.dumps([time.monotonic() - start, ok]))
 """
-
-
-def typescript_problems() -> list[Problem]:
-    """MultiPL-E's TS problems, each with HumanEval-X's JavaScript canonical body as its solution."""
-    js = {p.task_id.split("/")[1]: p for p in read_problem_file(DATA / "humaneval_js.jsonl.gz")}
-    out = []
-    for p in read_problem_file(MULTIPL_E_TS):
-        other = js[p.task_id.split("_")[1]]
-        body = re.sub(rf"\b{other.entry_point}\b", p.entry_point, other.canonical_solution or "")
-        out.append(dataclasses.replace(p, canonical_solution=body))
-    return sorted(out, key=lambda p: int(p.task_id.split("_")[1]))
 
 
 def jobs_for(language: str, problems: int, samples: int) -> list[Job]:

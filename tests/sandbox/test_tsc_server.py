@@ -9,8 +9,6 @@ server's CPU time grows when it compiles.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,11 +20,10 @@ from conftest import DATASETS, judged_once
 from humaneval_lab.execution.base import Job, Limits
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem, read_problem_file
+from tests.datasets import typescript_problems
 
 pytestmark = pytest.mark.docker
 
-MULTIPL_E_TS = DATASETS / "multipl-e" / "humaneval-ts-reworded.jsonl"
-HUMANEVAL_X_JS = DATASETS / "humaneval-x" / "humaneval_js.jsonl.gz"
 
 RIGHT = (
     "  for (let i = 0; i < numbers.length; i++)\n"
@@ -86,24 +83,13 @@ ATTACK = (
 )
 
 
-def _problems() -> list[Problem]:
-    """MultiPL-E's TS problems, each completed by HumanEval-X's JavaScript canonical body."""
-    js = {p.task_id.split("/")[1]: p for p in read_problem_file(HUMANEVAL_X_JS)}
-    out = []
-    for p in read_problem_file(MULTIPL_E_TS):
-        other = js[p.task_id.split("_")[1]]
-        body = re.sub(rf"\b{other.entry_point}\b", p.entry_point, other.canonical_solution or "")
-        out.append(dataclasses.replace(p, canonical_solution=body))
-    return sorted(out, key=lambda p: int(p.task_id.split("_")[1]))
-
-
 def _job(job_id: str, problem: Problem, body: str, timeout_s: float = 60.0) -> Job:
     program = get_language("typescript").build(problem, source_of(problem, body))
     return Job(job_id, program, Limits(timeout_s=timeout_s))
 
 
 def _first() -> Problem:
-    return _problems()[0]
+    return typescript_problems()[0]
 
 
 def _cmdline(pid: int) -> str:
@@ -119,7 +105,7 @@ def _tsc_servers(ex: Any) -> list[int]:
     [pytest.param(8, id="every-8th"), pytest.param(1, id="all", marks=[pytest.mark.exhaustive])],
 )
 def test_same_verdicts_as_plain_tsc_and_the_server_compiles_them(make_executor: Any, stride: int) -> None:
-    problems = _problems()[::stride]
+    problems = typescript_problems()[::stride]
     first = problems[0]
     jobs = [_job(p.task_id, p, p.canonical_solution or "") for p in problems]
     jobs += [_job(k, first, v) for k, v in {**COMPILES, **BROKEN}.items()] + [_job("wrong", first, WRONG)]
