@@ -31,8 +31,10 @@ pytestmark = pytest.mark.docker
 
 JUDGE_SERVER_UID = 10003  # sandbox/runner/nodejudge.py: no job's, judge's, tester's or compiler's uid
 COLD = {"javascript_judge_server": False, "node_snapshot": False}
-# Timing decides between two verdicts (see test_attacks_javascript): not compared word for word.
-RACY = {"attack:kill-itself"}
+# Timing decides between two verdicts (see test_attacks_javascript), or between two reasons: whether
+# the judge reads the candidate's first line before or after a forged second one arrives (the cold
+# judge starts later, so it tends to see both at once).
+RACY = {"attack:kill-itself", "attack:ready-twice"}
 
 
 def judges(ex: Any) -> list[int]:
@@ -83,8 +85,10 @@ def test_same_verdicts_as_the_cold_judge_and_the_warm_judge_gives_them(make_exec
     jobs += [_job(p, p.task_id + "#wrong", "  return undefined;\n}\n") for p in js + ts]
     jobs += [_job(JS_PROBLEM, f"attack:{a.name}", a.completion, a.timeout_s) for a in ATTACKS]
     want = _verdicts(make_executor(jobs=1, **COLD), jobs)
-    canonical = [p.task_id for p in js + ts]
-    assert sum(want[t][0] == "passed" for t in canonical) >= len(canonical) - 1, want
+    # JavaScript/112's canonical fails its own test (docs/languages.md); some JS bodies are not
+    # valid TS (see test_tsc_server).
+    assert [p.task_id for p in js if want[p.task_id][0] != "passed"] == ["JavaScript/112"], want
+    assert sum(want[p.task_id][0] == "passed" for p in ts) >= len(ts) * 3 // 4, want
     assert all(want[p.task_id + "#wrong"][0] in ("failed", "error") for p in js + ts)
 
     warm = make_executor(jobs=1)
@@ -94,6 +98,7 @@ def test_same_verdicts_as_the_cold_judge_and_the_warm_judge_gives_them(make_exec
     got = _verdicts(warm, jobs)
     assert {k: v for k, v in got.items() if k not in RACY} == {k: v for k, v in want.items() if k not in RACY}
     assert got["attack:kill-itself"][0] in ("crashed", "error")
+    assert got["attack:ready-twice"][0] == "error" and "protocol" in got["attack:ready-twice"][1]
     assert judges(warm) == [judge] and cpu_ticks(judge) > before  # one judge judged them all
 
 
@@ -106,6 +111,7 @@ REACH = (
   const cp = require('child_process');
   const reached = [];
   let seen = 0;
+  let fifos = 0;
   for (const pid of fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))) {
     let status = '';
     try { status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch (e) { continue; }
@@ -130,6 +136,8 @@ REACH = (
   for (const home of fs.readdirSync('/work').filter((d) => d.startsWith('.hel-node-judge-'))) {
     for (const f of fs.readdirSync('/work/' + home)) {
       const p = `/work/${home}/${f}`;
+      if (!fs.lstatSync(p).isFIFO()) continue; // the judge's own sources: public, root's, read-only
+      fifos++;
       for (const flags of [fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK]) {
         try { fs.closeSync(fs.openSync(p, flags)); reached.push('opened ' + f); } catch (e) { }
       }
@@ -142,6 +150,7 @@ REACH = (
   try { fs.writeFileSync('/work/.hel-node/y', 'x'); reached.push('wrote beside the snapshot'); } catch (e) { }
   if (fs.statSync(blob).uid !== 0 || !process.execArgv.includes(blob)) reached.push('no root-owned snapshot in use');
   if (seen === 0) throw new Error('no warm judge seen');
+  if (fifos < 2) throw new Error("no FIFO of this job's seen");
   if (reached.length) throw new Error('reached the judge: ' + reached.join(', '));
 """
     + RIGHT
@@ -176,7 +185,9 @@ def test_a_killed_judge_costs_nothing_and_the_next_job_is_judged_warm(make_execu
     (new,) = judges(ex)
     assert new != old
     before = cpu_ticks(new)
-    assert judged_once(ex, [_job(JS_PROBLEM, "later", RIGHT)])["later"].passed
+    # A warm job costs the judge a few ms, under the clock tick of its CPU time: a few of them.
+    got = judged_once(ex, [_job(JS_PROBLEM, f"later{i}", RIGHT) for i in range(20)])
+    assert all(o.passed for o in got.values())
     assert judges(ex) == [new] and cpu_ticks(new) > before
 
 
