@@ -181,10 +181,15 @@ def run_ours(
 ) -> tuple[float, int, float]:
     if warm_compilers:
         executor = make_executor("docker", workers, image=image)
-    else:  # Java and TypeScript as before the warm compilers: javac, tsc per job, in the same sandbox
+    else:  # as before the warm helpers: javac, tsc and the Node judge per job, plain Node starts
         executor = DockerExecutor(
             config=DockerConfig(
-                jobs=workers, image=image, java_compile_server=False, typescript_compile_server=False
+                jobs=workers,
+                image=image,
+                java_compile_server=False,
+                typescript_compile_server=False,
+                javascript_judge_server=False,
+                node_snapshot=False,
             )
         )
     try:
@@ -251,7 +256,7 @@ def main() -> int:
         for r in range(args.rounds):
             for lang in languages:
                 sides = [("ours", run_ours), ("plain", run_plain)]
-                if lang in ("java", "typescript"):  # and the compile as before the warm compiler
+                if lang in ("java", "typescript", "javascript"):  # and as before the warm helpers
                     sides.insert(1, ("ours-cold", run_ours))
                 for side, _ in sides if r % 2 == 0 else reversed(sides):
                     if side == "ours":
@@ -284,9 +289,12 @@ def main() -> int:
             if (lang, "ours-cold") in best:
                 t_cold, ok_cold = best[lang, "ours-cold"]
                 r_cold = n / t_cold
+                c_cold = best_cpu.get((lang, "ours-cold"), nan) * 1000 / n
                 print(
                     f"{'  no warm':<11} {n:>4} {r_cold:>8.2f} {r_plain:>8.2f} {r_cold / r_plain:>5.2f}x  "
-                    f"{ok_cold}/{ok_plain}  (plain javac/tsc per job in our sandbox; warm/cold {r_ours / r_cold:.2f}x)"
+                    f"{c_cold:>18.0f} {c_plain:>6.0f} {c_plain / c_cold:>5.2f}x  {ok_cold}/{ok_plain}  "
+                    f"(javac/tsc/Node judge per job, plain Node starts; warm/cold {r_ours / r_cold:.2f}x wall, "
+                    f"{c_cold / c_ours:.2f}x cpu)"
                 )
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
