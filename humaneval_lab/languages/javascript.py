@@ -1,8 +1,9 @@
 """JavaScript (Node): HumanEval-X, MultiPL-E and native problems, judged by two processes.
 
-The tests never run beside the candidate. A trusted judge (``hel_judge.js``, the slot's judge uid,
-in a dir the candidate cannot read) runs the problem's tests unchanged, with the entry point bound
-to a stub; the candidate (``hel_candidate.js`` under the sample's uid) loads only prompt +
+The tests never run beside the candidate. A trusted judge (``hel_judge.js``: in the sandbox the
+worker's warm judge under a uid of its own, sent the tests over its pipe, see
+sandbox/runner/nodejudge.py; else the slot's judge uid, in a dir the candidate cannot read) runs the
+problem's tests unchanged, with the entry point bound to a stub; the candidate (``hel_candidate.js`` under the sample's uid) loads only prompt +
 completion (``main.js``) and answers each call over a pipe. Values cross as tagged JSON
 (``_node_codec.js``: undefined, NaN, +-Infinity, -0, BigInt, holes, nested arrays and plain objects
 keep what a test's ``===``/``deepEqual`` would see); the judge parses them into fresh values of its
