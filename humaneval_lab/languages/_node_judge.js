@@ -5,16 +5,10 @@
 // - cold: `node hel_judge.js hel_tests.json`, run as the slot's judge uid in a dir the candidate
 //   cannot read, with the call pipes on fds 3 (answers in) and 4 (calls out); its exit code is the
 //   verdict (see Program.judge).
-// - warm: `node hel_judge.js --serve`, one long-lived process per worker started by the runner
-//   (sandbox/runner/nodejudge.py) under a uid of its own, that judges job after job. Its stdin and
-//   stdout are the runner's pipes (compile_server's wire): per job, a blob of JSON {"spec" (the text
-//   of hel_tests.json), "dir" (the job's judge dir: the tests' __dirname, as cold), "calls",
-//   "answers" (two FIFOs, made by the runner for this job only, owned by this uid, mode 0600)}; it
-//   opens them, says ACK, judges, and answers (status = the cold exit code, diagnostics = what cold
-//   writes on stderr, no outputs). Each job's tests get a fresh module scope and fresh judging
-//   state; a job whose tests left anything behind in this process' globals (a new global, a
-//   changed built-in prototype, a required module) is answered, then this process exits so the
-//   next job gets a fresh one.
+// - warm: loaded (not run) by the runner's long-lived judge server, one per worker under a uid of
+//   its own (sandbox/runner/nodejudge.py, node_judge_server.py), which calls `judge` per job with
+//   that job's tests and call channel; the answer is the cold exit code and stderr. Each job gets
+//   fresh judging state and a fresh module scope for its tests.
 //
 // hel_tests.json: {"entry_point", "prelude" (the prompt's complete declarations before the entry
 // point, e.g. HumanEval-X/32's `poly`: trusted dataset text), "tests", "typescript"}. The tests run
@@ -40,12 +34,8 @@ const FAILED = 1;
 const ERROR = 2;
 const GONE = 3;
 const BROKEN = 4;
-const CRASHED = 9; // warm only: this job could not be set up here; the runner judges it cold
-const HELLO = 0x48454c31;
-const ACK = 0x41434b31;
 const MAX_LINE = 16 << 20;
-const MAX_STDERR = 64 << 10; // warm: what the tests print on stderr, kept for the diagnostics
-const SERVING = process.argv[2] === '--serve';
+const SERVING = require.main !== module; // warm: loaded by the runner's server, not run
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 // Call ids from the kernel's random source, as crypto.randomBytes would give them: reading
@@ -74,8 +64,6 @@ function newJob(inFd, outFd) {
     lastCall: null, // {name, args, value} or {name, args, error}: what a failure reason shows
     compiled: '',
     done: null, // warm: the verdict, once reached
-    stderr: [], // warm: what the tests wrote on stderr
-    stderrSize: 0,
   };
 }
 let job = newJob(3, 4);
@@ -382,13 +370,21 @@ function runTests(spec, dir, md5) {
   }
 }
 
-if (!SERVING) {
-  const specPath = path.resolve(process.argv[2]);
-  runTests(JSON.parse(fs.readFileSync(specPath, 'utf8')), path.dirname(specPath), false);
-  finish(PASSED, '');
+// Warm: judge one job whose call channel is (inFd: the candidate's answers, outFd: the calls to it);
+// the verdict and what the cold judge would have written on stderr after the tests' own output.
+// Fresh judging state per job; nothing of it outlives the call.
+function judge(spec, dir, md5, inFd, outFd) {
+  job = newJob(inFd, outFd);
+  try {
+    runTests(spec, dir, md5);
+    return { code: PASSED, text: '' };
+  } catch (e) {
+    if (job.done !== null) return job.done;
+    return { code: BROKEN, text: stderrText(e && e.stack, `judge error: ${e && e.message}`) };
+  } finally {
+    job = newJob(-1, -1);
+  }
 }
-
-// ---------------------------------------------------------------------------------- warm
 
 // js-md5 for the tests that require it (HumanEval-X/162): cold, the judge dir holds the shim as
 // node_modules/js-md5; warm, the same shim (beside this file, written by the runner) answers
@@ -409,115 +405,10 @@ function withMd5(req) {
   return Object.assign(r, { resolve: req.resolve, cache: req.cache, main: req.main, extensions: req.extensions });
 }
 
-function readExact(n) {
-  const buf = Buffer.alloc(n);
-  let off = 0;
-  while (off < n) {
-    let got;
-    try {
-      got = fs.readSync(0, buf, off, n - off, null);
-    } catch (e) {
-      if (e.code === 'EAGAIN') {
-        Atomics.wait(sleeper, 0, 0, 1);
-        continue;
-      }
-      throw e;
-    }
-    if (got === 0) process.exit(0); // the runner is gone
-    off += got;
-  }
-  return buf;
+if (SERVING) {
+  module.exports = { judge };
+} else {
+  const specPath = path.resolve(process.argv[2]);
+  runTests(JSON.parse(fs.readFileSync(specPath, 'utf8')), path.dirname(specPath), false);
+  finish(PASSED, '');
 }
-
-function writeOut(buf) {
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(1, buf, off, buf.length - off);
-    } catch (e) {
-      if (e.code === 'EAGAIN') Atomics.wait(sleeper, 0, 0, 1);
-      else throw e;
-    }
-  }
-}
-
-const int32 = (n) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n, 0);
-  return b;
-};
-
-// What a job may leave behind in this process: the globals, the built-ins' own properties (what
-// each holds, by identity), the module cache (TypeScript, loaded once for every job, aside). Taken
-// once the judge is set up; compared after every job.
-const INTRINSICS = [globalThis, Object, Object.prototype, Array, Array.prototype, Function, Function.prototype,
-  String, String.prototype, Number, Number.prototype, Boolean.prototype, BigInt.prototype, Symbol,
-  Symbol.prototype, Math, JSON, Reflect, Promise, Promise.prototype, RegExp, RegExp.prototype, Date,
-  Date.prototype, Map.prototype, Set.prototype, Error, Error.prototype, TypeError.prototype, console,
-  process, nodeAssert, Buffer, Buffer.prototype, Module];
-function footprint() {
-  const refs = [];
-  for (const o of INTRINSICS) {
-    const keys = Reflect.ownKeys(o);
-    refs.push(keys.length);
-    for (const k of keys) {
-      const d = Reflect.getOwnPropertyDescriptor(o, k);
-      refs.push(k, d.value, d.get, d.set);
-    }
-  }
-  for (const k of Object.keys(require.cache)) if (!k.includes('/typescript/')) refs.push(k);
-  return refs;
-}
-const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
-
-function serve() {
-  // The tests' console output must never reach the wire (stdout): stdout is dropped, stderr kept
-  // for the job's diagnostics, as the cold judge's stderr would hold it.
-  process.stdout.write = () => true;
-  process.stderr.write = (data) => {
-    const s = String(data);
-    if (job.stderrSize < MAX_STDERR) job.stderr.push(s.slice(0, MAX_STDERR - job.stderrSize));
-    job.stderrSize += s.length;
-    return true;
-  };
-  writeOut(int32(HELLO));
-  const clean = footprint();
-  for (;;) {
-    const n = readExact(4).readInt32BE(0);
-    const request = JSON.parse(readExact(n).toString('utf8'));
-    let inFd = -1;
-    let outFd = -1;
-    try {
-      // The runner holds the other end of each FIFO, so neither open waits.
-      inFd = fs.openSync(request.answers, fs.constants.O_RDONLY);
-      outFd = fs.openSync(request.calls, fs.constants.O_WRONLY);
-    } catch (e) {
-      for (const fd of [inFd, outFd]) if (fd >= 0) fs.closeSync(fd);
-      writeOut(int32(CRASHED));
-      continue;
-    }
-    writeOut(int32(ACK));
-    job = newJob(inFd, outFd);
-    let code = PASSED;
-    let text = '';
-    try {
-      runTests(JSON.parse(request.spec), request.dir, request.md5 === true);
-    } catch (e) {
-      if (job.done !== null) ({ code, text } = job.done);
-      else ({ code, text } = { code: BROKEN, text: stderrText(e && e.stack, `judge error: ${e && e.message}`) });
-    }
-    for (const fd of [inFd, outFd]) {
-      try {
-        fs.closeSync(fd);
-      } catch (e) {
-        // closed after the tests (the calls' end)
-      }
-    }
-    const diag = Buffer.from(job.stderr.join('') + text, 'utf8');
-    writeOut(Buffer.concat([int32(code), int32(diag.length), diag, int32(0)]));
-    job = newJob(-1, -1);
-    if (!same(footprint(), clean)) process.exit(0); // the next job gets a fresh judge
-  }
-}
-
-serve();

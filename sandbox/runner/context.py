@@ -78,7 +78,9 @@ class Context:
             c = None
         if c is None:
             try:
-                c = compile_server.Server(spec, (spec.uid or compile_server.COMPILER_UID) if self.ids else None)
+                c = compile_server.Server(
+                    spec, (spec.uid or compile_server.COMPILER_UID) if self.ids else None
+                )
             except OSError as exc:
                 compile_server.log(spec.kind, f"cannot start: {exc}")
                 return None

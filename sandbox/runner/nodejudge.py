@@ -3,9 +3,10 @@
 A JS/TS job is two processes (humaneval_lab/languages/javascript.py): a trusted judge that runs the
 tests (``node hel_judge.js hel_tests.json``, the slot's judge uid) and the candidate that answers
 its calls (the sample's uid). Starting the judge cost a Node start per sample, as much as the
-candidate's. Here the judge is the job's own ``hel_judge.js`` run once per worker as ``--serve``
-(compile_server's process, under a uid of its own: pipes only the runner holds, killed at a job's
-deadline), keyed by the judge's and codec's sources: a job that ships other ones gets a fresh server.
+candidate's. Here one server per worker (``node_judge_server``: compile_server's process, under a
+uid of its own, pipes only the runner holds, killed at a job's deadline) loads the job's own
+``hel_judge.js`` and judges job after job with it, keyed by the judge's and codec's sources: a job
+that ships other ones gets a fresh server.
 
 Per job the runner makes two FIFOs in the server's home (root's, 0755), owned by the server's uid,
 mode 0600, with random names, and holds one end of each: the calls' read end and the answers'
@@ -44,6 +45,7 @@ from typing import Any
 from . import compile_server as cs
 from . import proc
 from .context import Context
+from .node_judge_server import SERVER_JS
 from .steps import Capped, finish, launch, oom_before, oom_since
 
 JUDGE_ARGV = ("node", "hel_judge.js", "hel_tests.json")
@@ -76,14 +78,13 @@ def spec_of(judge_files: dict[str, str]) -> cs.Spec:
     found = _SPECS.get(key)
     if found is None:
         digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
-        files = [("hel_codec.js", key[1])] + ([(MD5, key[2])] if key[2] else [])
+        files = [("hel_judge.js", key[0]), ("hel_codec.js", key[1])] + ([(MD5, key[2])] if key[2] else [])
         found = _SPECS[key] = cs.Spec(
             kind="node-judge",
             home=f"/work/.hel-node-judge-{digest}",  # /work is root's (0711)
-            main="hel_judge.js",
-            source=key[0],
+            main="server.js",
+            source=SERVER_JS,
             argv=("node", *NODE_FLAGS),
-            extra=("--serve",),
             statuses=frozenset({0, 1, 2, 3, 4}),
             crashed=CRASHED,
             names=re.compile(r"(?!)"),  # it names no output
@@ -136,6 +137,7 @@ def run(
     server_uid = JUDGE_SERVER_UID if ctx.ids else None
     made: list[str] = []
     held: list[int] = []
+    pending = False  # the server took the job and its answer is not read yet
     try:
         calls, answers = _fifo(spec.home, server_uid), _fifo(spec.home, server_uid)
         made += [calls, answers]
@@ -170,6 +172,7 @@ def run(
                 ctx.drop_compiler(spec)
             cs.log(spec.kind, "it could not set up a job; the cold judge for this job")
             return None
+        pending = True
         os.close(answers_r)  # the judge holds the read end now
         held.remove(answers_r)
         before = oom_before(ctx)
@@ -180,6 +183,7 @@ def run(
         if isinstance(cand, dict):
             # Not started: the judge reads the end of the answers and says so; only then is the
             # server free for the next job.
+            pending = False
             _settle(ctx, spec, server, deadline, lim)
             return cand
         cand.stdin.close()
@@ -190,6 +194,7 @@ def run(
         status: int | None = None
         diag = b""
         try:
+            pending = False
             status, diag, _ = server.answer(deadline, cap)
         except TimeoutError:
             ctx.drop_compiler(spec)
@@ -216,6 +221,8 @@ def run(
             "cand_killed": cres["timed_out"] and cres["rc"] == -signal.SIGKILL,
         }
     finally:
+        if pending:  # left mid-job (an exception): its answer would be read as the next job's
+            ctx.drop_compiler(spec)
         for fd in held:
             os.close(fd)
         for path in made:

@@ -15,7 +15,7 @@ import pytest
 
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem
-from humaneval_lab.sandbox.runner import compile_server, nodejudge, nodestart
+from humaneval_lab.sandbox.runner import compile_server, node_judge_server, nodejudge, nodestart
 from humaneval_lab.sandbox.runner.context import Context
 
 PROBLEM = Problem(
@@ -70,7 +70,8 @@ def test_one_server_per_judge_source_and_the_md5_shim_only_where_shipped() -> No
     assert nodejudge.eligible(Context(contained=True), {**_program(), "judge_files": md5})
     a, b = nodejudge.spec_of(plain), nodejudge.spec_of(dict(plain))
     assert a is b  # the tests differ per job, the server does not
-    assert dict(a.files) == {"hel_codec.js": plain["hel_codec.js"]} and a.source == plain["hel_judge.js"]
+    assert dict(a.files) == {"hel_judge.js": plain["hel_judge.js"], "hel_codec.js": plain["hel_codec.js"]}
+    assert a.source == node_judge_server.SERVER_JS and "require('./hel_judge.js')" in a.source
     with_md5 = nodejudge.spec_of(md5)
     assert dict(with_md5.files)[nodejudge.MD5] == md5[nodejudge.MD5] and with_md5.home != a.home
     changed = nodejudge.spec_of({**plain, "hel_judge.js": plain["hel_judge.js"] + "\n// v2\n"})
