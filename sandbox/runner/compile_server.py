@@ -149,6 +149,11 @@ class Server:
             self.close()
             raise
 
+    def readable(self, until: float) -> bool:
+        """Whether it has started an answer, waiting until ``until`` (monotonic) at most."""
+        left = max(0.0, until - time.monotonic())
+        return bool(select.select([self._out], [], [], left)[0])
+
     def read_int(self, deadline: float) -> int:
         """One int32 of its answer; TimeoutError past ``deadline``, OSError when gone (then killed)."""
         try:

@@ -7,12 +7,13 @@ text of hel_tests.json), "dir" (the job's judge dir: the tests' __dirname, as co
 "answers" (the job's FIFOs), "md5"}; it opens the FIFOs (the runner holds the peers, so neither open
 waits) and says ACK, or CRASHED when it cannot (the runner then judges the job cold); then the
 answer: status (the cold judge's exit code), the diagnostics (what the cold judge's stderr would
-hold: the tests' own stderr output, capped, then the judge's lines), no outputs.
+hold: the tests' own stderr output, capped, then the judge's lines), no outputs but ``restart``.
 
 What a job leaves behind in this process is checked after every job: the globals, the built-ins'
 own properties (what each holds, by identity), ``assert``, ``Module`` and the module cache
-(TypeScript, loaded once for every job, aside). A job that changed any of them is answered, then
-this process exits so the next job gets a fresh one.
+(TypeScript, loaded once for every job, aside). A job that changed any of them is answered with
+one output named ``restart`` (so the runner sends no further job), then this process exits: the
+next job gets a fresh one.
 """
 
 SERVER_JS = r"""'use strict';
@@ -112,7 +113,10 @@ for (;;) {
   }
   const diag = Buffer.from(stderr.join('') + text, 'utf8');
   stderr = [];
-  writeOut(Buffer.concat([int32(code), int32(diag.length), diag, int32(0)]));
-  if (!same(footprint(), clean)) process.exit(0); // the next job gets a fresh judge
+  // Left something behind: one output, "restart", tells the runner this process ends with this job.
+  const dirty = !same(footprint(), clean);
+  const restart = dirty ? [int32(7), Buffer.from('restart'), int32(0)] : [];
+  writeOut(Buffer.concat([int32(code), int32(diag.length), diag, int32(dirty ? 1 : 0), ...restart]));
+  if (dirty) process.exit(0);
 }
 """

@@ -21,8 +21,9 @@ as it did.
 Fallbacks: no server, not ready in time, or one that cannot set up the job means the cold judge for
 that job (nothing of the candidate has run yet). A server that dies while it judges raises
 ``Lost``: ``judge.execute_job`` judges the job again from the start with the cold judge. Past the
-deadline the server is killed and the job is a timeout like the cold judge's; the server's CPU
-time is not the job's (the cputime watch counts the slot's uids), so a job that timed out while the
+deadline the candidate is killed and the job is a timeout like the cold judge's; a server that was
+waiting for the candidate then answers and is kept, one that does not (stuck itself) is killed.
+The server's CPU time is not the job's (the cputime watch counts the slot's uids), so a job that timed out while the
 server (not the candidate) was busy computed little and is judged again alone (``verdict.final``).
 ``HEL_NODE_JUDGE=0`` turns it off.
 
@@ -59,6 +60,8 @@ JUDGE_SERVER_UID = 10003
 # Few threads (each counts in the pids cgroup the guard checks exactly); a heap bound so tests that
 # grow without end kill the server (the job is then judged cold).
 NODE_FLAGS = ("--v8-pool-size=1", "--max-old-space-size=1024")
+# After a job's deadline, how long a judge that waited on the (then killed) candidate has to answer.
+GRACE_S = 2.0
 
 
 class Lost(Exception):
@@ -87,8 +90,8 @@ def spec_of(judge_files: dict[str, str]) -> cs.Spec:
             argv=("node", *NODE_FLAGS),
             statuses=frozenset({0, 1, 2, 3, 4}),
             crashed=CRASHED,
-            names=re.compile(r"(?!)"),  # it names no output
-            max_outputs=0,
+            names=re.compile(r"restart"),  # its one possible output: it ends after this job
+            max_outputs=1,
             files=tuple(files),
             uid=JUDGE_SERVER_UID,
         )
@@ -193,17 +196,31 @@ def run(
         timed_out = lost = False
         status: int | None = None
         diag = b""
+        if not server.readable(deadline):
+            # Out of time: the candidate goes first; a judge that was waiting for it then reads
+            # the end of its answers and answers at once, and is kept. One that does not (stuck
+            # itself) is killed below.
+            timed_out = True
+            proc.kill_group(cand.pid)
+            if ctx.guard is not None:
+                ctx.guard.kill_slot(slot)
         try:
             pending = False
-            status, diag, _ = server.answer(deadline, cap)
+            until = time.monotonic() + GRACE_S if timed_out else deadline
+            status, diag, outputs = server.answer(until, cap)
+            if outputs:  # "restart": its tests left something behind, it ends with this job
+                ctx.drop_compiler(spec)
         except TimeoutError:
             ctx.drop_compiler(spec)
-            cs.log(spec.kind, "a job ran past its deadline; server killed, restarted for the next job")
+            cs.log(spec.kind, "it was stuck at a job's deadline; server killed, restarted for the next job")
             timed_out = True
         except OSError as exc:
             ctx.drop_compiler(spec)
-            cs.log(spec.kind, f"{exc}; the job is judged again, cold")
-            lost = True
+            if timed_out:
+                cs.log(spec.kind, f"{exc} at a job's deadline; restarted for the next job")
+            else:
+                cs.log(spec.kind, f"{exc}; the job is judged again, cold")
+                lost = True
         # The judge is done (or out of time): the candidate has nothing more to answer.
         cres = finish(ctx, cand, [c_out, c_err], time.monotonic() + 0.05, slot)
         if lost:
