@@ -163,23 +163,32 @@ class RayExecutor:
     def run_on_every_node(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Outcome]]:
         """Every job on every node (calibration, scoring.calibrate.EveryNode): yields (job id,
         outcome) once per job per node, as the nodes finish them. A node lost meanwhile is dropped
-        (as in a run) and its answers so far stand; nothing is leased again."""
+        (as in a run) and its answers so far stand; nothing is leased again. When every node is lost
+        while another is still being admitted (e.g. building its image), calibration waits for it,
+        bounded, as a run does (``_await_admission``), and the nodes admitted then run every job."""
         ray = self.ray
         blob = pack(list(jobs))
         pending: dict[str, set[str]] = {}
-        by_id = {n.info.node_id: n for n in self.nodes}
-        for node in self.nodes:
-            node.actor.submit.remote(blob)
-            pending[node.info.node_id] = {job.id for job in jobs}
-            node.last_answer = time.monotonic()
+        by_id: dict[str, _Node] = {}
+
+        def start(nodes: list[_Node]) -> None:
+            for node in nodes:
+                node.actor.submit.remote(blob)
+                by_id[node.info.node_id] = node
+                pending[node.info.node_id] = {job.id for job in jobs}
+                node.last_answer = time.monotonic()
+
+        start(self.nodes)
         polls: dict[Any, _Node] = {}
-        while any(pending.values()):
+        while True:
+            if not self.nodes and self._await_admission(None):
+                start(self.nodes)  # every node was lost; these were admitted since
             for node_id, left in pending.items():
                 node = by_id[node_id]
                 if left and node in self.nodes and node not in polls.values():
                     polls[node.actor.poll.remote(POLL_S)] = node
-            if not polls:
-                break  # every node with work left was lost
+            if not polls:  # every node is done, or every node with work left was lost
+                break
             ready, _ = ray.wait(list(polls), num_returns=1, timeout=POLL_S * 4)
             now = time.monotonic()
             for ref in ready:
@@ -201,6 +210,7 @@ class RayExecutor:
                 if pending.get(node.info.node_id) and now - node.last_answer > self.stall_s:
                     self._give_up(node, f"no verdict for {self.stall_s:.0f} s")
                     pending[node.info.node_id].clear()
+                    polls = {ref: n for ref, n in polls.items() if n is not node}
         if not self.nodes:
             raise InfrastructureError(
                 "every Ray node was lost while the limits were calibrated; re-run to resume"

@@ -337,7 +337,9 @@ def members(work: Path) -> dict[str, Any]:
 def builder(work: Path) -> dict[str, Any]:
     """Every admitted node lost while another still builds its (fake) image; the head does not
     judge. short/: the build takes 60 s, the wait is bounded at 3 s: the run ends. waited/: the
-    build takes 8 s; the run waits for it, and the builder finishes the run."""
+    build takes 8 s; the run waits for it, and the builder finishes the run. calibrating/: the
+    node is lost while it calibrates; calibration waits for the builder, which calibrates, then
+    finishes the run."""
     import ray
     from ray.cluster_utils import Cluster
 
@@ -379,6 +381,18 @@ def builder(work: Path) -> dict[str, Any]:
         judging = cluster.add_node(num_cpus=1, resources=res)  # the first one is gone
         cluster.wait_for_nodes()
         report["waited"] = fake_score(cluster.address, work, "waited", lose(judging), build_s=8.0, **build)
+        # calibrating/: the same, the judging node lost 2 s into calibration (~10 s of canonical runs)
+        judging = cluster.add_node(num_cpus=1, resources=res)
+        cluster.wait_for_nodes()
+        killed: list[int] = []
+        results = work / "calibrating" / "results.jsonl"
+
+        def lose_calibrating(_ex: Any, _results: Path) -> None:
+            threading.Timer(2.0, lambda: kill_node_noting(cluster, judging, results, killed)).start()
+
+        report["calibrating"] = fake_score(cluster.address, work, "calibrating", lose_calibrating, build_s=15.0,
+                                           calibrated=True, calibrate_s=0.1, calibrate_delay_s=0.3, **build)  # fmt: skip
+        report["calibrating"]["killed_at"] = killed
     finally:
         ray.shutdown()
         cluster.shutdown()
