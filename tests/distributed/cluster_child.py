@@ -420,6 +420,11 @@ def addresses(work: Path) -> dict[str, Any]:
         report["sample_client"] = finish(cli([*fake, "-o", str(work / "client.jsonl"), "--ray", client]))
         os.environ["RAY_ADDRESS"] = cluster.address
         report["sample_auto"] = finish(cli([*fake, "-o", str(work / "auto.jsonl"), "--ray", "auto"]))
+        # What no replica of this cluster (no GPU) can run is refused before any actor starts.
+        tp2 = ["sample", "--backend", "vllm", "--model", "m", "--limit", "1", "--tensor-parallel-size", "2"]
+        report["tp_without_gpus"] = finish(cli([*tp2, "-o", str(work / "tp.jsonl"), "--ray", "auto"]))
+        hf = ["sample", "--backend", "hf", "--model", "m", "--limit", "1", "--device", "cuda"]
+        report["cuda_without_gpus"] = finish(cli([*hf, "-o", str(work / "cuda.jsonl"), "--ray", "auto"]))
     finally:
         os.environ.pop("RAY_ADDRESS", None)
         cluster.shutdown()
@@ -492,8 +497,11 @@ def vllm_replicas(work: Path) -> dict[str, Any]:
     cluster.wait_for_nodes()
     assert cluster.address.startswith("127.0.0.1:"), cluster.address
     try:
-        return finish(cli(["sample", *VLLM_ARGS, "--model", str(work / "model"), "-o", str(work / "ray.jsonl"),
-                           "--ray", cluster.address, "--replicas", "2"]))  # fmt: skip
+        # A replica's 2 GPUs must be on one node: the cluster has 2, one a node (refused at once).
+        tp2 = finish(cli(["sample", *VLLM_ARGS, "--tensor-parallel-size", "2", "--model", str(work / "model"),
+                          "-o", str(work / "tp2.jsonl"), "--ray", cluster.address]))  # fmt: skip
+        return {**finish(cli(["sample", *VLLM_ARGS, "--model", str(work / "model"), "-o", str(work / "ray.jsonl"),
+                              "--ray", cluster.address, "--replicas", "2"])), "tp2": tp2}  # fmt: skip
     finally:
         cluster.shutdown()
 
