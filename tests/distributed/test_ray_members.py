@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.distributed.cluster_child import JOINER, MISSING
+from tests.distributed.member_scenarios import JOINER, MISSING
 from tests.distributed.test_ray_score import assert_same_run, in_namespace, scripted_plain_run
 
 TAG = "hel-fake-sandbox:missing"  # FakeOnNode.MISSING_TAG

@@ -16,7 +16,7 @@ import pytest
 
 from humaneval_lab.errors import UserInputError
 from humaneval_lab.records import samples_manifest_path
-from tests.distributed.cluster_child import (
+from tests.distributed.sample_scenarios import (
     SAMPLE_ARGS,
     SAMPLE_TOTAL,
     VLLM_ARGS,

@@ -22,7 +22,7 @@ from humaneval_lab.problems import load_problems
 from humaneval_lab.records import read_samples
 from humaneval_lab.scoring import ScoreSettings, score
 from tests.conftest import write_jsonl
-from tests.distributed.cluster_child import FAKE_LIMIT, MIXED_ARGS, SCORE_ARGS
+from tests.distributed.score_scenarios import FAKE_LIMIT, MIXED_ARGS, SCORE_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE = ("duration_s",)  # wall time of one execution: the only field two runs may differ in
