@@ -6,6 +6,11 @@ the Docker engine is still reached over its unix socket.
     python -m tests.distributed.cluster_child SCENARIO WORKDIR  (writes report.json)
     python -m tests.distributed.cluster_child driver ADDRESS WORKDIR  (a fake-sandbox scoring driver)
 
+Ray keeps a cluster's sessions, sockets, logs and the ``ray_current_cluster`` file (what ``--ray
+auto`` finds without RAY_ADDRESS) under RAY_TMPDIR, /tmp by default, shared by every Ray run on the
+machine: a cluster started while another one shut down once misbehaved. So each child sets
+RAY_TMPDIR to a dir of its own (every process it starts inherits it) and removes it at the end.
+
 Scenarios (each a fresh RayExecutor, i.e. fresh actors, on one cluster), in score_scenarios,
 member_scenarios and sample_scenarios:
 - docker: ``score --ray`` through the CLI into ray/; again into killed/ with a worker node removed
@@ -26,7 +31,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.distributed.member_scenarios import builder, members
@@ -57,4 +64,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # and nothing to report it to, either
-    main()
+    # Short, under /tmp: a unix socket's path (this dir + "/ray/" + ~60 bytes of session and socket
+    # name) must stay under 108 bytes, which a pytest tmp_path would not.
+    # A driver of a scenario's own inherits the scenario's.
+    own = tempfile.mkdtemp(prefix="hel-ray-", dir="/tmp") if sys.argv[1] != "driver" else ""
+    if own:
+        os.environ["RAY_TMPDIR"] = own
+    try:
+        main()
+    finally:
+        if own:
+            shutil.rmtree(own, ignore_errors=True)

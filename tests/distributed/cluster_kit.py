@@ -65,7 +65,8 @@ def when_lines(path: Path, at: int, action: Callable[[], None], timeout_s: float
 
 
 def local_cluster(**head: Any) -> Any:
-    """A ``ray.cluster_utils.Cluster`` on loopback, its head started with ``head``."""
+    """A ``ray.cluster_utils.Cluster`` on loopback, its head started with ``head`` (its files go
+    under RAY_TMPDIR, a dir of this scenario's own: see cluster_child)."""
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(initialize_head=True, head_node_args={"include_dashboard": False, **head})
