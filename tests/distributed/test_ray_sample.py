@@ -171,10 +171,12 @@ def test_replicas_must_fit_on_the_nodes_not_only_in_the_sum() -> None:
     nodes = [_node(CPU=8, GPU=4), _node(CPU=8, GPU=4), _node(False, CPU=8, GPU=8)]
     check_room(4, 2, {"CPU": 16, "GPU": 8}, nodes)  # 2 + 2
     with pytest.raises(UserInputError, match=r"^--replicas 3 needs 9 GPUs \(3 per replica"):
-        check_room(3, 3, {"CPU": 16, "GPU": 8}, nodes)  # 9 GPUs > 8
+        check_room(3, 3, {"CPU": 16, "GPU": 8}, nodes, "--tensor-parallel-size")  # 9 GPUs > 8
     uneven = [_node(CPU=8, GPU=4), _node(CPU=8, GPU=2), _node(CPU=8, GPU=2)]
     with pytest.raises(UserInputError, match=r"^--replicas 2 needs 3 GPUs on one node per replica"):
-        check_room(2, 3, {"CPU": 24, "GPU": 8}, uneven)  # 6 <= 8 GPUs, but only one node has 3
+        check_room(
+            2, 3, {"CPU": 24, "GPU": 8}, uneven, "--tensor-parallel-size"
+        )  # 6 <= 8 GPUs, but only one node has 3
     check_room(16, 0, {"CPU": 16}, nodes)  # CPU replicas: any node, several a node
     with pytest.raises(UserInputError, match=r"^--replicas 17 needs 17 CPUs; the Ray cluster has 16$"):
         check_room(17, 0, {"CPU": 16}, nodes)
