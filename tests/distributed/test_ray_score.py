@@ -302,3 +302,18 @@ def test_ray_build_sandbox_without_ray_is_refused(tmp_path: Path) -> None:
         "error: --ray-build-sandbox applies to --ray only (locally: humaneval-lab sandbox build)"
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_jobs_with_ray_is_refused(tmp_path: Path) -> None:
+    """A node runs as many jobs as it has Ray CPUs; --jobs was silently ignored with --ray."""
+    ps = load_problems(suite="humaneval").select(limit=1)
+    write_jsonl(tmp_path / "s.jsonl", [{"task_id": next(iter(ps)).task_id, "completion": "    return 1\n"}])
+    p = subprocess.run([sys.executable, "-m", "humaneval_lab.cli", "score", str(tmp_path / "s.jsonl"),
+                        "-o", str(tmp_path / "o"), "--limit", "1", "--ray", "auto", "-j", "8"],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: --jobs does not apply with --ray: each node runs as many jobs as it has Ray CPUs "
+        "(`ray start --num-cpus N` on the node)"
+    ]
+    assert not (tmp_path / "o").exists()
