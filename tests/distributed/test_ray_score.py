@@ -22,7 +22,7 @@ from humaneval_lab.problems import load_problems
 from humaneval_lab.records import read_samples
 from humaneval_lab.scoring import ScoreSettings, score
 from tests.conftest import write_jsonl
-from tests.distributed.cluster_child import FAKE_LIMIT, MIXED_ARGS, SCORE_ARGS
+from tests.distributed.score_scenarios import FAKE_LIMIT, MIXED_ARGS, SCORE_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE = ("duration_s",)  # wall time of one execution: the only field two runs may differ in
@@ -300,5 +300,20 @@ def test_ray_build_sandbox_without_ray_is_refused(tmp_path: Path) -> None:
     assert (p.returncode, p.stdout) == (2, "")
     assert p.stderr.strip().splitlines() == [
         "error: --ray-build-sandbox applies to --ray only (locally: humaneval-lab sandbox build)"
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def test_jobs_with_ray_is_refused(tmp_path: Path) -> None:
+    """A node runs as many jobs as it has Ray CPUs; --jobs was silently ignored with --ray."""
+    ps = load_problems(suite="humaneval").select(limit=1)
+    write_jsonl(tmp_path / "s.jsonl", [{"task_id": next(iter(ps)).task_id, "completion": "    return 1\n"}])
+    p = subprocess.run([sys.executable, "-m", "humaneval_lab.cli", "score", str(tmp_path / "s.jsonl"),
+                        "-o", str(tmp_path / "o"), "--limit", "1", "--ray", "auto", "-j", "8"],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: --jobs does not apply with --ray: each node runs as many jobs as it has Ray CPUs "
+        "(`ray start --num-cpus N` on the node)"
     ]
     assert not (tmp_path / "o").exists()

@@ -199,8 +199,12 @@ def test_rust_tests_run_without_libtest(hx) -> None:  # type: ignore[no-untyped-
     assert "#[test]" not in code and "#[cfg(test)]" not in code
     assert "pub fn test_has_close_elements" in code
     main = code[code.index("fn main()") :]
-    assert main.index("from_raw_fd(0)") < main.index("crate::tests::test_has_close_elements();")
-    assert main.index("crate::tests::test_has_close_elements();") < main.index("::std::println!")
+    # The token is read and fd 0 moved to /dev/null before the tests; it is written after them.
+    call = main.index("crate::tests::test_has_close_elements();")
+    assert main.index("read(0,") < main.index("dup2(hel_null, 0)") < call < main.index("write(1,")
+    # Only C library calls of its own: no std path a candidate item could shadow or that rustc must
+    # compile again for each sample.
+    assert "::std::" not in main and "String" not in main
     assert "::std::assert_eq!(has_close_elements(::std::vec![11.0" in code  # the tests' macros by full path
     # CodeGeeX's prompt lacks the signature: it comes from the declaration.
     assert code.index("fn has_close_elements") < code.index(hx["rust"][0].canonical_solution.strip()[:20])

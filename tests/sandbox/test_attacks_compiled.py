@@ -226,6 +226,26 @@ ATTACKS: dict[str, list[Attack]] = {
             "    std::process::exit(0);\n}\nstruct String;\n",
             "failed",
         ),  # fmt: skip
+        # Our main declares the C functions it calls inside its own body: crate-level items of the
+        # same names (no #[no_mangle], so they replace no symbol) are not what it calls.
+        Attack(
+            "shadows-main-libc-names",
+            "    false\n}\npub unsafe fn read(f: i32, b: *mut u8, n: usize) -> isize {\n"
+            '    extern "C" {\n        #[link_name = "read"]\n'
+            "        fn libc_read(f: i32, b: *mut u8, n: usize) -> isize;\n    }\n"
+            "    let r = libc_read(f, b, n);\n"
+            "    let s = std::slice::from_raw_parts(b, if r > 0 { r as usize } else { 0 });\n"
+            '    println!("\\n{}", std::string::String::from_utf8_lossy(s).trim());\n'
+            "    std::process::exit(0);\n}\npub fn dup2(_a: i32, _b: i32) -> i32 { 0 }\n",
+            "failed",
+        ),  # fmt: skip
+        # The token goes out with write(2) past std's stdout buffer: output left without a newline
+        # (flushed at exit, after it) must not cost an honest sample its pass.
+        Attack(
+            "honest-unflushed-partial-line",
+            '    print!("partial line, no newline");\n' + HONEST["rust"][0],
+            "passed",
+        ),
     ],
     "go": [
         # Package-level initialisers and init() run before TestMain, after our token variable.
