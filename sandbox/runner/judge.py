@@ -108,9 +108,12 @@ def _execute(job: dict[str, Any], root: str | None, ctx: Context, warm_judge: bo
         if judgedir:
             # JS/TS: Node processes start from the runner's snapshot, the tests run in this worker's
             # warm judge when it can take them (else the cold judge, as before).
+            warm_js = warm_judge and nodejudge.eligible(ctx, program)
+            if warm_js:
+                nodejudge.start(ctx, program)  # a first job's: its boot overlaps the snapshot's build
             pair = nodestart.program(ctx, program)
             served = None
-            if warm_judge and nodejudge.eligible(ctx, program):
+            if warm_js:
                 served = nodejudge.run(ctx, program, workdir, judgedir, env, lim, deadline, slot, pair["run"])
             if served is None:
                 served = run_pair(ctx, pair, workdir, judgedir, env, lim, deadline, slot)

@@ -107,6 +107,11 @@ def eligible(ctx: Context, program: dict[str, Any]) -> bool:
     return {"hel_judge.js", "hel_codec.js", "hel_tests.json"} <= judge_files.keys() <= _KNOWN
 
 
+def start(ctx: Context, program: dict[str, Any]) -> None:
+    """Start this worker's judge for ``program`` if it is not running (``run`` waits for it)."""
+    ctx.compiler(spec_of(program["judge_files"]))
+
+
 def _fifo(home: str, uid: int | None) -> str:
     path = os.path.join(home, f"fifo-{secrets.token_hex(12)}")
     os.mkfifo(path, 0o600)
