@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from humaneval_lab.sandbox.runner import compile_server, node_judge_server, nodejudge, nodestart
+from humaneval_lab.sandbox.runner.context import Context
 
 from humaneval_lab.languages import get_language, source_of
 from humaneval_lab.problems import Problem
-from humaneval_lab.sandbox.runner import compile_server, node_judge_server, nodejudge, nodestart
-from humaneval_lab.sandbox.runner.context import Context
 
 PROBLEM = Problem(
     "T/0",
