@@ -16,6 +16,7 @@ from humaneval_lab.resume import (
     truncate_to_lines,
     write_json_atomic,
 )
+from humaneval_lab.scoring.results import what_changed
 
 
 def test_writer_appends_whole_lines_and_prefix_reader_drops_partial(tmp_path: Path) -> None:
@@ -58,6 +59,14 @@ def test_a_refusal_names_every_leaf_that_changed_with_both_values() -> None:
     new = {"sampling": {"n": 4, "temperature": 0.8}, "model": "b"}
     assert differences(old, new) == ['model was "a", now "b"', "sampling.temperature was 0.2, now 0.8"]
     assert differences(old, old) == []
+
+
+def test_a_score_refusal_names_a_setting_the_old_run_lacks() -> None:
+    """A run from before CPU limits has no cpu_timeout_s; the refusal said "the settings changed: ;"."""
+    old = {"verdict_settings": {"timeout_s": 10.0, "calibrated": True}}
+    new = {"verdict_settings": {"timeout_s": 10.0, "calibrated": True, "cpu_timeout_s": None}}
+    assert what_changed(old, new) == "the settings changed: cpu_timeout_s was absent, now null"
+    assert what_changed(new, new) is None
 
 
 def test_a_missing_manifest_is_none_and_a_corrupt_one_is_refused(tmp_path: Path) -> None:

@@ -232,6 +232,10 @@ _WHAT: dict[str, tuple[str, str | None]] = {
 _WHO_JUDGED = ("nodes", "excluded")
 
 
+def _shown(d: Mapping[str, Any], key: str) -> str:
+    return json.dumps(d[key]) if key in d else "absent"
+
+
 def what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     """None when ``old`` may be resumed by ``new``; else which input or setting changed, both values."""
     for key, (what, detail) in _WHAT.items():
@@ -242,7 +246,10 @@ def what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
         if a == b:
             continue
         if isinstance(a, Mapping) and isinstance(b, Mapping):
-            return f"{what} changed: " + "; ".join(differences(a, b))
+            # differences() takes a key one side lacks for null; here it still differs (a setting
+            # newer than the run, e.g. cpu_timeout_s), and the refusal must name it.
+            only = [f"{k} was {_shown(a, k)}, now {_shown(b, k)}" for k in sorted(set(a) ^ set(b))]
+            return f"{what} changed: " + "; ".join(differences(a, b) or only)
         if detail:
             was, now = old.get(detail), new.get(detail)
             if isinstance(was, Mapping) and isinstance(now, Mapping) and differences(was, now):
