@@ -42,7 +42,8 @@ DEMO_N ?= 4
 demo: install sandbox-image
 	$(VENV)/bin/humaneval-lab sample --backend hf --model smollm2-135m --limit $(DEMO_LIMIT) -n $(DEMO_N) --temperature 0.2 \
 		--max-new-tokens 160 --batch-size 20 -o runs/demo/samples.jsonl
-	$(VENV)/bin/humaneval-lab score runs/demo/samples.jsonl --limit $(DEMO_LIMIT) -k 1,$(DEMO_N) -o runs/demo/score
+	@# --overwrite: a demo run again after an upgrade (another judge or image) scores afresh instead of refusing to resume
+	$(VENV)/bin/humaneval-lab score runs/demo/samples.jsonl --limit $(DEMO_LIMIT) -k 1,$(DEMO_N) -o runs/demo/score --overwrite
 
 test: install-test sandbox-image
 	@# the Ray tests run their cluster in a network namespace of their own and bring its loopback up
