@@ -14,18 +14,23 @@ from humaneval_lab.execution.base import Job
 COMPILER_UID = 10002  # sandbox/runner/compile_server.py: no job's, judge's or tester's uid
 
 
-def servers(ex: Any) -> list[int]:
-    """Host pids of the compile servers in the executor's containers."""
+def processes_of_uid(ex: Any, uid: int) -> list[int]:
+    """Host pids of the processes running as ``uid`` in the executor's containers."""
     out = []
     for pid in processes_in(ex.container_ids):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        uid = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("Uid:")), "")
-        if uid == str(COMPILER_UID):
+        real = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("Uid:")), "")
+        if real == str(uid):
             out.append(pid)
     return out
+
+
+def servers(ex: Any) -> list[int]:
+    """Host pids of the compile servers in the executor's containers."""
+    return processes_of_uid(ex, COMPILER_UID)
 
 
 def cpu_ticks(pid: int) -> int:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from compile_servers import cpu_ticks
-from conftest import DATASETS, judged_once, processes_in
+from compile_servers import cpu_ticks, processes_of_uid
+from conftest import DATASETS, judged_once
 from test_attacks_javascript import ATTACKS, JS_PROBLEM, RIGHT, WRONG
 
 from humaneval_lab.execution.base import Job, Limits
@@ -39,16 +38,7 @@ RACY = {"attack:kill-itself", "attack:ready-twice"}
 
 def judges(ex: Any) -> list[int]:
     """Host pids of the warm judges in the executor's containers."""
-    out = []
-    for pid in processes_in(ex.container_ids):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        uid = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("Uid:")), "")
-        if uid == str(JUDGE_SERVER_UID):
-            out.append(pid)
-    return out
+    return processes_of_uid(ex, JUDGE_SERVER_UID)
 
 
 def signal_judges(ex: Any, signal: str) -> None:
