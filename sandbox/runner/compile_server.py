@@ -41,6 +41,41 @@ from typing import Any
 from . import proc
 from .env import base_env
 
+# The Node servers' side of this wire (tsc_server.py, node_judge_server.py): blocking reads of
+# exactly n bytes from fd 0 (exit when the runner is gone) and whole writes to fd 1; a pipe the
+# runner left non-blocking answers EAGAIN, waited out 1 ms at a time.
+WIRE_JS = r"""const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function readExact(n) {
+  const buf = Buffer.alloc(n);
+  let off = 0;
+  while (off < n) {
+    let got;
+    try {
+      got = fs.readSync(0, buf, off, n - off, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 1); continue; }
+      throw e;
+    }
+    if (got === 0) process.exit(0); // the runner is gone
+    off += got;
+  }
+  return buf;
+}
+function writeAll(buf) {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(1, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 1); continue; }
+      throw e;
+    }
+  }
+}
+"""
+
+
 COMPILER_UID = 10002
 HELLO = 0x48454C31
 BOOT_TIMEOUT_S = 60.0  # a server that has not said hello by then is killed (a loaded host takes ~8 s)

@@ -16,7 +16,10 @@ one output named ``restart`` (so the runner sends no further job), then this pro
 next job gets a fresh one.
 """
 
-SERVER_JS = r"""'use strict';
+from .compile_server import WIRE_JS
+
+SERVER_JS = (
+    r"""'use strict';
 const fs = require('fs');
 const Module = require('module');
 const nodeAssert = require('assert');
@@ -25,36 +28,9 @@ const HELLO = 0x48454c31;
 const ACK = 0x41434b31;
 const CRASHED = 9;
 const MAX_STDERR = 64 << 10;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-function readExact(n) {
-  const buf = Buffer.alloc(n);
-  let off = 0;
-  while (off < n) {
-    let got;
-    try {
-      got = fs.readSync(0, buf, off, n - off, null);
-    } catch (e) {
-      if (e.code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 1); continue; }
-      throw e;
-    }
-    if (got === 0) process.exit(0); // the runner is gone
-    off += got;
-  }
-  return buf;
-}
-function writeOut(buf) {
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(1, buf, off, buf.length - off);
-    } catch (e) {
-      if (e.code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 1); continue; }
-      throw e;
-    }
-  }
-}
-const int32 = (n) => { const b = Buffer.alloc(4); b.writeInt32BE(n, 0); return b; };
+"""
+    + WIRE_JS
+    + r"""const int32 = (n) => { const b = Buffer.alloc(4); b.writeInt32BE(n, 0); return b; };
 
 // The tests' console output must never reach the wire (stdout): stdout is dropped; stderr is kept
 // for the job's diagnostics, as the cold judge's stderr would hold it.
@@ -90,7 +66,7 @@ function footprint() {
 }
 const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
-writeOut(int32(HELLO));
+writeAll(int32(HELLO));
 const clean = footprint();
 for (;;) {
   const request = JSON.parse(readExact(readExact(4).readInt32BE(0)).toString('utf8'));
@@ -101,10 +77,10 @@ for (;;) {
     outFd = fs.openSync(request.calls, fs.constants.O_WRONLY);
   } catch (e) {
     for (const fd of [inFd, outFd]) if (fd >= 0) fs.closeSync(fd);
-    writeOut(int32(CRASHED));
+    writeAll(int32(CRASHED));
     continue;
   }
-  writeOut(int32(ACK));
+  writeAll(int32(ACK));
   stderr = [];
   stderrSize = 0;
   const { code, text } = judge(JSON.parse(request.spec), request.dir, request.md5 === true, inFd, outFd);
@@ -116,7 +92,8 @@ for (;;) {
   // Left something behind: one output, "restart", tells the runner this process ends with this job.
   const dirty = !same(footprint(), clean);
   const restart = dirty ? [int32(7), Buffer.from('restart'), int32(0)] : [];
-  writeOut(Buffer.concat([int32(code), int32(diag.length), diag, int32(dirty ? 1 : 0), ...restart]));
+  writeAll(Buffer.concat([int32(code), int32(diag.length), diag, int32(dirty ? 1 : 0), ...restart]));
   if (dirty) process.exit(0);
 }
 """
+)

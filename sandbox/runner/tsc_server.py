@@ -20,7 +20,10 @@ It never runs what it compiles (tsc does not either). Wire: see ``compile_server
 args after ``tsc``, the job's dir and its files; status is tsc's exit code, or 9: it failed, run tsc.
 """
 
-SERVER_JS = r"""'use strict';
+from .compile_server import WIRE_JS
+
+SERVER_JS = (
+    r"""'use strict';
 const fs = require('fs');
 const path = require('path');
 const [, , tsPath] = process.argv;
@@ -29,40 +32,13 @@ const LIB = path.dirname(tsPath);
 const TSC_JS = path.join(LIB, 'tsc.js');
 const HIDDEN = ['/proc', '/sys', '/dev'];
 const CRASHED = 9;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-function readExact(n) {
-  const buf = Buffer.alloc(n);
-  let off = 0;
-  while (off < n) {
-    let got;
-    try {
-      got = fs.readSync(0, buf, off, n - off, null);
-    } catch (e) {
-      if (e.code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 1); continue; }
-      throw e;
-    }
-    if (got === 0) process.exit(0); // the runner is gone
-    off += got;
-  }
-  return buf;
-}
-const readInt = () => readExact(4).readInt32BE(0);
+"""
+    + WIRE_JS
+    + r"""const readInt = () => readExact(4).readInt32BE(0);
 function readBlob(max) {
   const n = readInt();
   if (n < 0 || n > max) throw new Error('bad length');
   return readExact(n);
-}
-function writeAll(buf) {
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(1, buf, off, buf.length - off);
-    } catch (e) {
-      if (e.code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 1); continue; }
-      throw e;
-    }
-  }
 }
 const int32 = (n) => { const b = Buffer.alloc(4); b.writeInt32BE(n, 0); return b; };
 const blob = (b) => Buffer.concat([int32(b.length), b]);
@@ -196,3 +172,4 @@ for (;;) {
   writeAll(answer);
 }
 """
+)
