@@ -38,16 +38,21 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def signal_servers(ex: Any, signal: str) -> None:
-    """Send ``signal`` to every process of the compiler uid, from inside the container (as root)."""
+def signal_uid(ex: Any, uid: int, signal: str) -> None:
+    """Send ``signal`` to every process of ``uid``, from inside the container (as root)."""
     (cid,) = ex.container_ids
     script = (
         "import os, signal\n"
         "for p in os.listdir('/proc'):\n"
-        f"    if p.isdigit() and os.stat('/proc/' + p).st_uid == {COMPILER_UID}:\n"
+        f"    if p.isdigit() and os.stat('/proc/' + p).st_uid == {uid}:\n"
         f"        os.kill(int(p), signal.{signal})\n"
     )
     subprocess.run(["docker", "exec", cid, "python3", "-c", script], check=True, timeout=60)
+
+
+def signal_servers(ex: Any, signal: str) -> None:
+    """Send ``signal`` to every process of the compiler uid, from inside the container (as root)."""
+    signal_uid(ex, COMPILER_UID, signal)
 
 
 def verdicts(ex: Any, jobs: list[Job]) -> dict[str, tuple[str, str, str]]:

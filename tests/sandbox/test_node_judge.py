@@ -11,13 +11,12 @@ fresh one. Which judge served a job is observed from the host: the warm judge's 
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from typing import Any
 
 import pytest
-from compile_servers import cpu_ticks, processes_of_uid
+from compile_servers import cpu_ticks, processes_of_uid, signal_uid
 from conftest import DATASETS, judged_once
 from test_attacks_javascript import ATTACKS, JS_PROBLEM, RIGHT, WRONG
 
@@ -43,14 +42,7 @@ def judges(ex: Any) -> list[int]:
 
 def signal_judges(ex: Any, signal: str) -> None:
     """Send ``signal`` to every process of the judge server's uid, from inside the container (as root)."""
-    (cid,) = ex.container_ids
-    script = (
-        "import os, signal\n"
-        "for p in os.listdir('/proc'):\n"
-        f"    if p.isdigit() and os.stat('/proc/' + p).st_uid == {JUDGE_SERVER_UID}:\n"
-        f"        os.kill(int(p), signal.{signal})\n"
-    )
-    subprocess.run(["docker", "exec", cid, "python3", "-c", script], check=True, timeout=60)
+    signal_uid(ex, JUDGE_SERVER_UID, signal)
 
 
 def _job(problem: Problem, name: str, completion: str, timeout_s: float = 60.0) -> Job:
