@@ -42,6 +42,7 @@ from humaneval_lab.execution.base import Executor, Job, Limits
 from humaneval_lab.execution.docker import DockerConfig, DockerExecutor
 from humaneval_lab.execution.docker.client import RUN_LABEL
 from humaneval_lab.languages import get_language, source_of
+from humaneval_lab.languages.rust import humaneval_x_head
 from humaneval_lab.problems import Problem, read_problem_file
 
 # The shared test data's readers live with the tests (tests/datasets.py, the one home of
@@ -123,9 +124,7 @@ def plain_files(job: Job, problem: Problem, source: str) -> dict[str, str]:
     completion, the dataset's tests unchanged)."""
     files = {**job.program.files, **job.program.judge_files}
     if job.program.language == "rust":
-        declaration = str(problem.extras.get("declaration", ""))
-        head = declaration if declaration.strip() and "fn " not in problem.prompt else ""
-        files["plain.rs"] = head + source + "\n" + problem.tests
+        files["plain.rs"] = humaneval_x_head(problem) + source + "\n" + problem.tests
     return files
 
 

@@ -156,14 +156,20 @@ def harness_free_tests(tests: str) -> tuple[str, list[str]]:
     return code, [prefix + n for n in names]
 
 
+def humaneval_x_head(problem: Problem) -> str:
+    """What goes before prompt + completion in a HumanEval-X program: CodeGeeX's file has only the
+    docstring in the prompt, so the signature comes from the declaration; CodeGeeX2's prompt
+    already holds it (then nothing)."""
+    declaration = str(problem.extras.get("declaration", ""))
+    return declaration if declaration.strip() and "fn " not in problem.prompt else ""
+
+
 def build(problem: Problem, source: str) -> Program:
     if problem.source_format == "humaneval-x":
-        declaration = str(problem.extras.get("declaration", ""))
-        # CodeGeeX's file has only the docstring in the prompt: the signature comes from the
-        # declaration. CodeGeeX2's prompt already holds it.
-        head = declaration if declaration.strip() and "fn " not in problem.prompt else ""
         tests, calls = harness_free_tests(problem.tests)
-        code = head + source + "\n" + _TEST_MACROS.sub(r"::std::\1!", tests) + _main(calls)
+        code = (
+            humaneval_x_head(problem) + source + "\n" + _TEST_MACROS.sub(r"::std::\1!", tests) + _main(calls)
+        )
     elif problem.source_format in ("multipl-e", "native"):
         if "#[test]" in problem.tests:
             tests, calls = harness_free_tests(problem.tests)
